@@ -1,0 +1,64 @@
+//! A sans-IO WebSocket implementation (RFC 6455): frame codec, message layer,
+//! connection state machine and opening handshake, for clients and servers.
+//!
+//! Nothing here touches a socket, a clock or a random source. Received bytes go
+//! in, events and bytes to send come out; the current time and mask keys are
+//! passed in by the caller.
+//!
+//! Covered: section 4 (opening handshake, both roles, subprotocol and extension
+//! negotiation hooks), section 5 (framing: header encoding with minimal lengths,
+//! masking, fragmentation, control frames), section 7 (closing handshake, close
+//! codes, failing the connection), section 8.1 (UTF-8, checked as it arrives).
+//!
+//! Layers, each usable alone:
+//! - [`FrameHeader`], [`FrameDecoder`], [`encode_frame`], [`apply_mask`]: the codec.
+//! - [`Connection`]: reassembly, limits, ping/pong, close, keepalive.
+//! - [`handshake`]: the HTTP upgrade.
+//!
+//! ```
+//! use std::time::Instant;
+//! use chatwire_websocket::{Config, Connection, Event};
+//!
+//! // A client and a server, wired back to back in memory.
+//! let mut client = Connection::client(Config::default(), || [0x12, 0x34, 0x56, 0x78]);
+//! let mut server = Connection::server(Config::default());
+//! let now = Instant::now();
+//!
+//! client.send_text("hello")?;
+//! let mut wire = Vec::new();
+//! client.poll_transmit(&mut wire);
+//!
+//! server.handle_input(now, &wire)?;
+//! while let Some(event) = server.poll_event() {
+//!     if let Event::Text(text) = event {
+//!         server.send_text(&text)?; // echo
+//!     }
+//! }
+//! wire.clear();
+//! server.poll_transmit(&mut wire);
+//!
+//! client.handle_input(now, &wire)?;
+//! assert_eq!(client.poll_event(), Some(Event::Text("hello".into())));
+//! # Ok::<(), chatwire_websocket::Error>(())
+//! ```
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
+mod close;
+mod connection;
+mod decoder;
+mod encoder;
+mod error;
+mod frame;
+pub mod handshake;
+mod mask;
+mod utf8;
+
+pub use close::{CloseCode, CloseFrame, MAX_CLOSE_REASON, parse_close_payload, write_close_payload};
+pub use connection::{Config, Connection, Event, Limits, MaskSource, Role, State};
+pub use decoder::{Decoded, FrameDecoder};
+pub use encoder::encode_frame;
+pub use error::{Error, ProtocolError};
+pub use frame::{FrameHeader, HeaderRules, MAX_CONTROL_PAYLOAD, MAX_HEADER_LEN, OpCode};
+pub use mask::{apply_mask, mask_into};
+pub use utf8::{InvalidUtf8, Utf8Stream};

@@ -1,0 +1,117 @@
+//! Drives the Autobahn fuzzingserver with chatwire's client role.
+//!
+//! `ws-autobahn-client --url ws://127.0.0.1:9011 --agent chatwire` asks the
+//! server how many cases there are, runs each one (echoing every message back),
+//! then asks it to write its reports.
+
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::time::{Duration, Instant};
+
+use chatwire_websocket::handshake::{ClientHandshake, ClientRequest};
+use chatwire_websocket::{Config, Connection, Event, Limits, State};
+use clap::Parser;
+
+#[derive(Parser)]
+#[command(about = "Autobahn fuzzingserver client (RFC 6455 client role)")]
+struct Args {
+    /// Base URL of the fuzzingserver, e.g. ws://127.0.0.1:9011.
+    #[arg(long, default_value = "ws://127.0.0.1:9011")]
+    url: String,
+    /// Agent name the reports are filed under.
+    #[arg(long, default_value = "chatwire")]
+    agent: String,
+}
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let args = Args::parse();
+    let authority = args
+        .url
+        .strip_prefix("ws://")
+        .ok_or("only ws:// URLs are supported")?
+        .trim_end_matches('/')
+        .to_owned();
+
+    let mut count = String::new();
+    run(&authority, "/getCaseCount", |event, _| {
+        if let Event::Text(text) = event {
+            count = text;
+        }
+    })?;
+    let count: u32 = count.trim().parse()?;
+    eprintln!("{count} cases");
+    for case in 1..=count {
+        let path = format!("/runCase?case={case}&agent={}", args.agent);
+        let outcome = run(&authority, &path, |event, conn| {
+            let _ = match event {
+                Event::Text(text) => conn.send_text(&text),
+                Event::Binary(data) => conn.send_binary(&data),
+                _ => Ok(()),
+            };
+        });
+        if let Err(e) = outcome {
+            eprintln!("case {case}: {e}");
+        }
+    }
+    run(&authority, &format!("/updateReports?agent={}", args.agent), |_, _| {})?;
+    Ok(())
+}
+
+/// Opens one connection to `path`, hands every event to `on_event`, and returns
+/// when the connection is closed.
+fn run(authority: &str, path: &str, mut on_event: impl FnMut(Event, &mut Connection)) -> Result<(), Box<dyn std::error::Error>> {
+    let mut stream = TcpStream::connect(authority)?;
+    stream.set_nodelay(true)?;
+    stream.set_read_timeout(Some(Duration::from_secs(60)))?;
+    let request = ClientRequest {
+        host: authority.to_owned(),
+        path: path.to_owned(),
+        ..ClientRequest::default()
+    };
+    let mut out = Vec::new();
+    let handshake = ClientHandshake::new(&request, rand::random(), &mut out);
+    stream.write_all(&out)?;
+
+    let mut buf = vec![0u8; 64 * 1024];
+    let mut input = Vec::new();
+    let used = loop {
+        let n = stream.read(&mut buf)?;
+        if n == 0 {
+            return Err("connection closed during the handshake".into());
+        }
+        input.extend_from_slice(&buf[..n]);
+        if let Some((_, used)) = handshake.handle_response(&input)? {
+            break used;
+        }
+    };
+    input.drain(..used);
+
+    let config = Config {
+        limits: Limits {
+            max_frame_size: 64 << 20,
+            ..Limits::default()
+        },
+        ..Config::default()
+    };
+    let mut conn = Connection::client(config, rand::random);
+    loop {
+        if !input.is_empty() {
+            let _ = conn.handle_input(Instant::now(), &input);
+            input.clear();
+        }
+        while let Some(event) = conn.poll_event() {
+            on_event(event, &mut conn);
+        }
+        out.clear();
+        conn.poll_transmit(&mut out);
+        stream.write_all(&out)?;
+        if conn.state() == State::Closed {
+            return Ok(());
+        }
+        let n = stream.read(&mut buf)?;
+        if n == 0 {
+            return Ok(());
+        }
+        input.extend_from_slice(&buf[..n]);
+    }
+}

@@ -1,0 +1,90 @@
+//! A WebSocket echo server: every text and binary message is sent back.
+//!
+//! `ws-echo --listen 127.0.0.1:9001`. One thread per connection; the
+//! protocol is all in `chatwire-websocket`, this file only moves bytes.
+
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::time::Instant;
+
+use chatwire_websocket::handshake::{HandshakeLimits, parse_request};
+use chatwire_websocket::{Config, Connection, Event, State};
+use clap::Parser;
+
+#[derive(Parser)]
+#[command(about = "WebSocket echo server (RFC 6455)")]
+struct Args {
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1:9001")]
+    listen: String,
+}
+
+fn main() -> std::io::Result<()> {
+    let args = Args::parse();
+    let listener = TcpListener::bind(&args.listen)?;
+    eprintln!("ws-echo listening on {}", listener.local_addr()?);
+    for stream in listener.incoming() {
+        let Ok(stream) = stream else { continue };
+        std::thread::spawn(move || {
+            if let Err(e) = serve(stream) {
+                eprintln!("connection ended: {e}");
+            }
+        });
+    }
+    Ok(())
+}
+
+fn serve(mut stream: TcpStream) -> std::io::Result<()> {
+    stream.set_nodelay(true)?;
+    let mut buf = vec![0u8; 64 * 1024];
+    let mut head = Vec::new();
+    // The opening handshake: read until the request head is complete.
+    let (request, used) = loop {
+        let n = stream.read(&mut buf)?;
+        if n == 0 {
+            return Ok(());
+        }
+        head.extend_from_slice(&buf[..n]);
+        match parse_request(&head, &HandshakeLimits::default()) {
+            Ok(Some(done)) => break done,
+            Ok(None) => continue,
+            Err(e) => {
+                let mut out = Vec::new();
+                e.write_response(&mut out);
+                stream.write_all(&out)?;
+                return Ok(());
+            }
+        }
+    };
+    let mut out = Vec::new();
+    request.write_accept(None, None, &mut out);
+    stream.write_all(&out)?;
+
+    let mut conn = Connection::server(Config::default());
+    let mut input = head.split_off(used);
+    loop {
+        if !input.is_empty() {
+            // A protocol error queues the close frame; it is flushed below.
+            let _ = conn.handle_input(Instant::now(), &input);
+            input.clear();
+        }
+        while let Some(event) = conn.poll_event() {
+            let _ = match event {
+                Event::Text(text) => conn.send_text(&text),
+                Event::Binary(data) => conn.send_binary(&data),
+                _ => Ok(()),
+            };
+        }
+        out.clear();
+        conn.poll_transmit(&mut out);
+        stream.write_all(&out)?;
+        if conn.state() == State::Closed {
+            return Ok(());
+        }
+        let n = stream.read(&mut buf)?;
+        if n == 0 {
+            return Ok(());
+        }
+        input.extend_from_slice(&buf[..n]);
+    }
+}
