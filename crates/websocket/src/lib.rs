@@ -62,3 +62,8 @@ pub use error::{Error, ProtocolError};
 pub use frame::{FrameHeader, HeaderRules, MAX_CONTROL_PAYLOAD, MAX_HEADER_LEN, OpCode};
 pub use mask::{apply_mask, mask_into};
 pub use utf8::{InvalidUtf8, Utf8Stream};
+
+/// The repository README's examples, compiled and run as doc tests.
+#[cfg(doctest)]
+#[doc = include_str!("../../../README.md")]
+struct ReadmeDoctests;
