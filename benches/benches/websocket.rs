@@ -8,7 +8,12 @@ use bytes::Bytes;
 use chatwire_websocket::{Decoded, FrameDecoder, HeaderRules, OpCode, encode_frame};
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 
-const SIZES: [(&str, usize); 4] = [("20B", 20), ("1KiB", 1024), ("16KiB", 16 * 1024), ("1MiB", 1024 * 1024)];
+const SIZES: [(&str, usize); 4] = [
+    ("20B", 20),
+    ("1KiB", 1024),
+    ("16KiB", 16 * 1024),
+    ("1MiB", 1024 * 1024),
+];
 const KEY: [u8; 4] = [0x37, 0xfa, 0x21, 0x3d];
 
 fn payload(len: usize) -> Vec<u8> {
@@ -79,8 +84,15 @@ fn decode(c: &mut Criterion) {
         let config = tungstenite::protocol::WebSocketConfig::default()
             .max_message_size(None)
             .max_frame_size(None);
-        let stream = Replay { frame: frame.clone(), pos: 0 };
-        let mut ws = tungstenite::WebSocket::from_raw_socket(stream, tungstenite::protocol::Role::Server, Some(config));
+        let stream = Replay {
+            frame: frame.clone(),
+            pos: 0,
+        };
+        let mut ws = tungstenite::WebSocket::from_raw_socket(
+            stream,
+            tungstenite::protocol::Role::Server,
+            Some(config),
+        );
         group.bench_function(BenchmarkId::new("tungstenite", label), |b| {
             b.iter(|| black_box(ws.read().map(|m| m.len())))
         });
@@ -118,11 +130,13 @@ fn encode(c: &mut Criterion) {
                 out.clear();
                 let mut frame = tungstenite::protocol::frame::Frame::message(
                     shared.clone(),
-                    tungstenite::protocol::frame::coding::OpCode::Data(tungstenite::protocol::frame::coding::Data::Binary),
+                    tungstenite::protocol::frame::coding::OpCode::Data(
+                        tungstenite::protocol::frame::coding::Data::Binary,
+                    ),
                     true,
                 );
                 frame.header_mut().mask = Some(KEY);
-                frame.format_into_buf(&mut out).ok();
+                frame.format(&mut out).ok();
                 black_box(&out);
             })
         });

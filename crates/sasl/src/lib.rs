@@ -1,1 +1,97 @@
-//! Work in progress.
+//! Sans-IO SASL for XMPP: client and server state machines for PLAIN, SCRAM-SHA-1/256/512 and
+//! their -PLUS variants, EXTERNAL and ANONYMOUS.
+//!
+//! Covered:
+//! - RFC 4422 (SASL): s3 exchange model, s3.1 mechanism names, Appendix A EXTERNAL.
+//! - RFC 4616 (PLAIN) s2 message format.
+//! - RFC 4505 (ANONYMOUS) s3 trace token.
+//! - RFC 5802 (SCRAM) s3 key derivation, s5 exchange, s5.1 attributes (username escaping,
+//!   reserved `m=` refused, optional attributes ignored), s6 channel binding and the `y`
+//!   downgrade rule, s7 grammar and `server-error` values.
+//! - RFC 7677 (SCRAM-SHA-256), and SCRAM-SHA-512 with the same construction.
+//! - RFC 4013 (SASLprep) on user names and passwords.
+//! - RFC 5929 / RFC 9266 channel-binding types, supplied by the caller; XEP-0440 type choice;
+//!   XEP-0474 downgrade protection (`h=`).
+//! - RFC 6120 s6.5 failure conditions, via [`Error::failure`].
+//!
+//! The crate does no IO and draws no randomness: nonces and salts are arguments (see
+//! [`nonce`]), so every exchange can be replayed from fixed vectors. Payloads are raw bytes;
+//! XMPP's base64 layer is the caller's, with [`encode_payload`], [`encode_initial_response`]
+//! and [`decode_payload`] as helpers. Servers keep only [`StoredCredentials`] and are asked
+//! for them mid-exchange.
+//!
+//! # Driving both roles
+//! ```
+//! use chatwire_sasl::{Client, ClientConfig, ClientStep, Mechanism, Secret, Server,
+//!     ServerConfig, ServerStep, StoredCredentials, ScramHash};
+//!
+//! # fn main() -> Result<(), chatwire_sasl::Error> {
+//! let offered = ["PLAIN", "SCRAM-SHA-1", "SCRAM-SHA-256"];
+//! let mech = Mechanism::select(offered, &Mechanism::DEFAULT_PREFERENCE, false).unwrap();
+//! let mut client = Client::new(mech, &ClientConfig::new("user", "pencil"), "clientnonce123")?;
+//! let mut server = Server::new(mech, ServerConfig::new(Secret::new(*b"server secret")), "srvnonce")?;
+//! let stored = StoredCredentials::derive(ScramHash::Sha256, "pencil", b"salt1234", 4096)?;
+//!
+//! let mut to_server = client.start()?;                    // <auth mechanism='SCRAM-SHA-256'>
+//! let mut step = server.start(Some(&to_server))?;
+//! loop {
+//!     match step {
+//!         ServerStep::NeedCredentials { username, .. } => {
+//!             assert_eq!(username, "user");
+//!             step = server.credentials(Some(&stored))?;  // or None: unknown user
+//!         }
+//!         ServerStep::Challenge(challenge) => {           // <challenge>
+//!             match client.step(&challenge)? {
+//!                 ClientStep::Response(r) => to_server = r,
+//!                 ClientStep::Verified => to_server = Vec::new(),
+//!             }
+//!             step = server.step(&to_server)?;            // <response>
+//!         }
+//!         ServerStep::Success { additional_data, outcome } => {
+//!             client.success(additional_data.as_deref())?;  // <success>
+//!             assert_eq!(outcome.authcid.as_deref(), Some("user"));
+//!             break;
+//!         }
+//!     }
+//! }
+//! # Ok(())
+//! # }
+//! ```
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
+mod anonymous;
+mod channel_binding;
+mod client;
+mod credentials;
+mod error;
+mod external;
+mod hash;
+mod mechanism;
+mod payload;
+mod plain;
+mod saslprep;
+mod scram;
+mod server;
+
+pub use channel_binding::{ChannelBinding, DowngradeProtection, select_channel_binding};
+pub use client::{Client, ClientConfig, ClientStep};
+pub use credentials::{Password, StoredCredentials};
+pub use error::{Error, Failure, ScramServerError};
+pub use hash::ScramHash;
+pub use mechanism::Mechanism;
+pub use payload::{decode_payload, encode_initial_response, encode_payload};
+pub use saslprep::saslprep;
+pub use server::{Outcome, Secret, Server, ServerConfig, ServerStep};
+
+/// Bytes of randomness in a nonce from [`nonce`] (RFC 5802 asks for a fresh, unpredictable value).
+pub const NONCE_RANDOM_BYTES: usize = 18;
+
+/// Makes a SCRAM nonce from caller-supplied randomness: [`NONCE_RANDOM_BYTES`] bytes,
+/// base64-encoded (printable and free of `,`).
+pub fn nonce(fill_random: &mut dyn FnMut(&mut [u8])) -> String {
+    use base64::Engine;
+    let mut bytes = [0u8; NONCE_RANDOM_BYTES];
+    fill_random(&mut bytes);
+    base64::engine::general_purpose::STANDARD.encode(bytes)
+}

@@ -82,10 +82,17 @@ mod tests {
 
     #[test]
     fn sendable_codes_follow_section_7_4() {
-        let sendable: Vec<u16> = (0..=u16::MAX).filter(|c| CloseCode(*c).is_sendable()).collect();
-        let expected: Vec<u16> = (1000..=1003).chain(1007..=1011).chain(3000..=4999).collect();
+        let sendable: Vec<u16> = (0..=u16::MAX)
+            .filter(|c| CloseCode(*c).is_sendable())
+            .collect();
+        let expected: Vec<u16> = (1000..=1003)
+            .chain(1007..=1011)
+            .chain(3000..=4999)
+            .collect();
         assert_eq!(sendable, expected);
-        for reserved in [0, 999, 1004, 1005, 1006, 1012, 1015, 1016, 2000, 2999, 5000, 65535] {
+        for reserved in [
+            0, 999, 1004, 1005, 1006, 1012, 1015, 1016, 2000, 2999, 5000, 65535,
+        ] {
             assert!(!CloseCode(reserved).is_sendable(), "{reserved}");
         }
     }
@@ -93,12 +100,24 @@ mod tests {
     #[test]
     fn close_payloads() {
         assert_eq!(parse_close_payload(&[]), Ok(None));
-        assert_eq!(parse_close_payload(&[0x03]), Err(ProtocolError::CloseFrameTooShort));
+        assert_eq!(
+            parse_close_payload(&[0x03]),
+            Err(ProtocolError::CloseFrameTooShort)
+        );
         assert_eq!(
             parse_close_payload(&[0x03, 0xE8, b'o', b'k']),
-            Ok(Some(CloseFrame { code: CloseCode::NORMAL, reason: "ok".into() }))
+            Ok(Some(CloseFrame {
+                code: CloseCode::NORMAL,
+                reason: "ok".into()
+            }))
         );
-        assert_eq!(parse_close_payload(&[0x03, 0xED]), Err(ProtocolError::InvalidCloseCode(1005)));
-        assert_eq!(parse_close_payload(&[0x03, 0xE8, 0xFF]), Err(ProtocolError::InvalidUtf8));
+        assert_eq!(
+            parse_close_payload(&[0x03, 0xED]),
+            Err(ProtocolError::InvalidCloseCode(1005))
+        );
+        assert_eq!(
+            parse_close_payload(&[0x03, 0xE8, 0xFF]),
+            Err(ProtocolError::InvalidUtf8)
+        );
     }
 }

@@ -7,7 +7,9 @@ use std::time::{Duration, Instant};
 
 use bytes::{Buf, Bytes, BytesMut};
 
-use crate::close::{CloseCode, CloseFrame, MAX_CLOSE_REASON, parse_close_payload, write_close_payload};
+use crate::close::{
+    CloseCode, CloseFrame, MAX_CLOSE_REASON, parse_close_payload, write_close_payload,
+};
 use crate::decoder::{Decoded, FrameDecoder};
 use crate::encoder::encode_frame;
 use crate::error::{Error, ProtocolError};
@@ -231,7 +233,9 @@ impl Connection {
         if self.last_received.is_none() {
             self.last_received = Some(now);
         }
-        if self.state == State::Closing && self.close_deadline.is_some_and(|deadline| now >= deadline) {
+        if self.state == State::Closing
+            && self.close_deadline.is_some_and(|deadline| now >= deadline)
+        {
             self.state = State::Closed;
             self.close_deadline = None;
             self.events.push_back(Event::CloseTimedOut);
@@ -365,10 +369,14 @@ impl Connection {
     /// Checks a new frame against the message in progress and the limits.
     fn begin_frame(&mut self, header: FrameHeader) -> Result<(), ProtocolError> {
         let limits = self.config.limits;
-        let frame_len = usize::try_from(header.payload_len).map_err(|_| ProtocolError::MessageTooLarge)?;
+        let frame_len =
+            usize::try_from(header.payload_len).map_err(|_| ProtocolError::MessageTooLarge)?;
         match header.opcode {
             OpCode::Continuation => {
-                let message = self.message.as_mut().ok_or(ProtocolError::UnexpectedContinuation)?;
+                let message = self
+                    .message
+                    .as_mut()
+                    .ok_or(ProtocolError::UnexpectedContinuation)?;
                 message.fragments += 1;
                 if message.fragments > limits.max_fragments {
                     return Err(ProtocolError::TooManyFragments);
@@ -438,7 +446,8 @@ impl Connection {
         let event = match message.text {
             Some(mut utf8) => {
                 utf8.finish().map_err(|_| ProtocolError::InvalidUtf8)?;
-                let text = String::from_utf8(message.data.to_vec()).map_err(|_| ProtocolError::InvalidUtf8)?;
+                let text = String::from_utf8(message.data.to_vec())
+                    .map_err(|_| ProtocolError::InvalidUtf8)?;
                 Event::Text(text)
             }
             None => Event::Binary(message.data.freeze()),

@@ -86,7 +86,9 @@ impl FrameDecoder {
                 if remaining > 0 && input.is_empty() {
                     return Ok(None);
                 }
-                let len = usize::try_from(remaining).unwrap_or(usize::MAX).min(input.len());
+                let len = usize::try_from(remaining)
+                    .unwrap_or(usize::MAX)
+                    .min(input.len());
                 if let (Some(key), Some(piece)) = (key, input.get_mut(..len)) {
                     apply_mask(piece, key, key_offset);
                 }
@@ -115,7 +117,11 @@ mod tests {
     use proptest::prelude::*;
 
     /// Decodes `input` delivered in pieces cut at `cuts`, collecting (header, payload) pairs.
-    fn decode_all(input: &[u8], cuts: &[usize], rules: HeaderRules) -> Result<Vec<(FrameHeader, Vec<u8>)>, ProtocolError> {
+    fn decode_all(
+        input: &[u8],
+        cuts: &[usize],
+        rules: HeaderRules,
+    ) -> Result<Vec<(FrameHeader, Vec<u8>)>, ProtocolError> {
         let mut decoder = FrameDecoder::new(rules);
         let mut frames: Vec<(FrameHeader, Vec<u8>)> = Vec::new();
         let mut buffer: Vec<u8> = Vec::new();
@@ -127,17 +133,31 @@ mod tests {
             while let Some((step, used)) = decoder.decode(&mut buffer)? {
                 match step {
                     Decoded::Header(h) => frames.push((h, Vec::new())),
-                    Decoded::Payload { len, .. } => frames.last_mut().unwrap().1.extend_from_slice(&buffer[..len]),
+                    Decoded::Payload { len, .. } => frames
+                        .last_mut()
+                        .unwrap()
+                        .1
+                        .extend_from_slice(&buffer[..len]),
                 }
                 buffer.drain(..used);
             }
         }
-        assert!(buffer.is_empty() && decoder.is_between_frames(), "trailing bytes");
+        assert!(
+            buffer.is_empty() && decoder.is_between_frames(),
+            "trailing bytes"
+        );
         Ok(frames)
     }
 
     fn encode(opcode: OpCode, fin: bool, key: Option<[u8; 4]>, payload: &[u8], out: &mut Vec<u8>) {
-        FrameHeader { fin, rsv: 0, opcode, mask: key, payload_len: payload.len() as u64 }.encode(out);
+        FrameHeader {
+            fin,
+            rsv: 0,
+            opcode,
+            mask: key,
+            payload_len: payload.len() as u64,
+        }
+        .encode(out);
         match key {
             Some(key) => mask_into(out, payload, key, 0),
             None => out.extend_from_slice(payload),
@@ -147,25 +167,49 @@ mod tests {
     #[test]
     fn rfc6455_section_5_7_examples() {
         let key = [0x37, 0xfa, 0x21, 0x3d];
-        let server = HeaderRules { require_mask: Some(true), ..HeaderRules::default() };
-        let frames = decode_all(&[0x81, 0x85, 0x37, 0xfa, 0x21, 0x3d, 0x7f, 0x9f, 0x4d, 0x51, 0x58], &[], server).unwrap();
+        let server = HeaderRules {
+            require_mask: Some(true),
+            ..HeaderRules::default()
+        };
+        let frames = decode_all(
+            &[
+                0x81, 0x85, 0x37, 0xfa, 0x21, 0x3d, 0x7f, 0x9f, 0x4d, 0x51, 0x58,
+            ],
+            &[],
+            server,
+        )
+        .unwrap();
         assert_eq!(frames[0].1, b"Hello");
         assert_eq!(frames[0].0.mask, Some(key));
-        let client = HeaderRules { require_mask: Some(false), ..HeaderRules::default() };
+        let client = HeaderRules {
+            require_mask: Some(false),
+            ..HeaderRules::default()
+        };
         let fragmented = [0x01, 0x03, 0x48, 0x65, 0x6c, 0x80, 0x02, 0x6c, 0x6f];
         let frames = decode_all(&fragmented, &[], client).unwrap();
-        assert_eq!((frames[0].0.opcode, frames[0].0.fin, &frames[0].1[..]), (OpCode::Text, false, &b"Hel"[..]));
-        assert_eq!((frames[1].0.opcode, frames[1].0.fin, &frames[1].1[..]), (OpCode::Continuation, true, &b"lo"[..]));
+        assert_eq!(
+            (frames[0].0.opcode, frames[0].0.fin, &frames[0].1[..]),
+            (OpCode::Text, false, &b"Hel"[..])
+        );
+        assert_eq!(
+            (frames[1].0.opcode, frames[1].0.fin, &frames[1].1[..]),
+            (OpCode::Continuation, true, &b"lo"[..])
+        );
         let ping = [0x89, 0x05, 0x48, 0x65, 0x6c, 0x6c, 0x6f];
         assert_eq!(decode_all(&ping, &[], client).unwrap()[0].1, b"Hello");
-        let pong = [0x8a, 0x85, 0x37, 0xfa, 0x21, 0x3d, 0x7f, 0x9f, 0x4d, 0x51, 0x58];
+        let pong = [
+            0x8a, 0x85, 0x37, 0xfa, 0x21, 0x3d, 0x7f, 0x9f, 0x4d, 0x51, 0x58,
+        ];
         assert_eq!(decode_all(&pong, &[], server).unwrap()[0].1, b"Hello");
         let mut big = vec![0x82, 0x7E, 0x01, 0x00];
         big.extend(std::iter::repeat_n(7u8, 256));
         assert_eq!(decode_all(&big, &[], client).unwrap()[0].1, vec![7u8; 256]);
         let mut huge = vec![0x82, 0x7F, 0, 0, 0, 0, 0, 0x01, 0x00, 0x00];
         huge.extend(std::iter::repeat_n(9u8, 65536));
-        assert_eq!(decode_all(&huge, &[], client).unwrap()[0].1, vec![9u8; 65536]);
+        assert_eq!(
+            decode_all(&huge, &[], client).unwrap()[0].1,
+            vec![9u8; 65536]
+        );
     }
 
     #[test]
@@ -176,7 +220,14 @@ mod tests {
     }
 
     fn any_frames() -> impl Strategy<Value = Vec<(bool, Option<[u8; 4]>, Vec<u8>)>> {
-        proptest::collection::vec((any::<bool>(), any::<Option<[u8; 4]>>(), proptest::collection::vec(any::<u8>(), 0..300)), 1..5)
+        proptest::collection::vec(
+            (
+                any::<bool>(),
+                any::<Option<[u8; 4]>>(),
+                proptest::collection::vec(any::<u8>(), 0..300),
+            ),
+            1..5,
+        )
     }
 
     proptest! {
@@ -202,12 +253,25 @@ mod tests {
         let mut wire = Vec::new();
         encode(OpCode::Text, false, Some([1, 2, 3, 4]), b"Hel", &mut wire);
         encode(OpCode::Ping, true, Some([5, 6, 7, 8]), b"ping", &mut wire);
-        encode(OpCode::Continuation, true, Some([9, 9, 9, 9]), &[b'o'; 200], &mut wire);
+        encode(
+            OpCode::Continuation,
+            true,
+            Some([9, 9, 9, 9]),
+            &[b'o'; 200],
+            &mut wire,
+        );
         let whole = decode_all(&wire, &[], HeaderRules::default()).unwrap();
         for cut in 0..wire.len() {
-            assert_eq!(decode_all(&wire, &[cut], HeaderRules::default()).unwrap(), whole, "cut at {cut}");
+            assert_eq!(
+                decode_all(&wire, &[cut], HeaderRules::default()).unwrap(),
+                whole,
+                "cut at {cut}"
+            );
         }
         let every_byte: Vec<usize> = (0..wire.len()).collect();
-        assert_eq!(decode_all(&wire, &every_byte, HeaderRules::default()).unwrap(), whole);
+        assert_eq!(
+            decode_all(&wire, &every_byte, HeaderRules::default()).unwrap(),
+            whole
+        );
     }
 }

@@ -8,7 +8,13 @@ use crate::mask::mask_into;
 /// The caller keeps control payloads at most 125 bytes; [`Connection`](crate::Connection)
 /// checks that before it calls this.
 #[inline]
-pub fn encode_frame(opcode: OpCode, fin: bool, mask: Option<[u8; 4]>, payload: &[u8], out: &mut Vec<u8>) {
+pub fn encode_frame(
+    opcode: OpCode,
+    fin: bool,
+    mask: Option<[u8; 4]>,
+    payload: &[u8],
+    out: &mut Vec<u8>,
+) {
     let header = FrameHeader {
         fin,
         rsv: 0,
@@ -34,8 +40,19 @@ mod tests {
         encode_frame(OpCode::Text, true, None, b"Hello", &mut out);
         assert_eq!(out, [0x81, 0x05, 0x48, 0x65, 0x6c, 0x6c, 0x6f]);
         out.clear();
-        encode_frame(OpCode::Text, true, Some([0x37, 0xfa, 0x21, 0x3d]), b"Hello", &mut out);
-        assert_eq!(out, [0x81, 0x85, 0x37, 0xfa, 0x21, 0x3d, 0x7f, 0x9f, 0x4d, 0x51, 0x58]);
+        encode_frame(
+            OpCode::Text,
+            true,
+            Some([0x37, 0xfa, 0x21, 0x3d]),
+            b"Hello",
+            &mut out,
+        );
+        assert_eq!(
+            out,
+            [
+                0x81, 0x85, 0x37, 0xfa, 0x21, 0x3d, 0x7f, 0x9f, 0x4d, 0x51, 0x58
+            ]
+        );
         out.clear();
         encode_frame(OpCode::Text, false, None, b"Hel", &mut out);
         encode_frame(OpCode::Continuation, true, None, b"lo", &mut out);
@@ -44,8 +61,19 @@ mod tests {
         encode_frame(OpCode::Ping, true, None, b"Hello", &mut out);
         assert_eq!(out, [0x89, 0x05, 0x48, 0x65, 0x6c, 0x6c, 0x6f]);
         out.clear();
-        encode_frame(OpCode::Pong, true, Some([0x37, 0xfa, 0x21, 0x3d]), b"Hello", &mut out);
-        assert_eq!(out, [0x8a, 0x85, 0x37, 0xfa, 0x21, 0x3d, 0x7f, 0x9f, 0x4d, 0x51, 0x58]);
+        encode_frame(
+            OpCode::Pong,
+            true,
+            Some([0x37, 0xfa, 0x21, 0x3d]),
+            b"Hello",
+            &mut out,
+        );
+        assert_eq!(
+            out,
+            [
+                0x8a, 0x85, 0x37, 0xfa, 0x21, 0x3d, 0x7f, 0x9f, 0x4d, 0x51, 0x58
+            ]
+        );
         out.clear();
         encode_frame(OpCode::Binary, true, None, &[0u8; 256], &mut out);
         assert_eq!(out[..4], [0x82, 0x7E, 0x01, 0x00]);

@@ -63,7 +63,9 @@ impl ProtocolError {
     pub fn close_code(&self) -> CloseCode {
         match self {
             Self::InvalidUtf8 => CloseCode::INVALID_PAYLOAD,
-            Self::FrameTooLarge | Self::MessageTooLarge | Self::TooManyFragments => CloseCode::TOO_BIG,
+            Self::FrameTooLarge | Self::MessageTooLarge | Self::TooManyFragments => {
+                CloseCode::TOO_BIG
+            }
             _ => CloseCode::PROTOCOL_ERROR,
         }
     }

@@ -106,13 +106,17 @@ impl FrameHeader {
     /// bytes. Every rule of RFC 6455 section 5.2 that can be checked from the
     /// header alone is checked here, together with `rules`.
     #[inline]
-    pub fn decode(input: &[u8], rules: &HeaderRules) -> Result<Option<(Self, usize)>, ProtocolError> {
+    pub fn decode(
+        input: &[u8],
+        rules: &HeaderRules,
+    ) -> Result<Option<(Self, usize)>, ProtocolError> {
         let (Some(&b0), Some(&b1)) = (input.first(), input.get(1)) else {
             return Ok(None);
         };
         let fin = b0 & 0x80 != 0;
         let rsv = (b0 >> 4) & 0x07;
-        let opcode = OpCode::from_bits(b0 & 0x0F).ok_or(ProtocolError::ReservedOpCode(b0 & 0x0F))?;
+        let opcode =
+            OpCode::from_bits(b0 & 0x0F).ok_or(ProtocolError::ReservedOpCode(b0 & 0x0F))?;
         if rsv & !rules.allowed_rsv != 0 {
             return Err(ProtocolError::ReservedBits(rsv));
         }
@@ -181,6 +185,7 @@ impl FrameHeader {
     }
 
     /// How many bytes [`FrameHeader::encode`] writes.
+    #[inline]
     pub fn encoded_len(&self) -> usize {
         let len_bytes = match self.payload_len {
             0..=125 => 0,
@@ -194,6 +199,7 @@ impl FrameHeader {
     ///
     /// The caller keeps `payload_len` below 2^63 and control payloads at most 125 bytes;
     /// the connection layer checks both before it encodes.
+    #[inline]
     pub fn encode(&self, out: &mut Vec<u8>) {
         let b0 = (u8::from(self.fin) << 7) | ((self.rsv & 0x07) << 4) | self.opcode.bits();
         let mask_bit = if self.mask.is_some() { 0x80 } else { 0 };
@@ -227,10 +233,18 @@ mod tests {
     fn rfc6455_section_5_7_headers() {
         // Single-frame unmasked text "Hello".
         let (h, n) = decode(&[0x81, 0x05]).unwrap().unwrap();
-        assert_eq!((h.fin, h.opcode, h.mask, h.payload_len, n), (true, OpCode::Text, None, 5, 2));
+        assert_eq!(
+            (h.fin, h.opcode, h.mask, h.payload_len, n),
+            (true, OpCode::Text, None, 5, 2)
+        );
         // Masked "Hello".
-        let (h, n) = decode(&[0x81, 0x85, 0x37, 0xfa, 0x21, 0x3d]).unwrap().unwrap();
-        assert_eq!((h.mask, h.payload_len, n), (Some([0x37, 0xfa, 0x21, 0x3d]), 5, 6));
+        let (h, n) = decode(&[0x81, 0x85, 0x37, 0xfa, 0x21, 0x3d])
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            (h.mask, h.payload_len, n),
+            (Some([0x37, 0xfa, 0x21, 0x3d]), 5, 6)
+        );
         // First fragment "Hel", then continuation "lo".
         let (h, _) = decode(&[0x01, 0x03]).unwrap().unwrap();
         assert_eq!((h.fin, h.opcode), (false, OpCode::Text));
@@ -239,12 +253,16 @@ mod tests {
         // Unmasked ping and masked pong.
         let (h, _) = decode(&[0x89, 0x05]).unwrap().unwrap();
         assert_eq!(h.opcode, OpCode::Ping);
-        let (h, _) = decode(&[0x8a, 0x85, 0x37, 0xfa, 0x21, 0x3d]).unwrap().unwrap();
+        let (h, _) = decode(&[0x8a, 0x85, 0x37, 0xfa, 0x21, 0x3d])
+            .unwrap()
+            .unwrap();
         assert_eq!(h.opcode, OpCode::Pong);
         // 256 bytes binary: 16-bit length; 64 KiB binary: 64-bit length.
         let (h, n) = decode(&[0x82, 0x7E, 0x01, 0x00]).unwrap().unwrap();
         assert_eq!((h.opcode, h.payload_len, n), (OpCode::Binary, 256, 4));
-        let (h, n) = decode(&[0x82, 0x7F, 0, 0, 0, 0, 0, 0x01, 0x00, 0x00]).unwrap().unwrap();
+        let (h, n) = decode(&[0x82, 0x7F, 0, 0, 0, 0, 0, 0x01, 0x00, 0x00])
+            .unwrap()
+            .unwrap();
         assert_eq!((h.payload_len, n), (65536, 10));
     }
 
@@ -262,18 +280,54 @@ mod tests {
         assert_eq!(decode(&[0x83, 0]), Err(ProtocolError::ReservedOpCode(3)));
         assert_eq!(decode(&[0x8B, 0]), Err(ProtocolError::ReservedOpCode(0xB)));
         assert_eq!(decode(&[0xC1, 0]), Err(ProtocolError::ReservedBits(0b100)));
-        assert_eq!(decode(&[0x09, 0]), Err(ProtocolError::FragmentedControlFrame));
-        assert_eq!(decode(&[0x89, 0x7E, 0, 126]), Err(ProtocolError::ControlFrameTooLong));
-        assert_eq!(decode(&[0x82, 0x7E, 0, 125]), Err(ProtocolError::NonMinimalLength));
-        assert_eq!(decode(&[0x82, 0x7F, 0, 0, 0, 0, 0, 0, 0xFF, 0xFF]), Err(ProtocolError::NonMinimalLength));
-        assert_eq!(decode(&[0x82, 0x7F, 0x80, 0, 0, 0, 0, 0, 0, 0]), Err(ProtocolError::LengthTopBitSet));
-        let server = HeaderRules { require_mask: Some(true), ..HeaderRules::default() };
-        assert_eq!(FrameHeader::decode(&[0x81, 0x00], &server), Err(ProtocolError::UnmaskedFrame));
-        let client = HeaderRules { require_mask: Some(false), ..HeaderRules::default() };
-        assert_eq!(FrameHeader::decode(&[0x81, 0x80, 0, 0, 0, 0], &client), Err(ProtocolError::MaskedFrame));
-        let small = HeaderRules { max_payload_len: 100, ..HeaderRules::default() };
-        assert_eq!(FrameHeader::decode(&[0x82, 101], &small), Err(ProtocolError::FrameTooLarge));
-        let deflate = HeaderRules { allowed_rsv: 0b100, ..HeaderRules::default() };
+        assert_eq!(
+            decode(&[0x09, 0]),
+            Err(ProtocolError::FragmentedControlFrame)
+        );
+        assert_eq!(
+            decode(&[0x89, 0x7E, 0, 126]),
+            Err(ProtocolError::ControlFrameTooLong)
+        );
+        assert_eq!(
+            decode(&[0x82, 0x7E, 0, 125]),
+            Err(ProtocolError::NonMinimalLength)
+        );
+        assert_eq!(
+            decode(&[0x82, 0x7F, 0, 0, 0, 0, 0, 0, 0xFF, 0xFF]),
+            Err(ProtocolError::NonMinimalLength)
+        );
+        assert_eq!(
+            decode(&[0x82, 0x7F, 0x80, 0, 0, 0, 0, 0, 0, 0]),
+            Err(ProtocolError::LengthTopBitSet)
+        );
+        let server = HeaderRules {
+            require_mask: Some(true),
+            ..HeaderRules::default()
+        };
+        assert_eq!(
+            FrameHeader::decode(&[0x81, 0x00], &server),
+            Err(ProtocolError::UnmaskedFrame)
+        );
+        let client = HeaderRules {
+            require_mask: Some(false),
+            ..HeaderRules::default()
+        };
+        assert_eq!(
+            FrameHeader::decode(&[0x81, 0x80, 0, 0, 0, 0], &client),
+            Err(ProtocolError::MaskedFrame)
+        );
+        let small = HeaderRules {
+            max_payload_len: 100,
+            ..HeaderRules::default()
+        };
+        assert_eq!(
+            FrameHeader::decode(&[0x82, 101], &small),
+            Err(ProtocolError::FrameTooLarge)
+        );
+        let deflate = HeaderRules {
+            allowed_rsv: 0b100,
+            ..HeaderRules::default()
+        };
         assert!(FrameHeader::decode(&[0xC1, 0], &deflate).unwrap().is_some());
     }
 
@@ -287,16 +341,18 @@ mod tests {
             Just(OpCode::Pong),
         ];
         let len = prop_oneof![0u64..=125, 126u64..=0xFFFF, 0x1_0000u64..(1 << 63)];
-        (any::<bool>(), 0u8..8, opcode, any::<Option<[u8; 4]>>(), len).prop_map(|(fin, rsv, opcode, mask, len)| {
-            let control = opcode.is_control();
-            FrameHeader {
-                fin: fin || control,
-                rsv,
-                opcode,
-                mask,
-                payload_len: if control { len % 126 } else { len },
-            }
-        })
+        (any::<bool>(), 0u8..8, opcode, any::<Option<[u8; 4]>>(), len).prop_map(
+            |(fin, rsv, opcode, mask, len)| {
+                let control = opcode.is_control();
+                FrameHeader {
+                    fin: fin || control,
+                    rsv,
+                    opcode,
+                    mask,
+                    payload_len: if control { len % 126 } else { len },
+                }
+            },
+        )
     }
 
     proptest! {

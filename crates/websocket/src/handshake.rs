@@ -85,7 +85,12 @@ impl HandshakeError {
     /// Appends the server's HTTP answer to a failed request to `out`.
     pub fn write_response(&self, out: &mut Vec<u8>) {
         match self {
-            Self::UnsupportedVersion(_) => write_reject(426, "Upgrade Required", &[("Sec-WebSocket-Version", VERSION)], out),
+            Self::UnsupportedVersion(_) => write_reject(
+                426,
+                "Upgrade Required",
+                &[("Sec-WebSocket-Version", VERSION)],
+                out,
+            ),
             Self::TooLarge => write_reject(431, "Request Header Fields Too Large", &[], out),
             _ => write_reject(400, "Bad Request", &[], out),
         }
@@ -124,7 +129,10 @@ pub struct Request {
 ///
 /// `Ok(None)` means the head is not complete yet. On success, returns the request and
 /// the number of bytes it took; on failure, answer with [`HandshakeError::write_response`].
-pub fn parse_request(input: &[u8], limits: &HandshakeLimits) -> Result<Option<(Request, usize)>, HandshakeError> {
+pub fn parse_request(
+    input: &[u8],
+    limits: &HandshakeLimits,
+) -> Result<Option<(Request, usize)>, HandshakeError> {
     let mut headers = vec![httparse::EMPTY_HEADER; limits.max_headers];
     let mut req = httparse::Request::new(&mut headers);
     let head_len = match req.parse(input) {
@@ -140,21 +148,32 @@ pub fn parse_request(input: &[u8], limits: &HandshakeLimits) -> Result<Option<(R
         return Err(HandshakeError::OldHttp);
     }
     let fields = Fields(req.headers);
-    let host = fields.one("host").ok_or(HandshakeError::BadHeader("Host"))?;
+    let host = fields
+        .one("host")
+        .ok_or(HandshakeError::BadHeader("Host"))?;
     if !fields.has_token("upgrade", "websocket") {
         return Err(HandshakeError::BadHeader("Upgrade"));
     }
     if !fields.has_token("connection", "upgrade") {
         return Err(HandshakeError::BadHeader("Connection"));
     }
-    let key = fields.one("sec-websocket-key").ok_or(HandshakeError::BadHeader("Sec-WebSocket-Key"))?;
-    let key_ok = BASE64.decode(key.trim()).map(|k| k.len() == 16).unwrap_or(false);
+    let key = fields
+        .one("sec-websocket-key")
+        .ok_or(HandshakeError::BadHeader("Sec-WebSocket-Key"))?;
+    let key_ok = BASE64
+        .decode(key.trim())
+        .map(|k| k.len() == 16)
+        .unwrap_or(false);
     if !key_ok {
         return Err(HandshakeError::BadHeader("Sec-WebSocket-Key"));
     }
-    let version = fields.one("sec-websocket-version").ok_or(HandshakeError::BadHeader("Sec-WebSocket-Version"))?;
+    let version = fields
+        .one("sec-websocket-version")
+        .ok_or(HandshakeError::BadHeader("Sec-WebSocket-Version"))?;
     if version.trim() != VERSION {
-        return Err(HandshakeError::UnsupportedVersion(version.trim().to_owned()));
+        return Err(HandshakeError::UnsupportedVersion(
+            version.trim().to_owned(),
+        ));
     }
     let request = Request {
         path: req.path.unwrap_or("/").to_owned(),
@@ -176,7 +195,12 @@ impl Request {
 
     /// Appends the 101 answer to `out`, selecting `protocol` (which must be one the client
     /// offered) and accepting `extensions` (a `Sec-WebSocket-Extensions` value).
-    pub fn write_accept(&self, protocol: Option<&str>, extensions: Option<&str>, out: &mut Vec<u8>) {
+    pub fn write_accept(
+        &self,
+        protocol: Option<&str>,
+        extensions: Option<&str>,
+        out: &mut Vec<u8>,
+    ) {
         let accept = accept_key(&self.key);
         out.extend_from_slice(b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ");
         out.extend_from_slice(accept.as_bytes());
@@ -248,7 +272,11 @@ impl ClientHandshake {
     /// bytes (section 4.1: the key is a randomly selected nonce).
     pub fn new(request: &ClientRequest, nonce: [u8; 16], out: &mut Vec<u8>) -> Self {
         let key = BASE64.encode(nonce);
-        let path = if request.path.is_empty() { "/" } else { request.path.as_str() };
+        let path = if request.path.is_empty() {
+            "/"
+        } else {
+            request.path.as_str()
+        };
         out.extend_from_slice(format!("GET {path} HTTP/1.1\r\n").as_bytes());
         write_header(out, "Host", &request.host);
         out.extend_from_slice(b"Upgrade: websocket\r\nConnection: Upgrade\r\n");
@@ -264,11 +292,18 @@ impl ClientHandshake {
             write_header(out, name, value);
         }
         out.extend_from_slice(b"\r\n");
-        let offered = request.extensions.iter().map(String::as_str).collect::<Vec<_>>();
+        let offered = request
+            .extensions
+            .iter()
+            .map(String::as_str)
+            .collect::<Vec<_>>();
         Self {
             key,
             protocols: request.protocols.clone(),
-            extension_names: parse_extensions(&split_list(&offered)).into_iter().map(|e| e.name).collect(),
+            extension_names: parse_extensions(&split_list(&offered))
+                .into_iter()
+                .map(|e| e.name)
+                .collect(),
             limits: HandshakeLimits::default(),
         }
     }
@@ -283,12 +318,17 @@ impl ClientHandshake {
     ///
     /// `Ok(None)` means the head is not complete yet. On success, returns what the server
     /// accepted and the number of bytes the head took (WebSocket frames may follow).
-    pub fn handle_response(&self, input: &[u8]) -> Result<Option<(Response, usize)>, HandshakeError> {
+    pub fn handle_response(
+        &self,
+        input: &[u8],
+    ) -> Result<Option<(Response, usize)>, HandshakeError> {
         let mut headers = vec![httparse::EMPTY_HEADER; self.limits.max_headers];
         let mut resp = httparse::Response::new(&mut headers);
         let head_len = match resp.parse(input) {
             Ok(httparse::Status::Complete(n)) if n <= self.limits.max_head_size => n,
-            Ok(httparse::Status::Partial) if input.len() <= self.limits.max_head_size => return Ok(None),
+            Ok(httparse::Status::Partial) if input.len() <= self.limits.max_head_size => {
+                return Ok(None);
+            }
             Ok(_) | Err(httparse::Error::TooManyHeaders) => return Err(HandshakeError::TooLarge),
             Err(e) => return Err(HandshakeError::Malformed(e.to_string())),
         };
@@ -306,7 +346,9 @@ impl ClientHandshake {
         if !fields.has_token("connection", "upgrade") {
             return Err(HandshakeError::BadHeader("Connection"));
         }
-        let accept = fields.one("sec-websocket-accept").ok_or(HandshakeError::BadHeader("Sec-WebSocket-Accept"))?;
+        let accept = fields
+            .one("sec-websocket-accept")
+            .ok_or(HandshakeError::BadHeader("Sec-WebSocket-Accept"))?;
         if accept.trim() != accept_key(&self.key) {
             return Err(HandshakeError::BadAccept);
         }
@@ -317,7 +359,10 @@ impl ClientHandshake {
             _ => return Err(HandshakeError::BadHeader("Sec-WebSocket-Protocol")),
         };
         let extensions = parse_extensions(&fields.list("sec-websocket-extensions"));
-        if let Some(unoffered) = extensions.iter().find(|e| !self.extension_names.contains(&e.name)) {
+        if let Some(unoffered) = extensions
+            .iter()
+            .find(|e| !self.extension_names.contains(&e.name))
+        {
             return Err(HandshakeError::UnofferedExtension(unoffered.name.clone()));
         }
         let response = Response {
@@ -354,13 +399,20 @@ impl Fields<'_, '_> {
 
     /// Whether some field called `name` lists `token` (case-insensitively).
     fn has_token(&self, name: &str, token: &str) -> bool {
-        self.list(name).iter().any(|t| t.eq_ignore_ascii_case(token))
+        self.list(name)
+            .iter()
+            .any(|t| t.eq_ignore_ascii_case(token))
     }
 
     fn all(&self) -> Vec<(String, String)> {
         self.0
             .iter()
-            .map(|h| (h.name.to_owned(), String::from_utf8_lossy(h.value).into_owned()))
+            .map(|h| {
+                (
+                    h.name.to_owned(),
+                    String::from_utf8_lossy(h.value).into_owned(),
+                )
+            })
             .collect()
     }
 }
@@ -386,7 +438,10 @@ fn parse_extensions(items: &[String]) -> Vec<Extension> {
             let params = parts
                 .filter(|p| !p.is_empty())
                 .map(|p| match p.split_once('=') {
-                    Some((k, v)) => (k.trim().to_owned(), Some(v.trim().trim_matches('"').to_owned())),
+                    Some((k, v)) => (
+                        k.trim().to_owned(),
+                        Some(v.trim().trim_matches('"').to_owned()),
+                    ),
                     None => (p.to_owned(), None),
                 })
                 .collect();
@@ -397,7 +452,11 @@ fn parse_extensions(items: &[String]) -> Vec<Extension> {
 
 /// Appends one header line; CR and LF are dropped so a value cannot end the line early.
 fn write_header(out: &mut Vec<u8>, name: &str, value: &str) {
-    let clean = |s: &str| s.bytes().filter(|b| *b != b'\r' && *b != b'\n').collect::<Vec<u8>>();
+    let clean = |s: &str| {
+        s.bytes()
+            .filter(|b| *b != b'\r' && *b != b'\n')
+            .collect::<Vec<u8>>()
+    };
     out.extend_from_slice(&clean(name));
     out.extend_from_slice(b": ");
     out.extend_from_slice(&clean(value));

@@ -54,7 +54,9 @@ pub mod handshake;
 mod mask;
 mod utf8;
 
-pub use close::{CloseCode, CloseFrame, MAX_CLOSE_REASON, parse_close_payload, write_close_payload};
+pub use close::{
+    CloseCode, CloseFrame, MAX_CLOSE_REASON, parse_close_payload, write_close_payload,
+};
 pub use connection::{Config, Connection, Event, Limits, MaskSource, Role, State};
 pub use decoder::{Decoded, FrameDecoder};
 pub use encoder::encode_frame;

@@ -4,64 +4,87 @@
 //! offset of the first byte within the frame's payload so that a payload that
 //! arrives (or is written) in pieces is masked exactly as if it were whole.
 
-/// Bytes handled per step: wide enough for the compiler to use vector XORs.
-const BLOCK: usize = 64;
+/// Bytes handled per step on long payloads: wide enough for vector XORs, short
+/// enough that the staging copy in [`mask_into`] stays in registers and L1.
+const BLOCK: usize = 128;
 
 /// XORs `data` in place with `key`, starting at payload offset `offset`.
 ///
 /// Applying it twice with the same key and offset gives back the input.
+#[inline]
 pub fn apply_mask(data: &mut [u8], key: [u8; 4], offset: usize) {
+    let key = rotate(key, offset);
     if data.len() < BLOCK {
-        // Short payloads (most chat messages): skip building the block pattern.
-        let mut rotated = key;
-        rotated.rotate_left(offset % 4);
-        for word in data.chunks_mut(4) {
-            for (byte, m) in word.iter_mut().zip(rotated) {
-                *byte ^= m;
-            }
-        }
+        mask_short(data, key);
         return;
     }
-    let pattern = block_pattern(key, offset);
+    let pattern = block_pattern(key);
     let mut blocks = data.chunks_exact_mut(BLOCK);
     for block in &mut blocks {
         for (byte, m) in block.iter_mut().zip(pattern.iter()) {
             *byte ^= m;
         }
     }
-    for (byte, m) in blocks.into_remainder().iter_mut().zip(pattern.iter()) {
-        *byte ^= m;
-    }
+    mask_short(blocks.into_remainder(), key);
 }
 
 /// Appends `src` masked with `key` (starting at payload offset `offset`) to `dst`.
 ///
-/// The copy and the XOR happen in one pass over the data.
+/// Long payloads are masked block by block into a staging array and appended
+/// from there, so the data is read once and written once.
+#[inline]
 pub fn mask_into(dst: &mut Vec<u8>, src: &[u8], key: [u8; 4], offset: usize) {
-    let pattern = block_pattern(key, offset);
+    let key = rotate(key, offset);
+    let start = dst.len();
+    if src.len() < BLOCK {
+        dst.extend_from_slice(src);
+        mask_short(dst.get_mut(start..).unwrap_or_default(), key);
+        return;
+    }
     dst.reserve(src.len());
+    let pattern = block_pattern(key);
     let mut blocks = src.chunks_exact(BLOCK);
-    let mut tmp = [0u8; BLOCK];
+    let mut staged = [0u8; BLOCK];
     for block in &mut blocks {
-        for ((t, s), m) in tmp.iter_mut().zip(block.iter()).zip(pattern.iter()) {
-            *t = s ^ m;
+        for ((out, byte), m) in staged.iter_mut().zip(block).zip(pattern.iter()) {
+            *out = byte ^ m;
         }
-        dst.extend_from_slice(&tmp);
+        dst.extend_from_slice(&staged);
     }
-    let rest = blocks.remainder();
-    for ((t, s), m) in tmp.iter_mut().zip(rest.iter()).zip(pattern.iter()) {
-        *t = s ^ m;
-    }
-    dst.extend_from_slice(tmp.get(..rest.len()).unwrap_or_default());
+    let tail_start = dst.len();
+    dst.extend_from_slice(blocks.remainder());
+    // Whole blocks are a multiple of 4 bytes, so the key is still aligned here.
+    mask_short(dst.get_mut(tail_start..).unwrap_or_default(), key);
 }
 
-/// The key repeated over one block, rotated so that byte 0 lines up with `offset`.
-fn block_pattern(key: [u8; 4], offset: usize) -> [u8; BLOCK] {
-    let mut rotated = key;
-    rotated.rotate_left(offset % 4);
+/// The key as seen from payload offset `offset`.
+#[inline]
+fn rotate(mut key: [u8; 4], offset: usize) -> [u8; 4] {
+    key.rotate_left(offset % 4);
+    key
+}
+
+/// Masks a short run eight bytes at a time; `key` lines up with `data[0]`.
+#[inline]
+fn mask_short(data: &mut [u8], key: [u8; 4]) {
+    let word = u64::from(u32::from_ne_bytes(key));
+    let word = word | (word << 32);
+    let mut words = data.chunks_exact_mut(8);
+    for chunk in &mut words {
+        if let Ok(bytes) = <[u8; 8]>::try_from(&*chunk) {
+            chunk.copy_from_slice(&(u64::from_ne_bytes(bytes) ^ word).to_ne_bytes());
+        }
+    }
+    for (byte, m) in words.into_remainder().iter_mut().zip(key.iter().cycle()) {
+        *byte ^= m;
+    }
+}
+
+/// The key repeated over one block.
+fn block_pattern(key: [u8; 4]) -> [u8; BLOCK] {
     let mut pattern = [0u8; BLOCK];
     for word in pattern.chunks_exact_mut(4) {
-        word.copy_from_slice(&rotated);
+        word.copy_from_slice(&key);
     }
     pattern
 }
@@ -89,14 +112,14 @@ mod tests {
 
     proptest! {
         #[test]
-        fn apply_mask_matches_definition(data in proptest::collection::vec(any::<u8>(), 0..300), key: [u8; 4], offset in 0usize..10) {
+        fn apply_mask_matches_definition(data in proptest::collection::vec(any::<u8>(), 0..600), key: [u8; 4], offset in 0usize..10) {
             let mut masked = data.clone();
             apply_mask(&mut masked, key, offset);
             prop_assert_eq!(&masked, &reference(&data, key, offset));
         }
 
         #[test]
-        fn mask_into_matches_definition(prefix in proptest::collection::vec(any::<u8>(), 0..5), data in proptest::collection::vec(any::<u8>(), 0..300), key: [u8; 4], offset in 0usize..10) {
+        fn mask_into_matches_definition(prefix in proptest::collection::vec(any::<u8>(), 0..5), data in proptest::collection::vec(any::<u8>(), 0..600), key: [u8; 4], offset in 0usize..10) {
             let mut out = prefix.clone();
             mask_into(&mut out, &data, key, offset);
             prop_assert_eq!(&out[..prefix.len()], &prefix[..]);
@@ -104,7 +127,7 @@ mod tests {
         }
 
         #[test]
-        fn masking_in_pieces_equals_masking_whole(data in proptest::collection::vec(any::<u8>(), 0..300), key: [u8; 4], cut in 0usize..300) {
+        fn masking_in_pieces_equals_masking_whole(data in proptest::collection::vec(any::<u8>(), 0..600), key: [u8; 4], cut in 0usize..600) {
             let cut = cut.min(data.len());
             let mut pieces = data.clone();
             let (a, b) = pieces.split_at_mut(cut);

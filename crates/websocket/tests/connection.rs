@@ -1,9 +1,13 @@
 //! The connection state machine, driven with frames built byte by byte from
 //! RFC 6455 and with two connections wired back to back.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+
 use std::time::{Duration, Instant};
 
-use chatwire_websocket::{CloseCode, CloseFrame, Config, Connection, Error, Event, Limits, ProtocolError, State};
+use chatwire_websocket::{
+    CloseCode, CloseFrame, Config, Connection, Error, Event, Limits, ProtocolError, State,
+};
 use proptest::prelude::*;
 
 const KEY: [u8; 4] = [0x37, 0xfa, 0x21, 0x3d];
@@ -50,7 +54,13 @@ fn pump(from: &mut Connection, to: &mut Connection, now: Instant) -> Result<(), 
 #[test]
 fn rfc6455_section_5_7_masked_text() {
     let mut s = server();
-    s.handle_input(Instant::now(), &[0x81, 0x85, 0x37, 0xfa, 0x21, 0x3d, 0x7f, 0x9f, 0x4d, 0x51, 0x58]).unwrap();
+    s.handle_input(
+        Instant::now(),
+        &[
+            0x81, 0x85, 0x37, 0xfa, 0x21, 0x3d, 0x7f, 0x9f, 0x4d, 0x51, 0x58,
+        ],
+    )
+    .unwrap();
     assert_eq!(events(&mut s), [Event::Text("Hello".into())]);
 }
 
@@ -58,15 +68,21 @@ fn rfc6455_section_5_7_masked_text() {
 fn rfc6455_section_5_7_unmasked_text_and_fragments_to_a_client() {
     let mut c = Connection::client(Config::default(), || KEY);
     let now = Instant::now();
-    c.handle_input(now, &[0x81, 0x05, 0x48, 0x65, 0x6c, 0x6c, 0x6f]).unwrap();
-    c.handle_input(now, &[0x01, 0x03, 0x48, 0x65, 0x6c, 0x80, 0x02, 0x6c, 0x6f]).unwrap();
-    assert_eq!(events(&mut c), [Event::Text("Hello".into()), Event::Text("Hello".into())]);
+    c.handle_input(now, &[0x81, 0x05, 0x48, 0x65, 0x6c, 0x6c, 0x6f])
+        .unwrap();
+    c.handle_input(now, &[0x01, 0x03, 0x48, 0x65, 0x6c, 0x80, 0x02, 0x6c, 0x6f])
+        .unwrap();
+    assert_eq!(
+        events(&mut c),
+        [Event::Text("Hello".into()), Event::Text("Hello".into())]
+    );
 }
 
 #[test]
 fn ping_is_answered_with_the_same_payload() {
     let mut s = server();
-    s.handle_input(Instant::now(), &client_frame(0x89, b"Hello")).unwrap();
+    s.handle_input(Instant::now(), &client_frame(0x89, b"Hello"))
+        .unwrap();
     assert_eq!(events(&mut s), [Event::Ping("Hello".into())]);
     // Section 5.7: an unmasked pong "Hello" from the server.
     assert_eq!(transmit(&mut s), [0x8a, 0x05, 0x48, 0x65, 0x6c, 0x6c, 0x6f]);
@@ -79,7 +95,8 @@ fn without_auto_pong_the_caller_answers() {
         ..Config::default()
     };
     let mut s = Connection::server(config);
-    s.handle_input(Instant::now(), &client_frame(0x89, b"x")).unwrap();
+    s.handle_input(Instant::now(), &client_frame(0x89, b"x"))
+        .unwrap();
     assert_eq!(events(&mut s), [Event::Ping("x".into())]);
     assert!(transmit(&mut s).is_empty());
     s.pong(b"x").unwrap();
@@ -97,37 +114,85 @@ fn control_frames_inside_a_fragmented_message() {
     s.handle_input(Instant::now(), &wire).unwrap();
     assert_eq!(
         events(&mut s),
-        [Event::Ping("p".into()), Event::Pong("".into()), Event::Text("fragmented".into())]
+        [
+            Event::Ping("p".into()),
+            Event::Pong("".into()),
+            Event::Text("fragmented".into())
+        ]
     );
 }
 
 fn fails_with(wire: &[u8], violation: ProtocolError, code: u16) {
     let mut s = server();
-    assert_eq!(s.handle_input(Instant::now(), wire), Err(Error::Protocol(violation)));
+    assert_eq!(
+        s.handle_input(Instant::now(), wire),
+        Err(Error::Protocol(violation))
+    );
     let out = transmit(&mut s);
     assert_eq!(out[0], 0x88, "a close frame");
     assert_eq!(u16::from_be_bytes([out[2], out[3]]), code);
     assert_eq!(s.state(), State::Closed);
     // Whatever comes next is ignored.
-    s.handle_input(Instant::now(), &client_frame(0x81, b"late")).unwrap();
+    s.handle_input(Instant::now(), &client_frame(0x81, b"late"))
+        .unwrap();
     assert!(transmit(&mut s).is_empty());
 }
 
 #[test]
 fn violations_fail_with_the_right_close_code() {
-    fails_with(&[0x81, 0x05, b'H', b'e', b'l', b'l', b'o'], ProtocolError::UnmaskedFrame, 1002);
-    fails_with(&client_frame(0x80, b"x"), ProtocolError::UnexpectedContinuation, 1002);
+    fails_with(
+        &[0x81, 0x05, b'H', b'e', b'l', b'l', b'o'],
+        ProtocolError::UnmaskedFrame,
+        1002,
+    );
+    fails_with(
+        &client_frame(0x80, b"x"),
+        ProtocolError::UnexpectedContinuation,
+        1002,
+    );
     let mut two_starts = client_frame(0x01, b"a");
     two_starts.extend(client_frame(0x01, b"b"));
     fails_with(&two_starts, ProtocolError::ExpectedContinuation, 1002);
-    fails_with(&client_frame(0x09, b""), ProtocolError::FragmentedControlFrame, 1002);
-    fails_with(&client_frame(0x89, &[0; 126]), ProtocolError::ControlFrameTooLong, 1002);
-    fails_with(&client_frame(0x83, b""), ProtocolError::ReservedOpCode(3), 1002);
-    fails_with(&client_frame(0xA1, b""), ProtocolError::ReservedBits(0b010), 1002);
-    fails_with(&client_frame(0x81, &[0xCE, 0xBA, 0xFF]), ProtocolError::InvalidUtf8, 1007);
-    fails_with(&client_frame(0x88, &[0x03]), ProtocolError::CloseFrameTooShort, 1002);
-    fails_with(&client_frame(0x88, &[0x03, 0xED]), ProtocolError::InvalidCloseCode(1005), 1002);
-    fails_with(&client_frame(0x88, &[0x03, 0xE8, 0xC0]), ProtocolError::InvalidUtf8, 1007);
+    fails_with(
+        &client_frame(0x09, b""),
+        ProtocolError::FragmentedControlFrame,
+        1002,
+    );
+    fails_with(
+        &client_frame(0x89, &[0; 126]),
+        ProtocolError::ControlFrameTooLong,
+        1002,
+    );
+    fails_with(
+        &client_frame(0x83, b""),
+        ProtocolError::ReservedOpCode(3),
+        1002,
+    );
+    fails_with(
+        &client_frame(0xA1, b""),
+        ProtocolError::ReservedBits(0b010),
+        1002,
+    );
+    fails_with(
+        &client_frame(0x81, &[0xCE, 0xBA, 0xFF]),
+        ProtocolError::InvalidUtf8,
+        1007,
+    );
+    fails_with(
+        &client_frame(0x88, &[0x03]),
+        ProtocolError::CloseFrameTooShort,
+        1002,
+    );
+    fails_with(
+        &client_frame(0x88, &[0x03, 0xED]),
+        ProtocolError::InvalidCloseCode(1005),
+        1002,
+    );
+    fails_with(
+        &client_frame(0x88, &[0x03, 0xE8, 0xC0]),
+        ProtocolError::InvalidUtf8,
+        1007,
+    );
 }
 
 #[test]
@@ -144,17 +209,26 @@ fn a_client_refuses_masked_frames() {
 #[test]
 fn invalid_utf8_fails_before_the_frame_is_complete() {
     let mut s = server();
-    let wire = client_frame(0x81, &[b'a', b'b', 0xF4, 0x90, 0x80, 0x80, b'c', b'd', b'e', b'f']);
+    let wire = client_frame(
+        0x81,
+        &[b'a', b'b', 0xF4, 0x90, 0x80, 0x80, b'c', b'd', b'e', b'f'],
+    );
     // Header (6 bytes) plus "ab", 0xF4, 0x90: invalid from here whatever follows.
     assert_eq!(s.handle_input(Instant::now(), &wire[..9]), Ok(()));
-    assert_eq!(s.handle_input(Instant::now(), &wire[9..10]), Err(Error::Protocol(ProtocolError::InvalidUtf8)));
+    assert_eq!(
+        s.handle_input(Instant::now(), &wire[9..10]),
+        Err(Error::Protocol(ProtocolError::InvalidUtf8))
+    );
 }
 
 #[test]
 fn invalid_utf8_fails_in_the_first_fragment_before_the_message_ends() {
     let mut s = server();
     let wire = client_frame(0x01, &[b'a', 0xC0]);
-    assert_eq!(s.handle_input(Instant::now(), &wire), Err(Error::Protocol(ProtocolError::InvalidUtf8)));
+    assert_eq!(
+        s.handle_input(Instant::now(), &wire),
+        Err(Error::Protocol(ProtocolError::InvalidUtf8))
+    );
 }
 
 #[test]
@@ -164,16 +238,25 @@ fn limits_fail_with_1009_before_buffering() {
         max_message_size: 150,
         max_fragments: 3,
     };
-    let config = Config { limits, ..Config::default() };
+    let config = Config {
+        limits,
+        ..Config::default()
+    };
     let check = |wire: &[u8], violation: ProtocolError| {
         let mut s = Connection::server(config.clone());
         // The last byte is held back: the limit is enforced before the payload is complete.
         let head = &wire[..wire.len() - 1];
-        assert_eq!(s.handle_input(Instant::now(), head), Err(Error::Protocol(violation)));
+        assert_eq!(
+            s.handle_input(Instant::now(), head),
+            Err(Error::Protocol(violation))
+        );
         let out = transmit(&mut s);
         assert_eq!(u16::from_be_bytes([out[2], out[3]]), 1009);
     };
-    check(&client_frame(0x82, &[0; 101])[..8], ProtocolError::FrameTooLarge);
+    check(
+        &client_frame(0x82, &[0; 101])[..8],
+        ProtocolError::FrameTooLarge,
+    );
     let mut long = client_frame(0x02, &[0; 100]);
     long.extend(client_frame(0x80, &[0; 51]));
     check(&long, ProtocolError::MessageTooLarge);
@@ -214,11 +297,17 @@ fn close_handshake_started_by_the_client() {
     assert_eq!(c.state(), State::Closing);
     assert_eq!(c.send_text("late"), Err(Error::Closed));
     pump(&mut c, &mut s, now).unwrap();
-    let peer = Some(CloseFrame { code: CloseCode::NORMAL, reason: "done".into() });
+    let peer = Some(CloseFrame {
+        code: CloseCode::NORMAL,
+        reason: "done".into(),
+    });
     assert_eq!(events(&mut s), [Event::Close(peer)]);
     pump(&mut s, &mut c, now).unwrap();
     assert_eq!(s.state(), State::Closed);
-    let echo = Some(CloseFrame { code: CloseCode::NORMAL, reason: String::new() });
+    let echo = Some(CloseFrame {
+        code: CloseCode::NORMAL,
+        reason: String::new(),
+    });
     assert_eq!(events(&mut c), [Event::Close(echo)]);
     assert_eq!(c.state(), State::Closed);
 }
@@ -230,7 +319,13 @@ fn close_handshake_started_by_the_server_with_an_application_code() {
     let mut s = server();
     s.close(now, CloseCode(4000), "").unwrap();
     pump(&mut s, &mut c, now).unwrap();
-    assert_eq!(events(&mut c), [Event::Close(Some(CloseFrame { code: CloseCode(4000), reason: String::new() }))]);
+    assert_eq!(
+        events(&mut c),
+        [Event::Close(Some(CloseFrame {
+            code: CloseCode(4000),
+            reason: String::new()
+        }))]
+    );
     pump(&mut c, &mut s, now).unwrap();
     assert_eq!((c.state(), s.state()), (State::Closed, State::Closed));
 }
@@ -238,7 +333,8 @@ fn close_handshake_started_by_the_server_with_an_application_code() {
 #[test]
 fn an_empty_close_is_answered_with_an_empty_close() {
     let mut s = server();
-    s.handle_input(Instant::now(), &client_frame(0x88, b"")).unwrap();
+    s.handle_input(Instant::now(), &client_frame(0x88, b""))
+        .unwrap();
     assert_eq!(events(&mut s), [Event::Close(None)]);
     assert_eq!(transmit(&mut s), [0x88, 0x00]);
 }
@@ -247,9 +343,18 @@ fn an_empty_close_is_answered_with_an_empty_close() {
 fn close_arguments_are_checked() {
     let now = Instant::now();
     let mut s = server();
-    assert_eq!(s.close(now, CloseCode(1005), ""), Err(Error::InvalidCloseCode(1005)));
-    assert_eq!(s.close(now, CloseCode(2000), ""), Err(Error::InvalidCloseCode(2000)));
-    assert_eq!(s.close(now, CloseCode::NORMAL, &"x".repeat(124)), Err(Error::ControlPayloadTooLong));
+    assert_eq!(
+        s.close(now, CloseCode(1005), ""),
+        Err(Error::InvalidCloseCode(1005))
+    );
+    assert_eq!(
+        s.close(now, CloseCode(2000), ""),
+        Err(Error::InvalidCloseCode(2000))
+    );
+    assert_eq!(
+        s.close(now, CloseCode::NORMAL, &"x".repeat(124)),
+        Err(Error::ControlPayloadTooLong)
+    );
     assert_eq!(s.ping(&[0; 126]), Err(Error::ControlPayloadTooLong));
     s.close(now, CloseCode::NORMAL, &"x".repeat(123)).unwrap();
     assert_eq!(s.close(now, CloseCode::NORMAL, ""), Err(Error::Closed));
@@ -295,7 +400,10 @@ fn large_messages_round_trip_between_two_connections() {
     c.send_binary(&big).unwrap();
     c.send_text(&"é".repeat(40_000)).unwrap();
     pump(&mut c, &mut s, now).unwrap();
-    assert_eq!(events(&mut s), [Event::Binary(big.into()), Event::Text("é".repeat(40_000))]);
+    assert_eq!(
+        events(&mut s),
+        [Event::Binary(big.into()), Event::Text("é".repeat(40_000))]
+    );
 }
 
 /// Events (with the final state) from feeding `wire` to a fresh server in pieces cut at `cuts`.

@@ -1,5 +1,7 @@
 //! The opening handshake, with the examples of RFC 6455 sections 1.2, 1.3 and 4.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+
 use chatwire_websocket::handshake::{
     ClientHandshake, ClientRequest, HandshakeError, HandshakeLimits, accept_key, parse_request,
 };
@@ -7,13 +9,18 @@ use chatwire_websocket::handshake::{
 /// The client request of RFC 6455 section 1.2.
 const RFC_REQUEST: &str = "GET /chat HTTP/1.1\r\nHost: server.example.com\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nOrigin: http://example.com\r\nSec-WebSocket-Protocol: chat, superchat\r\nSec-WebSocket-Version: 13\r\n\r\n";
 
-fn parse(request: &str) -> Result<Option<(chatwire_websocket::handshake::Request, usize)>, HandshakeError> {
+fn parse(
+    request: &str,
+) -> Result<Option<(chatwire_websocket::handshake::Request, usize)>, HandshakeError> {
     parse_request(request.as_bytes(), &HandshakeLimits::default())
 }
 
 #[test]
 fn rfc6455_section_1_3_accept_key() {
-    assert_eq!(accept_key("dGhlIHNhbXBsZSBub25jZQ=="), "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=");
+    assert_eq!(
+        accept_key("dGhlIHNhbXBsZSBub25jZQ=="),
+        "s3pPLMBiTxaQ9kYGzzhZRbK+xOo="
+    );
 }
 
 #[test]
@@ -41,7 +48,9 @@ fn a_request_split_anywhere_needs_more_then_parses() {
     // Frame bytes after the head are not consumed.
     let mut with_frame = RFC_REQUEST.as_bytes().to_vec();
     with_frame.extend_from_slice(&[0x81, 0x80, 1, 2, 3, 4]);
-    let (_, used) = parse_request(&with_frame, &HandshakeLimits::default()).unwrap().unwrap();
+    let (_, used) = parse_request(&with_frame, &HandshakeLimits::default())
+        .unwrap()
+        .unwrap();
     assert_eq!(used, RFC_REQUEST.len());
 }
 
@@ -75,7 +84,10 @@ fn missing_or_wrong_headers_get_400() {
     ] {
         let (status, response) = status_for(&RFC_REQUEST.replace(from, to));
         assert_eq!(status, 400, "{from} -> {to}");
-        assert!(response.starts_with("HTTP/1.1 400 Bad Request\r\n"), "{response}");
+        assert!(
+            response.starts_with("HTTP/1.1 400 Bad Request\r\n"),
+            "{response}"
+        );
     }
     assert_eq!(status_for("GARBAGE\0\r\n\r\n").0, 400);
 }
@@ -90,14 +102,20 @@ fn other_versions_get_426_with_the_supported_version() {
 
 #[test]
 fn oversized_heads_are_refused_before_they_complete() {
-    let limits = HandshakeLimits { max_head_size: 256, max_headers: 8 };
+    let limits = HandshakeLimits {
+        max_head_size: 256,
+        max_headers: 8,
+    };
     let padded = RFC_REQUEST.replace("Origin:", &format!("X-Pad: {}\r\nOrigin:", "a".repeat(300)));
     // Still incomplete, but already over the limit.
     let error = parse_request(&padded.as_bytes()[..280], &limits).unwrap_err();
     assert_eq!(error, HandshakeError::TooLarge);
     assert_eq!(error.status(), 431);
     let many = RFC_REQUEST.replace("Origin:", &format!("{}Origin:", "X-A: b\r\n".repeat(10)));
-    assert_eq!(parse_request(many.as_bytes(), &limits), Err(HandshakeError::TooLarge));
+    assert_eq!(
+        parse_request(many.as_bytes(), &limits),
+        Err(HandshakeError::TooLarge)
+    );
 }
 
 fn client(protocols: &[&str], extensions: Option<&str>) -> (ClientHandshake, String) {
@@ -130,32 +148,71 @@ const RFC_RESPONSE: &str = "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websock
 fn the_client_accepts_the_rfc_response_split_anywhere() {
     let (handshake, _) = client(&["chat", "superchat"], None);
     for cut in 0..RFC_RESPONSE.len() {
-        assert_eq!(handshake.handle_response(&RFC_RESPONSE.as_bytes()[..cut]), Ok(None));
+        assert_eq!(
+            handshake.handle_response(&RFC_RESPONSE.as_bytes()[..cut]),
+            Ok(None)
+        );
     }
-    let (response, used) = handshake.handle_response(RFC_RESPONSE.as_bytes()).unwrap().unwrap();
+    let (response, used) = handshake
+        .handle_response(RFC_RESPONSE.as_bytes())
+        .unwrap()
+        .unwrap();
     assert_eq!(used, RFC_RESPONSE.len());
     assert_eq!(response.protocol.as_deref(), Some("chat"));
 }
 
 #[test]
 fn the_client_refuses_bad_responses() {
-    let (handshake, _) = client(&["chat"], Some("permessage-deflate; client_max_window_bits"));
+    let (handshake, _) = client(
+        &["chat"],
+        Some("permessage-deflate; client_max_window_bits"),
+    );
     let check = |response: String, expected: HandshakeError| {
-        assert_eq!(handshake.handle_response(response.as_bytes()), Err(expected));
+        assert_eq!(
+            handshake.handle_response(response.as_bytes()),
+            Err(expected)
+        );
     };
-    check(RFC_RESPONSE.replace("101 Switching Protocols", "403 Forbidden"), HandshakeError::Status(403));
-    check(RFC_RESPONSE.replace("s3pPLMBiTxaQ9kYGzzhZRbK+xOo=", "dGhlIHNhbXBsZSBub25jZQ=="), HandshakeError::BadAccept);
-    check(RFC_RESPONSE.replace("Protocol: chat", "Protocol: superchat"), HandshakeError::UnofferedProtocol("superchat".into()));
-    check(RFC_RESPONSE.replace("Upgrade: websocket\r\n", ""), HandshakeError::BadHeader("Upgrade"));
-    check(RFC_RESPONSE.replace("Connection: Upgrade\r\n", ""), HandshakeError::BadHeader("Connection"));
     check(
-        RFC_RESPONSE.replace("\r\n\r\n", "\r\nSec-WebSocket-Extensions: x-webkit-deflate-frame\r\n\r\n"),
+        RFC_RESPONSE.replace("101 Switching Protocols", "403 Forbidden"),
+        HandshakeError::Status(403),
+    );
+    check(
+        RFC_RESPONSE.replace("s3pPLMBiTxaQ9kYGzzhZRbK+xOo=", "dGhlIHNhbXBsZSBub25jZQ=="),
+        HandshakeError::BadAccept,
+    );
+    check(
+        RFC_RESPONSE.replace("Protocol: chat", "Protocol: superchat"),
+        HandshakeError::UnofferedProtocol("superchat".into()),
+    );
+    check(
+        RFC_RESPONSE.replace("Upgrade: websocket\r\n", ""),
+        HandshakeError::BadHeader("Upgrade"),
+    );
+    check(
+        RFC_RESPONSE.replace("Connection: Upgrade\r\n", ""),
+        HandshakeError::BadHeader("Connection"),
+    );
+    check(
+        RFC_RESPONSE.replace(
+            "\r\n\r\n",
+            "\r\nSec-WebSocket-Extensions: x-webkit-deflate-frame\r\n\r\n",
+        ),
         HandshakeError::UnofferedExtension("x-webkit-deflate-frame".into()),
     );
-    let accepted = RFC_RESPONSE.replace("\r\n\r\n", "\r\nSec-WebSocket-Extensions: permessage-deflate; client_max_window_bits=10\r\n\r\n");
-    let (response, _) = handshake.handle_response(accepted.as_bytes()).unwrap().unwrap();
+    let accepted = RFC_RESPONSE.replace(
+        "\r\n\r\n",
+        "\r\nSec-WebSocket-Extensions: permessage-deflate; client_max_window_bits=10\r\n\r\n",
+    );
+    let (response, _) = handshake
+        .handle_response(accepted.as_bytes())
+        .unwrap()
+        .unwrap();
     assert_eq!(response.extensions[0].name, "permessage-deflate");
-    assert_eq!(response.extensions[0].params, [("client_max_window_bits".to_string(), Some("10".to_string()))]);
+    assert_eq!(
+        response.extensions[0].params,
+        [("client_max_window_bits".to_string(), Some("10".to_string()))]
+    );
 }
 
 #[test]

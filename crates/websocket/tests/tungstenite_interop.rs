@@ -1,17 +1,26 @@
 //! Interoperability with an independent implementation, tungstenite, over
 //! loopback TCP: its client against our server, our client against its server.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::thread;
 use std::time::Instant;
 
-use chatwire_websocket::handshake::{ClientHandshake, ClientRequest, HandshakeLimits, parse_request};
+use chatwire_websocket::handshake::{
+    ClientHandshake, ClientRequest, HandshakeLimits, parse_request,
+};
 use chatwire_websocket::{CloseCode, CloseFrame, Config, Connection, Event, State};
 use tungstenite::Message;
 
 /// Runs our side of an open connection: echoes data messages until closed; returns every event.
-fn drive(stream: &mut TcpStream, conn: &mut Connection, mut input: Vec<u8>, echo: bool) -> Vec<Event> {
+fn drive(
+    stream: &mut TcpStream,
+    conn: &mut Connection,
+    mut input: Vec<u8>,
+    echo: bool,
+) -> Vec<Event> {
     let mut seen = Vec::new();
     let mut buf = vec![0u8; 16 * 1024];
     let mut out = Vec::new();
@@ -71,10 +80,18 @@ fn tungstenite_client_against_our_server() {
         drive(&mut stream, &mut conn, head.split_off(used), true)
     });
 
-    let mut request = tungstenite::client::IntoClientRequest::into_client_request(format!("ws://{addr}/xmpp")).unwrap();
-    request.headers_mut().insert("Sec-WebSocket-Protocol", "xmpp".parse().unwrap());
-    let (mut ws, response) = tungstenite::client(request, TcpStream::connect(addr).unwrap()).unwrap();
-    assert_eq!(response.headers().get("Sec-WebSocket-Protocol").unwrap(), "xmpp");
+    let mut request =
+        tungstenite::client::IntoClientRequest::into_client_request(format!("ws://{addr}/xmpp"))
+            .unwrap();
+    request
+        .headers_mut()
+        .insert("Sec-WebSocket-Protocol", "xmpp".parse().unwrap());
+    let (mut ws, response) =
+        tungstenite::client(request, TcpStream::connect(addr).unwrap()).unwrap();
+    assert_eq!(
+        response.headers().get("Sec-WebSocket-Protocol").unwrap(),
+        "xmpp"
+    );
 
     ws.send(Message::text("héllo")).unwrap();
     assert_eq!(ws.read().unwrap(), Message::text("héllo"));
@@ -99,7 +116,13 @@ fn tungstenite_client_against_our_server() {
     let events = server.join().unwrap();
     assert_eq!(events.len(), 4);
     assert_eq!(events[2], Event::Ping("are you there".into()));
-    assert_eq!(events[3], Event::Close(Some(CloseFrame { code: CloseCode::NORMAL, reason: "bye".into() })));
+    assert_eq!(
+        events[3],
+        Event::Close(Some(CloseFrame {
+            code: CloseCode::NORMAL,
+            reason: "bye".into()
+        }))
+    );
 }
 
 #[test]
@@ -152,7 +175,8 @@ fn our_client_against_a_tungstenite_server() {
     conn.send_text("κόσμε").unwrap();
     conn.send_binary(&big_binary()).unwrap();
     conn.ping(b"p").unwrap();
-    conn.close(Instant::now(), CloseCode::NORMAL, "done").unwrap();
+    conn.close(Instant::now(), CloseCode::NORMAL, "done")
+        .unwrap();
     let events = drive(&mut stream, &mut conn, Vec::new(), false);
     assert_eq!(
         events,
@@ -160,10 +184,16 @@ fn our_client_against_a_tungstenite_server() {
             Event::Text("κόσμε".into()),
             Event::Binary(big_binary().into()),
             Event::Pong("p".into()),
-            Event::Close(Some(CloseFrame { code: CloseCode::NORMAL, reason: "done".into() })),
+            Event::Close(Some(CloseFrame {
+                code: CloseCode::NORMAL,
+                reason: "done".into()
+            })),
         ]
     );
     drop(stream);
     let received = server.join().unwrap();
-    assert_eq!(received, [Message::text("κόσμε"), Message::binary(big_binary())]);
+    assert_eq!(
+        received,
+        [Message::text("κόσμε"), Message::binary(big_binary())]
+    );
 }

@@ -1,1 +1,82 @@
-//! Work in progress.
+//! Sans-IO XMPP framing: RFC 7395 (XMPP over WebSocket) and the RFC 6120
+//! XML stream over TCP, producing the same [`Event`]s.
+//!
+//! Covered:
+//! - RFC 7395 section 3.1 (the `xmpp` subprotocol: [`websocket::offers_xmpp`],
+//!   [`websocket::check_selected_subprotocol`]), 3.2 (text messages only),
+//!   3.3 (`<open/>`/`<close/>` in the framing namespace, one complete element
+//!   per message, first byte `<`), 3.4 (stream initiation), 3.5 (stream
+//!   errors, after our own `<open/>` when failing at open), 3.6 and 3.6.1
+//!   (closing, `see-other-uri` without downgrade), 3.7 (restarts), 3.8 (no
+//!   whitespace keepalives): [`websocket::WsFraming`], both roles.
+//! - RFC 6120 sections 4.1-4.4 and 4.6.1 (stream header, top-level elements,
+//!   whitespace keepalives, restarts, stream close), 4.7.5 (version), 4.9
+//!   (stream error conditions, [`StreamErrorCondition`]), 11.1 (restricted
+//!   XML: no DTD, comment, processing instruction, or entity reference other
+//!   than the five predefined ones and character references) and 11.6
+//!   (UTF-8): [`TcpSplitter`] and the `tcp::write_*` functions.
+//!
+//! Every limit in [`Limits`] is enforced while bytes arrive, before they are
+//! buffered; a billion-laughs document is refused at its `<!DOCTYPE`.
+//!
+//! The drive loop, here a WebSocket server:
+//!
+//! ```
+//! use chatwire_xmpp_framing::websocket::{Config, WsFraming};
+//! use chatwire_xmpp_framing::{Event, StreamHeader};
+//!
+//! let mut server = WsFraming::server(Config::new(true));
+//! let received: [&[u8]; 3] = [
+//!     br#"<open xmlns="urn:ietf:params:xml:ns:xmpp-framing" to="example.com" version="1.0"/>"#,
+//!     br#"<presence xmlns="jabber:client"/>"#,
+//!     br#"<close xmlns="urn:ietf:params:xml:ns:xmpp-framing"/>"#,
+//! ];
+//! let mut seen = Vec::new();
+//! for message in received {
+//!     if let Err(error) = server.handle_message(message) {
+//!         if let Some(condition) = error.condition() {
+//!             server.stream_error(condition, None)?;
+//!         }
+//!     }
+//!     while let Some(event) = server.poll_event() {
+//!         match event {
+//!             Event::StreamOpen(header) => {
+//!                 let reply = StreamHeader::new()
+//!                     .with_from(header.to.unwrap_or_default())
+//!                     .with_id("abc");
+//!                 server.open(&reply)?;
+//!                 seen.push("open".to_owned());
+//!             }
+//!             Event::Element(element) => seen.push(element.local_name.to_string()),
+//!             Event::StreamClose { .. } => seen.push("close".to_owned()),
+//!             _ => {}
+//!         }
+//!     }
+//!     let mut out = Vec::new();
+//!     while server.poll_transmit(&mut out) {
+//!         // write `out` as one WebSocket text message
+//!         out.clear();
+//!     }
+//! }
+//! assert_eq!(seen, ["open", "presence", "close"]);
+//! assert!(server.is_closed());
+//! # Ok::<(), chatwire_xmpp_framing::Error>(())
+//! ```
+
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
+mod check;
+mod error;
+mod escape;
+mod event;
+mod limits;
+mod scan;
+pub mod tcp;
+pub mod websocket;
+
+pub use error::{Error, StreamErrorCondition};
+pub use event::{Element, Event, NsContext, StreamHeader};
+pub use limits::Limits;
+pub use tcp::TcpSplitter;
+pub use websocket::WsFraming;

@@ -1,1 +1,265 @@
-//! Work in progress.
+//! Typed XMPP stanzas, nonzas, errors and JIDs.
+//!
+//! The framing layer hands over one complete top-level element as bytes;
+//! [`Element::parse`] reads it straight into typed values with quick-xml,
+//! given the [`Context`] of the stream (the inherited default namespace,
+//! `jabber:client` or `jabber:server`). Extension elements this crate does
+//! not type are kept as [`minidom::Element`] trees and written back
+//! unchanged. [`Element::serialize`] appends to a caller-owned buffer and
+//! declares namespaces only where the context does not already supply them.
+//!
+//! Covered:
+//! - RFC 7622: JIDs with PRECIS (UsernameCaseMapped localpart, OpaqueString
+//!   resourcepart, IDNA2008 or IP-literal domainpart), see [`Jid`].
+//! - RFC 6120 section 4.3.2 stream features, 4.9 stream errors (every
+//!   condition of 4.9.3), 6.4 and 6.5 SASL nonzas and failure conditions,
+//!   7 resource binding, 8 stanza semantics (message, presence, iq), 8.3
+//!   stanza errors (every condition of 8.3.3), 11 restricted XML.
+//! - RFC 6121 section 2 roster (items, groups, versioning), 4 presence
+//!   (show, status, priority), 5 messages (types, bodies, subjects,
+//!   threads).
+//! - XEP-0199 ping, XEP-0030 disco#info, XEP-0198 stream management as a
+//!   stream feature.
+//!
+//! Parsing is lenient where the protocols ask for it (unknown children and
+//! attributes are kept or ignored, an unknown message type is `normal`) and
+//! strict on what they define (an iq without an id, a presence with an
+//! unknown type, a malformed JID are errors). Each [`Error`] names the stream
+//! or stanza error to answer with.
+//!
+//! ```
+//! use chatwire_xmpp_stanza::{Context, Element, Iq, IqPayload, Message};
+//!
+//! // What the framing layer handed over, one element at a time.
+//! let received: [&[u8]; 2] = [
+//!     b"<message type='chat' to='juliet@example.com'><body>Art thou not Romeo?</body></message>",
+//!     b"<iq type='get' id='p1'><ping xmlns='urn:xmpp:ping'/></iq>",
+//! ];
+//! let ctx = Context::client_tcp();
+//! let mut out = Vec::new();
+//! for bytes in received {
+//!     match Element::parse(bytes, &ctx) {
+//!         Ok(Element::Message(m)) => assert_eq!(m.body(), Some("Art thou not Romeo?")),
+//!         Ok(Element::Iq(iq)) if iq.payload == Some(IqPayload::Ping) => {
+//!             iq.result(None).serialize(&ctx, &mut out);
+//!         }
+//!         Ok(_) => {}
+//!         Err(e) => panic!("answer with a stream error: {:?}", e.stream_condition()),
+//!     }
+//! }
+//! assert_eq!(out, b"<iq type='result' id='p1'/>");
+//! ```
+
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
+mod bind;
+mod disco;
+mod error;
+mod features;
+mod iq;
+mod jid;
+mod message;
+pub mod ns;
+mod presence;
+mod roster;
+mod sasl;
+mod stanza;
+mod stanza_error;
+mod stream_error;
+mod text;
+mod xml;
+
+pub use bind::Bind;
+pub use disco::{DiscoInfo, Identity};
+pub use error::Error;
+pub use features::Features;
+pub use iq::{Iq, IqPayload, IqType};
+pub use jid::{Jid, JidError, MAX_PART_BYTES};
+pub use message::{Message, MessageType, Thread};
+pub use minidom;
+pub use presence::{Presence, PresenceType, Show};
+pub use roster::{Roster, RosterItem, Subscription};
+pub use sasl::{Sasl, SaslCondition, SaslFailure};
+pub use stanza_error::{StanzaError, StanzaErrorCondition, StanzaErrorType};
+pub use stream_error::{StreamError, StreamErrorCondition};
+pub use text::Text;
+
+/// The content namespace of a stream (RFC 6120 section 4.8.3).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum StreamNamespace {
+    /// `jabber:client`
+    Client,
+    /// `jabber:server`
+    Server,
+}
+
+impl StreamNamespace {
+    /// The namespace name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            StreamNamespace::Client => ns::CLIENT,
+            StreamNamespace::Server => ns::SERVER,
+        }
+    }
+}
+
+/// Limits checked while reading, before anything is allocated for them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// Largest top-level element in bytes.
+    pub max_bytes: usize,
+    /// Deepest element nesting, the top-level element counting as 1.
+    pub max_depth: usize,
+    /// Most attributes (namespace declarations included) on one element.
+    pub max_attributes: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Limits {
+        Limits {
+            max_bytes: 256 * 1024,
+            max_depth: 32,
+            max_attributes: 64,
+        }
+    }
+}
+
+/// What the framing layer knows about the stream an element came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Context {
+    /// The stream's content namespace.
+    pub namespace: StreamNamespace,
+    /// True on a TCP stream, where the stream header declares the default
+    /// namespace and the `stream` prefix for every element; false over
+    /// WebSocket (RFC 7395), where each element declares its own.
+    pub inherited: bool,
+    /// Reading limits.
+    pub limits: Limits,
+}
+
+impl Context {
+    /// A client-to-server TCP stream.
+    pub fn client_tcp() -> Context {
+        Context {
+            namespace: StreamNamespace::Client,
+            inherited: true,
+            limits: Limits::default(),
+        }
+    }
+
+    /// A client-to-server WebSocket connection (RFC 7395).
+    pub fn client_websocket() -> Context {
+        Context {
+            inherited: false,
+            ..Context::client_tcp()
+        }
+    }
+
+    /// A server-to-server TCP stream.
+    pub fn server_tcp() -> Context {
+        Context {
+            namespace: StreamNamespace::Server,
+            ..Context::client_tcp()
+        }
+    }
+}
+
+/// Any top-level element of an XMPP stream.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Element {
+    /// `<message/>`
+    Message(Message),
+    /// `<presence/>`
+    Presence(Presence),
+    /// `<iq/>`
+    Iq(Iq),
+    /// `<stream:features/>`
+    Features(Features),
+    /// `<stream:error/>`
+    StreamError(StreamError),
+    /// A SASL nonza.
+    Sasl(Sasl),
+    /// Anything else (STARTTLS, stream management, ...), kept as received.
+    Unknown(minidom::Element),
+}
+
+impl Element {
+    /// Parses one complete top-level element.
+    pub fn parse(bytes: &[u8], ctx: &Context) -> Result<Element, Error> {
+        xml::parse_with(bytes, ctx, |r, start| {
+            let stanza_ns = ctx.namespace.as_str();
+            Ok(match (start.ns(), start.local()) {
+                (ns, "message") if ns == stanza_ns => Element::Message(Message::parse(r, &start)?),
+                (ns, "presence") if ns == stanza_ns => {
+                    Element::Presence(Presence::parse(r, &start)?)
+                }
+                (ns, "iq") if ns == stanza_ns => Element::Iq(Iq::parse(r, &start)?),
+                (ns @ (ns::CLIENT | ns::SERVER), _) if ns != stanza_ns => {
+                    return Err(Error::InvalidNamespace(start.ns().to_owned()));
+                }
+                (ns::STREAM, "features") => Element::Features(Features::parse(r, &start)?),
+                (ns::STREAM, "error") => {
+                    Element::StreamError(StreamError::parse_content(r, &start)?)
+                }
+                (ns::SASL, _) => Element::Sasl(Sasl::parse(r, &start)?),
+                _ => Element::Unknown(r.tree(start)?),
+            })
+        })
+    }
+
+    /// Appends the serialised element to `out`.
+    pub fn serialize(&self, ctx: &Context, out: &mut Vec<u8>) {
+        match self {
+            Element::Message(m) => m.serialize(ctx, out),
+            Element::Presence(p) => p.serialize(ctx, out),
+            Element::Iq(iq) => iq.serialize(ctx, out),
+            Element::Features(f) => f.serialize(ctx, out),
+            Element::StreamError(e) => e.serialize(ctx, out),
+            Element::Sasl(s) => s.serialize(out),
+            Element::Unknown(el) => {
+                let scope = if ctx.inherited {
+                    ctx.namespace.as_str()
+                } else {
+                    ""
+                };
+                xml::write_tree(out, el, scope);
+            }
+        }
+    }
+
+    /// The serialised element as a new buffer.
+    pub fn to_bytes(&self, ctx: &Context) -> Vec<u8> {
+        let mut out = Vec::new();
+        self.serialize(ctx, &mut out);
+        out
+    }
+}
+
+impl From<Message> for Element {
+    fn from(m: Message) -> Element {
+        Element::Message(m)
+    }
+}
+
+impl From<Presence> for Element {
+    fn from(p: Presence) -> Element {
+        Element::Presence(p)
+    }
+}
+
+impl From<Iq> for Element {
+    fn from(iq: Iq) -> Element {
+        Element::Iq(iq)
+    }
+}
+
+/// Opens `<stream:NAME`, declaring the prefix unless the stream header did.
+fn stream_start_tag(out: &mut Vec<u8>, ctx: &Context, qname: &str) {
+    out.push(b'<');
+    out.extend_from_slice(qname.as_bytes());
+    if !ctx.inherited {
+        xml::attr(out, "xmlns:stream", ns::STREAM);
+    }
+}

@@ -53,13 +53,21 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             eprintln!("case {case}: {e}");
         }
     }
-    run(&authority, &format!("/updateReports?agent={}", args.agent), |_, _| {})?;
+    run(
+        &authority,
+        &format!("/updateReports?agent={}", args.agent),
+        |_, _| {},
+    )?;
     Ok(())
 }
 
 /// Opens one connection to `path`, hands every event to `on_event`, and returns
 /// when the connection is closed.
-fn run(authority: &str, path: &str, mut on_event: impl FnMut(Event, &mut Connection)) -> Result<(), Box<dyn std::error::Error>> {
+fn run(
+    authority: &str,
+    path: &str,
+    mut on_event: impl FnMut(Event, &mut Connection),
+) -> Result<(), Box<dyn std::error::Error>> {
     let mut stream = TcpStream::connect(authority)?;
     stream.set_nodelay(true)?;
     stream.set_read_timeout(Some(Duration::from_secs(60)))?;

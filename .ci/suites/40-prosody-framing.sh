@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# RFC 7395 interop: chatwire-xmpp-framing on tungstenite against a real Prosody 0.12:
+# open, stream features, SASL PLAIN, restart, bind, close; and Prosody's refusal of a
+# handshake without the `xmpp` subprotocol.
+set -euo pipefail
+# The shared peer scripts sit beside the repository checkout.
+peers="$(cd "$(dirname "$0")/../../../shared/peers" && pwd)"
+cd "$(dirname "$0")/../.."
+
+if ! command -v prosody >/dev/null; then
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq prosody >/dev/null
+fi
+
+dir=$(mktemp -d)
+c2s=15522
+http=15580
+stop() {
+  if [ -f "$dir/prosody.pid" ]; then bash "$peers/prosody_down.sh" "$dir" || true; fi
+  rm -rf "$dir"
+}
+trap stop EXIT
+bash "$peers/prosody_up.sh" "$dir" "$c2s" "$http"
+
+CHATWIRE_PROSODY_WS="ws://127.0.0.1:$http/xmpp-websocket" \
+  cargo test -p chatwire-xmpp-framing --test prosody -- --ignored --test-threads=1

@@ -1,0 +1,374 @@
+//! Well-formedness and namespace checks of one complete unit, with quick-xml
+//! as the tokenizer.
+//!
+//! The scanner already refused restricted constructs and limit violations;
+//! this pass checks what needs the whole element: matching end tags,
+//! attribute syntax and uniqueness, references, characters, and that every
+//! prefix resolves, either inside the element or through the inherited
+//! [`NsContext`].
+
+use quick_xml::Reader;
+use quick_xml::events::{BytesStart, Event};
+
+use crate::escape;
+use crate::{Error, NsContext};
+
+/// `xml` is bound by definition (Namespaces in XML 1.0, section 3).
+const XML_NS: &str = "http://www.w3.org/XML/1998/namespace";
+
+/// What the caller needs to know about a checked element.
+#[derive(Debug)]
+pub(crate) struct Root {
+    pub(crate) namespace: Box<str>,
+    pub(crate) local_name: Box<str>,
+    /// Whether anything but whitespace sits between the root's tags.
+    pub(crate) has_content: bool,
+}
+
+/// The attributes of a lone start tag (a stream header or `<open/>`).
+#[derive(Debug, Default)]
+pub(crate) struct StartTag {
+    pub(crate) namespace: Box<str>,
+    pub(crate) local_name: Box<str>,
+    /// Raw qualified name, to match `</stream:stream>` against.
+    pub(crate) qname: Box<[u8]>,
+    /// Declarations made on the tag itself.
+    pub(crate) declarations: NsContext,
+    /// Other attributes: raw qualified name, unescaped value.
+    pub(crate) attributes: Vec<(Box<str>, String)>,
+}
+
+impl StartTag {
+    pub(crate) fn attribute(&self, name: &str) -> Option<&str> {
+        self.attributes
+            .iter()
+            .find(|(n, _)| &**n == name)
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// Checks UTF-8 and XML characters over the raw bytes.
+pub(crate) fn text(bytes: &[u8]) -> Result<&str, Error> {
+    let text = std::str::from_utf8(bytes).map_err(|_| Error::UnsupportedEncoding)?;
+    // One pass for the C0 controls XML forbids and for U+FFFE/U+FFFF
+    // (EF BF BE, EF BF BF in UTF-8).
+    let mut rest = bytes;
+    while let Some(pos) = rest
+        .iter()
+        .position(|&b| (b < 0x20 && !matches!(b, b'\t' | b'\n' | b'\r')) || b == 0xEF)
+    {
+        let tail = rest.get(pos..).unwrap_or_default();
+        match tail {
+            [0xEF, 0xBF, 0xBE | 0xBF, ..] => {
+                return Err(Error::NotWellFormed("non-character U+FFFE or U+FFFF"));
+            }
+            [0xEF, ..] => rest = tail.get(1..).unwrap_or_default(),
+            _ => return Err(Error::NotWellFormed("control character")),
+        }
+    }
+    Ok(text)
+}
+
+/// Checks one complete element in the context it inherits.
+pub(crate) fn element(bytes: &[u8], outer: &NsContext) -> Result<Root, Error> {
+    let text = text(bytes)?;
+    let mut reader = Reader::from_str(text);
+    reader.config_mut().check_end_names = true;
+    let mut scopes = Scopes::new(outer);
+    let mut root: Option<Root> = None;
+    let mut depth = 0usize;
+    loop {
+        let event = reader
+            .read_event()
+            .map_err(|_| Error::NotWellFormed("malformed element"))?;
+        match event {
+            Event::Start(_) | Event::Empty(_) if root.is_some() && depth == 0 => {
+                return Err(Error::NotWellFormed("more than one root"));
+            }
+            Event::Start(tag) => {
+                let (ns, local) = scopes.enter(&tag)?;
+                note_child(&mut root, depth);
+                if depth == 0 {
+                    root = Some(new_root(ns, local));
+                }
+                depth += 1;
+            }
+            Event::Empty(tag) => {
+                let (ns, local) = scopes.enter(&tag)?;
+                scopes.leave();
+                note_child(&mut root, depth);
+                if depth == 0 {
+                    root = Some(new_root(ns, local));
+                }
+            }
+            Event::End(_) => {
+                scopes.leave();
+                depth = depth.saturating_sub(1);
+            }
+            Event::Text(t) => {
+                if depth == 0 {
+                    if !t.bytes().all(crate::scan::is_space) {
+                        return Err(Error::NotWellFormed("text outside the root"));
+                    }
+                } else if !t.bytes().all(crate::scan::is_space) {
+                    note_child(&mut root, depth);
+                }
+            }
+            Event::CData(_) => note_child(&mut root, depth),
+            Event::GeneralRef(r) => {
+                if depth == 0 {
+                    return Err(Error::NotWellFormed("reference outside the root"));
+                }
+                escape::resolve(&r)?;
+                note_child(&mut root, depth);
+            }
+            Event::Comment(_) => return Err(Error::RestrictedXml("comment")),
+            Event::PI(_) | Event::Decl(_) => {
+                return Err(Error::RestrictedXml("processing instruction"));
+            }
+            Event::DocType(_) => return Err(Error::RestrictedXml("document type declaration")),
+            Event::Eof => break,
+        }
+    }
+    if depth != 0 {
+        return Err(Error::NotWellFormed("element not closed"));
+    }
+    root.ok_or(Error::NotWellFormed("no element"))
+}
+
+/// Parses a lone start tag or empty-element tag and resolves its name with
+/// its own declarations only (a stream header starts a fresh context).
+pub(crate) fn start_tag(bytes: &[u8]) -> Result<StartTag, Error> {
+    let text = text(bytes)?;
+    let mut reader = Reader::from_str(text);
+    let tag = match reader.read_event() {
+        Ok(Event::Start(tag) | Event::Empty(tag)) => tag,
+        _ => return Err(Error::NotWellFormed("malformed start tag")),
+    };
+    let empty = NsContext::new();
+    let mut scopes = Scopes::new(&empty);
+    let (namespace, local_name) = scopes.enter(&tag)?;
+    let mut out = StartTag {
+        namespace,
+        local_name,
+        qname: tag.name().as_ref().as_bytes().into(),
+        ..StartTag::default()
+    };
+    for attr in tag.attributes() {
+        let attr = attr.map_err(|_| Error::NotWellFormed("malformed attribute"))?;
+        let key = attr.key.as_ref();
+        let value = escape::unescape(&attr.value)?;
+        if key == "xmlns" {
+            out.declarations.set_default(&value);
+        } else if let Some(prefix) = key.strip_prefix("xmlns:") {
+            out.declarations.set_prefix(prefix, &value);
+        } else {
+            out.attributes.push((key.into(), value));
+        }
+    }
+    Ok(out)
+}
+
+/// Checks an XML declaration: it must be `<?xml ...?>` and, if it names an
+/// encoding, UTF-8 (RFC 6120 section 11.6).
+pub(crate) fn declaration(bytes: &[u8]) -> Result<(), Error> {
+    let text = text(bytes)?;
+    let mut reader = Reader::from_str(text);
+    match reader.read_event() {
+        Ok(Event::Decl(decl)) => {
+            if let Some(encoding) = decl.encoding() {
+                let encoding = encoding.map_err(|_| Error::NotWellFormed("bad XML declaration"))?;
+                if !encoding.eq_ignore_ascii_case("utf-8") {
+                    return Err(Error::UnsupportedEncoding);
+                }
+            }
+            Ok(())
+        }
+        Ok(Event::PI(_)) => Err(Error::RestrictedXml("processing instruction")),
+        _ => Err(Error::NotWellFormed("bad XML declaration")),
+    }
+}
+
+fn new_root(namespace: Box<str>, local_name: Box<str>) -> Root {
+    Root {
+        namespace,
+        local_name,
+        has_content: false,
+    }
+}
+
+fn note_child(root: &mut Option<Root>, depth: usize) {
+    if depth > 0
+        && let Some(root) = root
+    {
+        root.has_content = true;
+    }
+}
+
+/// The namespace bindings in scope while walking one element.
+struct Scopes<'a> {
+    outer: &'a NsContext,
+    /// (prefix, namespace); the empty prefix is the default namespace.
+    bindings: Vec<(String, String)>,
+    /// Length of `bindings` when each open element was entered.
+    marks: Vec<usize>,
+}
+
+impl<'a> Scopes<'a> {
+    fn new(outer: &'a NsContext) -> Self {
+        Scopes {
+            outer,
+            bindings: Vec::new(),
+            marks: Vec::new(),
+        }
+    }
+
+    /// Records the tag's declarations, then resolves its name and attribute prefixes.
+    fn enter(&mut self, tag: &BytesStart<'_>) -> Result<(Box<str>, Box<str>), Error> {
+        self.marks.push(self.bindings.len());
+        // Prefixed attributes are checked once all declarations are known;
+        // most tags have none, so the second pass is rare. Characters were
+        // checked over the whole element by `text`.
+        let mut prefixed = false;
+        for attr in tag.attributes() {
+            let attr =
+                attr.map_err(|_| Error::NotWellFormed("malformed or duplicate attribute"))?;
+            escape::check_references(&attr.value)?;
+            let key = attr.key.as_ref();
+            if key == "xmlns" {
+                self.bindings
+                    .push((String::new(), escape::unescape(&attr.value)?));
+            } else if let Some(prefix) = key.strip_prefix("xmlns:") {
+                if prefix.is_empty() || prefix == "xmlns" || attr.value.is_empty() {
+                    return Err(Error::NotWellFormed("bad namespace declaration"));
+                }
+                self.bindings
+                    .push((prefix.to_owned(), escape::unescape(&attr.value)?));
+            } else if key.contains(':') && !key.starts_with("xml:") {
+                prefixed = true;
+            }
+        }
+        for attr in tag.attributes().filter(|_| prefixed) {
+            let attr = attr.map_err(|_| Error::NotWellFormed("malformed attribute"))?;
+            let key = attr.key.as_ref();
+            if let Some((prefix, _)) = split_qname(key)
+                && prefix != "xmlns"
+                && self.lookup(prefix).is_none()
+            {
+                return Err(Error::BadNamespacePrefix);
+            }
+        }
+        let name = tag.name();
+        let (ns, local) = match split_qname(name.as_ref()) {
+            Some((prefix, local)) => (self.lookup(prefix).ok_or(Error::BadNamespacePrefix)?, local),
+            None => (self.lookup("").unwrap_or_default(), name.as_ref()),
+        };
+        if local.is_empty() || local.contains(':') {
+            return Err(Error::NotWellFormed("bad qualified name"));
+        }
+        Ok((ns.into(), local.into()))
+    }
+
+    fn leave(&mut self) {
+        if let Some(mark) = self.marks.pop() {
+            self.bindings.truncate(mark);
+        }
+    }
+
+    /// The namespace of `prefix` (empty: the default namespace).
+    fn lookup(&self, prefix: &str) -> Option<&str> {
+        if prefix == "xml" {
+            return Some(XML_NS);
+        }
+        if let Some((_, ns)) = self.bindings.iter().rev().find(|(p, _)| p == prefix) {
+            return Some(ns.as_str());
+        }
+        if prefix.is_empty() {
+            self.outer.default_namespace()
+        } else {
+            self.outer.prefix(prefix)
+        }
+    }
+}
+
+/// Splits `prefix:local`; `None` when there is no prefix.
+fn split_qname(name: &str) -> Option<(&str, &str)> {
+    name.split_once(':')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ctx() -> NsContext {
+        let mut ctx = NsContext::new();
+        ctx.set_default("jabber:client");
+        ctx.set_prefix("stream", "http://etherx.jabber.org/streams");
+        ctx
+    }
+
+    #[test]
+    fn inherits_and_overrides() {
+        let root = element(b"<message><body>hi</body></message>", &ctx()).unwrap();
+        assert_eq!(&*root.namespace, "jabber:client");
+        assert_eq!(&*root.local_name, "message");
+        assert!(root.has_content);
+        let root = element(b"<stream:features/>", &ctx()).unwrap();
+        assert_eq!(&*root.namespace, "http://etherx.jabber.org/streams");
+        assert!(!root.has_content);
+        let root = element(b"<a xmlns='urn:x'/>", &ctx()).unwrap();
+        assert_eq!(&*root.namespace, "urn:x");
+    }
+
+    #[test]
+    fn refuses_bad_input() {
+        let c = ctx();
+        assert_eq!(
+            element(b"<x:a/>", &c).unwrap_err(),
+            Error::BadNamespacePrefix
+        );
+        assert_eq!(
+            element(b"<a x:b='1'/>", &c).unwrap_err(),
+            Error::BadNamespacePrefix
+        );
+        assert!(matches!(
+            element(b"<a><b></a></b>", &c),
+            Err(Error::NotWellFormed(_))
+        ));
+        assert!(matches!(
+            element(b"<a b='1' b='2'/>", &c),
+            Err(Error::NotWellFormed(_))
+        ));
+        assert!(matches!(
+            element(b"<a>&lol;</a>", &c),
+            Err(Error::RestrictedXml(_))
+        ));
+        assert!(matches!(
+            element(b"<a b='&lol;'/>", &c),
+            Err(Error::RestrictedXml(_))
+        ));
+        assert!(matches!(
+            element(b"<a>\x01</a>", &c),
+            Err(Error::NotWellFormed(_))
+        ));
+        assert_eq!(
+            element(b"<a>\xff</a>", &c).unwrap_err(),
+            Error::UnsupportedEncoding
+        );
+        assert!(element(b"<a xml:lang='en'>&#x1F600;&amp;</a>", &c).is_ok());
+    }
+
+    #[test]
+    fn declarations() {
+        assert!(declaration(b"<?xml version='1.0'?>").is_ok());
+        assert!(declaration(b"<?xml version='1.0' encoding='UTF-8'?>").is_ok());
+        assert_eq!(
+            declaration(b"<?xml version='1.0' encoding='ISO-8859-1'?>"),
+            Err(Error::UnsupportedEncoding)
+        );
+        assert!(matches!(
+            declaration(b"<?php x?>"),
+            Err(Error::RestrictedXml(_))
+        ));
+    }
+}

@@ -1,0 +1,423 @@
+//! RFC 6120 TCP streams: every split, restarts, keepalives, restricted XML, limits.
+
+// Test helpers outside #[test] functions may fail loudly too.
+#![allow(clippy::unwrap_used, clippy::panic, clippy::indexing_slicing)]
+
+use chatwire_xmpp_framing::tcp::{write_stream_close, write_stream_error, write_stream_header};
+use chatwire_xmpp_framing::{
+    Error, Event, Limits, StreamErrorCondition, StreamHeader, TcpSplitter,
+};
+use proptest::prelude::*;
+
+/// A client-to-server stream in the style of RFC 6120 section 9.1: header,
+/// STARTTLS-free SASL, restart, bind, a few stanzas, keepalives, close.
+const STREAM: &str = concat!(
+    "<?xml version='1.0'?>",
+    "<stream:stream from='juliet@im.example.com' to='im.example.com' version='1.0' ",
+    "xml:lang='en' xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams'>",
+    "\n  ",
+    "<auth xmlns=\"urn:ietf:params:xml:ns:xmpp-sasl\" mechanism=\"PLAIN\">AGp1bGlldAByMG0zMG15cjBtMzA=</auth>",
+    "<?xml version='1.0' encoding='UTF-8'?>",
+    "<stream:stream from='juliet@im.example.com' to='im.example.com' version='1.0' ",
+    "xmlns:stream='http://etherx.jabber.org/streams' xmlns='jabber:client'>",
+    "<iq id='b1' type='set'><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'><resource>balcony</resource></bind></iq>",
+    " \t\r\n ",
+    "<message to='romeo@example.net' type='chat' xml:lang='en'>",
+    "<body>Wherefore art thou, Romeo? &lt;3 &amp; &#x1F339; a&gt;b</body>",
+    "<x:thread xmlns:x='urn:example:t' x:attr='/>'>t1</x:thread>",
+    "<data><![CDATA[<not-a-tag/> ]] ]]></data>",
+    "</message>",
+    " ",
+    "<stream:features/>",
+    "<presence/>",
+    "\n",
+    "</stream:stream>",
+);
+
+fn run(chunks: &[&[u8]]) -> (Vec<Event>, Option<Error>) {
+    let mut splitter = TcpSplitter::new(Limits::default());
+    let mut events = Vec::new();
+    for chunk in chunks {
+        let result = splitter.handle_input(chunk);
+        events.extend(std::iter::from_fn(|| splitter.poll_event()));
+        if let Err(e) = result {
+            return (events, Some(e));
+        }
+    }
+    (events, None)
+}
+
+fn whole(input: &[u8]) -> (Vec<Event>, Option<Error>) {
+    run(&[input])
+}
+
+fn names(events: &[Event]) -> Vec<String> {
+    events
+        .iter()
+        .map(|e| match e {
+            Event::StreamOpen(h) => format!("open {}", h.to.as_deref().unwrap_or("")),
+            Event::Element(e) => format!("{{{}}}{}", e.namespace, e.local_name),
+            Event::StreamClose { .. } => "close".into(),
+            _ => "other".into(),
+        })
+        .collect()
+}
+
+#[test]
+fn parses_a_whole_stream() {
+    let (events, error) = whole(STREAM.as_bytes());
+    assert_eq!(error, None);
+    assert_eq!(
+        names(&events),
+        [
+            "open im.example.com",
+            "{urn:ietf:params:xml:ns:xmpp-sasl}auth",
+            "open im.example.com",
+            "{jabber:client}iq",
+            "{jabber:client}message",
+            "{http://etherx.jabber.org/streams}features",
+            "{jabber:client}presence",
+            "close",
+        ]
+    );
+    let Event::StreamOpen(h) = &events[0] else {
+        panic!()
+    };
+    assert_eq!(h.from.as_deref(), Some("juliet@im.example.com"));
+    assert_eq!(h.lang.as_deref(), Some("en"));
+    assert_eq!(h.content_namespace.as_deref(), Some("jabber:client"));
+    let Event::Element(message) = &events[4] else {
+        panic!()
+    };
+    assert!(
+        message
+            .as_str()
+            .starts_with("<message to='romeo@example.net'")
+    );
+    assert!(message.as_str().ends_with("</message>"));
+    assert_eq!(
+        message.ns_context.default_namespace(),
+        Some("jabber:client")
+    );
+    assert_eq!(
+        message.ns_context.prefix("stream"),
+        Some("http://etherx.jabber.org/streams")
+    );
+}
+
+#[test]
+fn every_two_way_split_gives_the_same_events() {
+    let input = STREAM.as_bytes();
+    let expected = whole(input);
+    for at in 0..=input.len() {
+        let (a, b) = input.split_at(at);
+        assert_eq!(run(&[a, b]), expected, "split at {at}");
+    }
+}
+
+#[test]
+fn byte_by_byte_gives_the_same_events() {
+    let input = STREAM.as_bytes();
+    let chunks: Vec<&[u8]> = input.chunks(1).collect();
+    assert_eq!(run(&chunks), whole(input));
+}
+
+proptest! {
+    #[test]
+    fn any_chunking_gives_the_same_events(cuts in proptest::collection::vec(0usize..STREAM.len(), 0..20)) {
+        let input = STREAM.as_bytes();
+        let mut cuts = cuts;
+        cuts.sort_unstable();
+        let mut chunks = Vec::new();
+        let mut last = 0;
+        for cut in cuts {
+            chunks.push(&input[last..cut]);
+            last = cut;
+        }
+        chunks.push(&input[last..]);
+        prop_assert_eq!(run(&chunks), whole(input));
+    }
+
+    #[test]
+    fn header_round_trips(
+        to in proptest::option::of("[a-z0-9.@&<>'\"]{1,20}"),
+        from in proptest::option::of("[a-z0-9.@&<>'\"]{1,20}"),
+        id in proptest::option::of("[A-Za-z0-9+/=]{1,20}"),
+        server in any::<bool>(),
+    ) {
+        let ns = if server { "jabber:server" } else { "jabber:client" };
+        let header = StreamHeader {
+            to, from, id,
+            version: Some("1.0".into()),
+            lang: Some("en".into()),
+            content_namespace: Some(ns.into()),
+        };
+        let mut out = Vec::new();
+        write_stream_header(&header, ns, &mut out);
+        write_stream_close(&mut out);
+        let (events, error) = whole(&out);
+        prop_assert_eq!(error, None);
+        prop_assert_eq!(events, vec![Event::StreamOpen(header), Event::StreamClose { see_other_uri: None }]);
+    }
+
+    #[test]
+    fn arbitrary_bytes_never_panic(body in proptest::collection::vec(any::<u8>(), 0..300), cut in 0usize..300) {
+        let mut input = b"<stream:stream xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams' version='1.0'>".to_vec();
+        input.extend_from_slice(&body);
+        let cut = cut.min(input.len());
+        let split = run(&[&input[..cut], &input[cut..]]);
+        prop_assert_eq!(split, whole(&input));
+    }
+}
+
+#[test]
+fn whitespace_keepalives_produce_nothing() {
+    let mut splitter = TcpSplitter::new(Limits::default());
+    splitter
+        .handle_input(b"<stream:stream xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams' version='1.0'>")
+        .unwrap();
+    assert!(matches!(splitter.poll_event(), Some(Event::StreamOpen(_))));
+    for _ in 0..100 {
+        splitter.handle_input(b" ").unwrap();
+        splitter.handle_input(b"\n").unwrap();
+    }
+    assert_eq!(splitter.poll_event(), None);
+    assert!(splitter.is_open());
+}
+
+#[test]
+fn stream_errors_parse_back() {
+    let mut input = Vec::new();
+    write_stream_header(&StreamHeader::new(), "jabber:client", &mut input);
+    write_stream_error(
+        StreamErrorCondition::NotWellFormed,
+        Some("a < b"),
+        &mut input,
+    );
+    write_stream_close(&mut input);
+    let (events, error) = whole(&input);
+    assert_eq!(error, None);
+    let Event::Element(e) = &events[1] else {
+        panic!()
+    };
+    assert_eq!(&*e.namespace, "http://etherx.jabber.org/streams");
+    assert_eq!(&*e.local_name, "error");
+    assert!(
+        e.as_str()
+            .contains("<not-well-formed xmlns=\"urn:ietf:params:xml:ns:xmpp-streams\"/>")
+    );
+    assert!(e.as_str().contains("a &lt; b"));
+}
+
+const HEADER: &str = "<stream:stream xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams' version='1.0'>";
+
+fn error_of(body: &str) -> Error {
+    let input = format!("{HEADER}{body}");
+    let (_, error) = whole(input.as_bytes());
+    let error = error.unwrap_or_else(|| panic!("accepted {body:?}"));
+    // The same error whatever the split.
+    let chunks: Vec<&[u8]> = input.as_bytes().chunks(1).collect();
+    assert_eq!(run(&chunks).1, Some(error.clone()), "{body:?}");
+    error
+}
+
+#[test]
+fn restricted_xml_is_refused() {
+    let billion_laughs = "<!DOCTYPE lolz [<!ENTITY lol \"lol\"><!ENTITY lol2 \"&lol;&lol;&lol;&lol;\">]><message>&lol2;</message>";
+    let external =
+        "<!DOCTYPE foo [<!ENTITY xxe SYSTEM \"file:///etc/passwd\">]><message>&xxe;</message>";
+    for body in [
+        billion_laughs,
+        external,
+        "<message><!-- comment --></message>",
+        "<!-- comment -->",
+        "<message><?target data?></message>",
+        "<?target data?>",
+        "<message>&nbsp;</message>",
+        "<message a='&foo;'/>",
+    ] {
+        assert_eq!(
+            error_of(body).condition(),
+            Some(StreamErrorCondition::RestrictedXml),
+            "{body}"
+        );
+    }
+}
+
+#[test]
+fn billion_laughs_before_the_header_is_refused_at_once() {
+    let mut splitter = TcpSplitter::new(Limits::default());
+    let err = splitter
+        .handle_input(b"<?xml version='1.0'?><!DOCTYPE lolz [")
+        .unwrap_err();
+    assert!(matches!(err, Error::RestrictedXml(_)));
+}
+
+#[test]
+fn malformed_xml_is_refused() {
+    for (body, expected) in [
+        (
+            "<message><body></message></body>",
+            StreamErrorCondition::NotWellFormed,
+        ),
+        (
+            "<message a='1' a='2'/>",
+            StreamErrorCondition::NotWellFormed,
+        ),
+        ("<message a=1/>", StreamErrorCondition::NotWellFormed),
+        ("<message a='<'/>", StreamErrorCondition::NotWellFormed),
+        ("text", StreamErrorCondition::NotWellFormed),
+        (
+            "<message>&#0;</message>",
+            StreamErrorCondition::NotWellFormed,
+        ),
+        (
+            "<message>\u{1}</message>",
+            StreamErrorCondition::NotWellFormed,
+        ),
+        ("<x:message/>", StreamErrorCondition::BadNamespacePrefix),
+        (
+            "<message y:a='1'/>",
+            StreamErrorCondition::BadNamespacePrefix,
+        ),
+        ("</stream:other>", StreamErrorCondition::NotWellFormed),
+        (
+            "</stream:stream><presence/>",
+            StreamErrorCondition::NotWellFormed,
+        ),
+        ("<![CDATA[x]]>", StreamErrorCondition::NotWellFormed),
+    ] {
+        assert_eq!(error_of(body).condition(), Some(expected), "{body}");
+    }
+}
+
+#[test]
+fn invalid_utf8_is_unsupported_encoding() {
+    let mut input = HEADER.as_bytes().to_vec();
+    input.extend_from_slice(b"<message><body>\xff</body></message>");
+    assert_eq!(whole(&input).1, Some(Error::UnsupportedEncoding));
+    assert_eq!(
+        whole(b"<?xml version='1.0' encoding='UTF-16'?>").1,
+        Some(Error::UnsupportedEncoding)
+    );
+}
+
+#[test]
+fn header_errors() {
+    let cases: [(&str, StreamErrorCondition); 5] = [
+        (
+            "<stream:stream xmlns:stream='urn:wrong' version='1.0'>",
+            StreamErrorCondition::InvalidNamespace,
+        ),
+        (
+            "<stream:stream xmlns:stream='http://etherx.jabber.org/streams' version='2.0'>",
+            StreamErrorCondition::UnsupportedVersion,
+        ),
+        (
+            "<stream:stream xmlns:stream='http://etherx.jabber.org/streams'>",
+            StreamErrorCondition::UnsupportedVersion,
+        ),
+        ("<presence/>", StreamErrorCondition::BadFormat),
+        (
+            "<?xml version='1.0'?><presence/>",
+            StreamErrorCondition::BadFormat,
+        ),
+    ];
+    for (input, expected) in cases {
+        assert_eq!(
+            whole(input.as_bytes()).1.and_then(|e| e.condition()),
+            Some(expected),
+            "{input}"
+        );
+    }
+}
+
+#[test]
+fn limits_are_checked_before_buffering() {
+    let limits = Limits::default()
+        .with_max_element_size(90)
+        .with_max_depth(3)
+        .with_max_attributes(3);
+    let mut splitter = TcpSplitter::new(limits);
+    splitter.handle_input(HEADER.as_bytes()).unwrap_err(); // the header itself is over 90 bytes
+    let mut splitter = TcpSplitter::new(limits.with_max_element_size(200));
+    splitter.handle_input(HEADER.as_bytes()).unwrap();
+    // Exactly the limit is fine, one byte more is not, and the error comes
+    // at that byte even when it arrives alone.
+    let fits = format!("<m>{}</m>", "x".repeat(193));
+    assert_eq!(fits.len(), 200);
+    splitter.handle_input(fits.as_bytes()).unwrap();
+    splitter.handle_input(b"<m>").unwrap();
+    splitter.handle_input("x".repeat(194).as_bytes()).unwrap();
+    assert_eq!(
+        splitter.handle_input(b"</m>"),
+        Err(Error::ElementTooLarge { limit: 200 })
+    );
+
+    let mut splitter = TcpSplitter::new(limits.with_max_element_size(1000));
+    splitter.handle_input(HEADER.as_bytes()).unwrap();
+    splitter.handle_input(b"<a><b><c>").unwrap();
+    assert_eq!(
+        splitter.handle_input(b"<d"),
+        Err(Error::TooDeep { limit: 3 })
+    );
+    let mut splitter = TcpSplitter::new(limits.with_max_element_size(1000));
+    splitter.handle_input(HEADER.as_bytes()).unwrap();
+    assert_eq!(
+        splitter.handle_input(b"<a a='1' b='2' c='3' d"),
+        Err(Error::TooManyAttributes { limit: 3 })
+    );
+}
+
+#[test]
+fn a_flood_without_end_is_bounded() {
+    let mut splitter = TcpSplitter::new(Limits::default());
+    splitter.handle_input(HEADER.as_bytes()).unwrap();
+    splitter.handle_input(b"<message><body>").unwrap();
+    let chunk = vec![b'a'; 64 * 1024];
+    let mut result = Ok(());
+    for _ in 0..10 {
+        result = splitter.handle_input(&chunk);
+        if result.is_err() {
+            break;
+        }
+    }
+    assert_eq!(result, Err(Error::ElementTooLarge { limit: 256 * 1024 }));
+    assert_eq!(splitter.handle_input(b"</body>"), Err(Error::StreamClosed));
+}
+
+#[test]
+fn restart_replaces_the_namespace_context() {
+    let input = concat!(
+        "<stream:stream xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams' version='1.0'>",
+        "<presence/>",
+        "<s:stream xmlns='jabber:server' xmlns:s='http://etherx.jabber.org/streams' version='1.0'>",
+        "<presence/><s:features/>",
+        "</s:stream>",
+    );
+    let (events, error) = whole(input.as_bytes());
+    assert_eq!(error, None);
+    assert_eq!(
+        names(&events),
+        [
+            "open ",
+            "{jabber:client}presence",
+            "open ",
+            "{jabber:server}presence",
+            "{http://etherx.jabber.org/streams}features",
+            "close"
+        ]
+    );
+}
+
+#[test]
+fn an_element_named_stream_is_not_a_header() {
+    let input =
+        format!("{HEADER}<stream xmlns='urn:example:s'><x/></stream><x:stream xmlns:x='urn:x'/>");
+    let (events, error) = whole(input.as_bytes());
+    assert_eq!(error, None);
+    assert_eq!(
+        names(&events),
+        ["open ", "{urn:example:s}stream", "{urn:x}stream"]
+    );
+}

@@ -1,0 +1,110 @@
+//! Service discovery information (XEP-0030 `disco#info`).
+
+use crate::error::Error;
+use crate::ns;
+use crate::xml::{self, Reader, Start, Token};
+
+/// An `<identity/>` of an entity.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Identity {
+    /// The `category` attribute (e.g. `client`, `server`).
+    pub category: String,
+    /// The `type` attribute (e.g. `pc`, `im`).
+    pub kind: String,
+    /// The `name` attribute.
+    pub name: Option<String>,
+    /// The `xml:lang` attribute.
+    pub lang: Option<String>,
+}
+
+/// `<query xmlns='http://jabber.org/protocol/disco#info'/>`.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct DiscoInfo {
+    /// The `node` attribute.
+    pub node: Option<String>,
+    /// The identities.
+    pub identities: Vec<Identity>,
+    /// The `var` of every `<feature/>`.
+    pub features: Vec<String>,
+    /// Extensions such as XEP-0128 data forms, kept as received.
+    pub extensions: Vec<minidom::Element>,
+}
+
+impl DiscoInfo {
+    pub(crate) fn parse(r: &mut Reader<'_>, start: &Start<'_>) -> Result<DiscoInfo, Error> {
+        let mut info = DiscoInfo::default();
+        start.each_attr(|prefix, local, value| {
+            if prefix.is_none() && local == "node" {
+                info.node = Some(value.into_owned());
+            }
+            Ok(())
+        })?;
+        loop {
+            match r.next()? {
+                Token::End => return Ok(info),
+                Token::Text(_) => {}
+                Token::Start(child) if child.is("identity", ns::DISCO_INFO) => {
+                    let (mut category, mut kind, mut name, mut lang) = (None, None, None, None);
+                    child.each_attr(|prefix, local, value| {
+                        match (prefix, local) {
+                            (None, "category") => category = Some(value.into_owned()),
+                            (None, "type") => kind = Some(value.into_owned()),
+                            (None, "name") => name = Some(value.into_owned()),
+                            (Some("xml"), "lang") => lang = Some(value.into_owned()),
+                            _ => {}
+                        }
+                        Ok(())
+                    })?;
+                    r.skip()?;
+                    info.identities.push(Identity {
+                        category: category.ok_or(Error::Missing("identity category"))?,
+                        kind: kind.ok_or(Error::Missing("identity type"))?,
+                        name,
+                        lang,
+                    });
+                }
+                Token::Start(child) if child.is("feature", ns::DISCO_INFO) => {
+                    let mut var = None;
+                    child.each_attr(|prefix, local, value| {
+                        if prefix.is_none() && local == "var" {
+                            var = Some(value.into_owned());
+                        }
+                        Ok(())
+                    })?;
+                    r.skip()?;
+                    info.features
+                        .push(var.ok_or(Error::Missing("feature var"))?);
+                }
+                Token::Start(child) => info.extensions.push(r.tree(child)?),
+            }
+        }
+    }
+
+    pub(crate) fn write(&self, out: &mut Vec<u8>) {
+        out.extend_from_slice(b"<query");
+        xml::attr(out, "xmlns", ns::DISCO_INFO);
+        xml::opt_attr(out, "node", self.node.as_deref());
+        if self.identities.is_empty() && self.features.is_empty() && self.extensions.is_empty() {
+            out.extend_from_slice(b"/>");
+            return;
+        }
+        out.push(b'>');
+        for id in &self.identities {
+            out.extend_from_slice(b"<identity");
+            xml::attr(out, "category", &id.category);
+            xml::attr(out, "type", &id.kind);
+            xml::opt_attr(out, "name", id.name.as_deref());
+            xml::opt_attr(out, "xml:lang", id.lang.as_deref());
+            out.extend_from_slice(b"/>");
+        }
+        for f in &self.features {
+            out.extend_from_slice(b"<feature");
+            xml::attr(out, "var", f);
+            out.extend_from_slice(b"/>");
+        }
+        for e in &self.extensions {
+            xml::write_tree(out, e, ns::DISCO_INFO);
+        }
+        xml::end(out, "query");
+    }
+}

@@ -1,0 +1,145 @@
+//! `<stream:features/>` (RFC 6120 section 4.3.2) with the features this
+//! crate knows; anything else is kept as received.
+
+use crate::Context;
+use crate::error::Error;
+use crate::ns;
+use crate::xml::{self, Reader, Start, Token};
+
+/// Stream features offered by the receiving entity.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Features {
+    /// STARTTLS (RFC 6120 section 5.4.1); `Some(true)` when `<required/>`.
+    pub starttls: Option<bool>,
+    /// SASL mechanisms (RFC 6120 section 6.4.1), in the order offered.
+    pub mechanisms: Option<Vec<String>>,
+    /// Resource binding (RFC 6120 section 7.4).
+    pub bind: bool,
+    /// Legacy session; `Some(true)` when marked `<optional/>`.
+    pub session: Option<bool>,
+    /// Stream management (XEP-0198, `urn:xmpp:sm:3`).
+    pub sm: bool,
+    /// Subscription pre-approval (RFC 6121 section 3.4).
+    pub pre_approval: bool,
+    /// Roster versioning (RFC 6121 section 2.6).
+    pub roster_versioning: bool,
+    /// Features this crate does not type.
+    pub other: Vec<minidom::Element>,
+}
+
+impl Features {
+    pub(crate) fn parse(r: &mut Reader<'_>, _start: &Start<'_>) -> Result<Features, Error> {
+        let mut f = Features::default();
+        loop {
+            let child = match r.next()? {
+                Token::End => return Ok(f),
+                Token::Text(_) => continue,
+                Token::Start(child) => child,
+            };
+            match (child.ns(), child.local()) {
+                (ns::TLS, "starttls") => f.starttls = Some(has_child(r, "required", ns::TLS)?),
+                (ns::SASL, "mechanisms") => {
+                    let mut mechs = Vec::new();
+                    loop {
+                        match r.next()? {
+                            Token::End => break,
+                            Token::Text(_) => {}
+                            Token::Start(m) if m.is("mechanism", ns::SASL) => {
+                                mechs.push(r.text()?.trim().to_owned());
+                            }
+                            Token::Start(_) => r.skip()?,
+                        }
+                    }
+                    f.mechanisms = Some(mechs);
+                }
+                (ns::BIND, "bind") => {
+                    f.bind = true;
+                    r.skip()?;
+                }
+                (ns::SESSION, "session") => {
+                    f.session = Some(has_child(r, "optional", ns::SESSION)?);
+                }
+                (ns::SM, "sm") => {
+                    f.sm = true;
+                    r.skip()?;
+                }
+                (ns::PRE_APPROVAL, "sub") => {
+                    f.pre_approval = true;
+                    r.skip()?;
+                }
+                (ns::ROSTER_VER, "ver") => {
+                    f.roster_versioning = true;
+                    r.skip()?;
+                }
+                _ => f.other.push(r.tree(child)?),
+            }
+        }
+    }
+
+    /// Appends the serialised features to `out`.
+    pub fn serialize(&self, ctx: &Context, out: &mut Vec<u8>) {
+        crate::stream_start_tag(out, ctx, "stream:features");
+        out.push(b'>');
+        if let Some(required) = self.starttls {
+            wrapper(out, "starttls", ns::TLS, required.then_some("required"));
+        }
+        if let Some(mechs) = &self.mechanisms {
+            out.extend_from_slice(b"<mechanisms");
+            xml::attr(out, "xmlns", ns::SASL);
+            out.push(b'>');
+            for m in mechs {
+                xml::text_element(out, "mechanism", None, m);
+            }
+            xml::end(out, "mechanisms");
+        }
+        if self.bind {
+            xml::text_element(out, "bind", Some(ns::BIND), "");
+        }
+        if let Some(optional) = self.session {
+            wrapper(out, "session", ns::SESSION, optional.then_some("optional"));
+        }
+        if self.sm {
+            xml::text_element(out, "sm", Some(ns::SM), "");
+        }
+        if self.pre_approval {
+            xml::text_element(out, "sub", Some(ns::PRE_APPROVAL), "");
+        }
+        if self.roster_versioning {
+            xml::text_element(out, "ver", Some(ns::ROSTER_VER), "");
+        }
+        for other in &self.other {
+            xml::write_tree(out, other, ctx.namespace.as_str());
+        }
+        xml::end(out, "stream:features");
+    }
+}
+
+/// Whether the current element has a child `name` in `ns`; skips the rest.
+fn has_child(r: &mut Reader<'_>, name: &str, ns: &str) -> Result<bool, Error> {
+    let mut found = false;
+    loop {
+        match r.next()? {
+            Token::End => return Ok(found),
+            Token::Text(_) => {}
+            Token::Start(child) => {
+                found |= child.is(name, ns);
+                r.skip()?;
+            }
+        }
+    }
+}
+
+/// `<name xmlns='ns'/>` or `<name xmlns='ns'><flag/></name>`.
+fn wrapper(out: &mut Vec<u8>, name: &str, ns: &str, flag: Option<&str>) {
+    match flag {
+        None => xml::text_element(out, name, Some(ns), ""),
+        Some(flag) => {
+            out.push(b'<');
+            out.extend_from_slice(name.as_bytes());
+            xml::attr(out, "xmlns", ns);
+            out.push(b'>');
+            xml::text_element(out, flag, None, "");
+            xml::end(out, name);
+        }
+    }
+}

@@ -1,0 +1,523 @@
+//! JIDs (RFC 7622): `[localpart@]domainpart[/resourcepart]`.
+//!
+//! A JID is stored once in its normalised form behind an `Arc<str>`, so a
+//! clone is a reference-count increment and comparison is a string
+//! comparison. Pure-ASCII parts (nearly every JID on the wire) take a fast
+//! path that gives the same answer as the PRECIS profiles.
+
+use std::borrow::Cow;
+use std::fmt;
+use std::str::FromStr;
+use std::sync::Arc;
+
+use precis_core::profile::PrecisFastInvocation;
+use precis_profiles::{OpaqueString, UsernameCaseMapped};
+
+/// The longest a part may be (RFC 7622 section 3.1).
+pub const MAX_PART_BYTES: usize = 1023;
+
+/// Why a string is not a valid JID.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum JidError {
+    /// The domainpart is empty.
+    #[error("empty domainpart")]
+    EmptyDomain,
+    /// There is an `@` with nothing before it.
+    #[error("empty localpart")]
+    EmptyLocal,
+    /// There is a `/` with nothing after it.
+    #[error("empty resourcepart")]
+    EmptyResource,
+    /// A part is longer than 1023 bytes.
+    #[error("{0} longer than 1023 bytes")]
+    TooLong(&'static str),
+    /// The localpart is not allowed by the UsernameCaseMapped profile or
+    /// contains one of `"&'/:<>@`.
+    #[error("invalid localpart")]
+    Local,
+    /// The domainpart is neither an IP literal nor a valid IDNA2008 name.
+    #[error("invalid domainpart")]
+    Domain,
+    /// The resourcepart is not allowed by the OpaqueString profile.
+    #[error("invalid resourcepart")]
+    Resource,
+}
+
+/// A validated, normalised JID, bare or full.
+#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Jid {
+    s: Arc<str>,
+    /// Byte offset of the domainpart (0 without a localpart).
+    domain_start: u16,
+    /// Byte offset just past the domainpart.
+    domain_end: u16,
+}
+
+impl Jid {
+    /// Parses and normalises a JID (RFC 7622 section 3).
+    pub fn new(s: &str) -> Result<Jid, JidError> {
+        let (rest, resource) = match split_at_byte(s, b'/') {
+            Some((rest, res)) => (rest, Some(res)),
+            None => (s, None),
+        };
+        let (local, domain) = match split_at_byte(rest, b'@') {
+            Some((local, domain)) => (Some(local), domain),
+            None => (None, rest),
+        };
+        let l = local.map(enforce_local).transpose()?;
+        let d = enforce_domain(domain)?;
+        let r = resource.map(enforce_resource).transpose()?;
+        let unchanged = matches!(l, None | Some(Cow::Borrowed(_)))
+            && matches!(d, Cow::Borrowed(x) if x.len() == domain.len())
+            && matches!(r, None | Some(Cow::Borrowed(_)));
+        if unchanged {
+            // Already normalised (the common case): one allocation, no rebuild.
+            let domain_start = local.map_or(0, |l| l.len() + 1);
+            return Ok(Jid {
+                s: Arc::from(s),
+                domain_start: offset(domain_start, "localpart")?,
+                domain_end: offset(domain_start + domain.len(), "domainpart")?,
+            });
+        }
+        Jid::assemble(l, d, r)
+    }
+
+    /// Builds a JID from its parts, applying the same rules as [`Jid::new`].
+    pub fn from_parts(
+        local: Option<&str>,
+        domain: &str,
+        resource: Option<&str>,
+    ) -> Result<Jid, JidError> {
+        let local = local.map(enforce_local).transpose()?;
+        let domain = enforce_domain(domain)?;
+        let resource = resource.map(enforce_resource).transpose()?;
+        Jid::assemble(local, domain, resource)
+    }
+
+    fn assemble(
+        local: Option<Cow<'_, str>>,
+        domain: Cow<'_, str>,
+        resource: Option<Cow<'_, str>>,
+    ) -> Result<Jid, JidError> {
+        let mut s = String::with_capacity(
+            local.as_ref().map_or(0, |l| l.len() + 1)
+                + domain.len()
+                + resource.as_ref().map_or(0, |r| r.len() + 1),
+        );
+        if let Some(l) = &local {
+            s.push_str(l);
+            s.push('@');
+        }
+        let domain_start = s.len();
+        s.push_str(&domain);
+        let domain_end = s.len();
+        if let Some(r) = &resource {
+            s.push('/');
+            s.push_str(r);
+        }
+        // Each part is at most 1023 bytes, so the offsets fit in u16.
+        Ok(Jid {
+            s: Arc::from(s),
+            domain_start: offset(domain_start, "localpart")?,
+            domain_end: offset(domain_end, "domainpart")?,
+        })
+    }
+
+    /// The whole JID in normalised form.
+    pub fn as_str(&self) -> &str {
+        &self.s
+    }
+
+    /// The localpart, if any.
+    pub fn local(&self) -> Option<&str> {
+        let end = usize::from(self.domain_start).checked_sub(1)?;
+        self.s.get(..end)
+    }
+
+    /// The domainpart.
+    pub fn domain(&self) -> &str {
+        self.s
+            .get(usize::from(self.domain_start)..usize::from(self.domain_end))
+            .unwrap_or_default()
+    }
+
+    /// The resourcepart, if any.
+    pub fn resource(&self) -> Option<&str> {
+        self.s.get(usize::from(self.domain_end).checked_add(1)?..)
+    }
+
+    /// Whether there is no resourcepart.
+    pub fn is_bare(&self) -> bool {
+        usize::from(self.domain_end) == self.s.len()
+    }
+
+    /// Whether there is a resourcepart.
+    pub fn is_full(&self) -> bool {
+        !self.is_bare()
+    }
+
+    /// The JID without its resourcepart (a clone when already bare).
+    pub fn to_bare(&self) -> Jid {
+        if self.is_bare() {
+            return self.clone();
+        }
+        let bare = self
+            .s
+            .get(..usize::from(self.domain_end))
+            .unwrap_or_default();
+        Jid {
+            s: Arc::from(bare),
+            domain_start: self.domain_start,
+            domain_end: self.domain_end,
+        }
+    }
+
+    /// The bare part of this JID with `resource` as its resourcepart.
+    pub fn with_resource(&self, resource: &str) -> Result<Jid, JidError> {
+        let resource = enforce_resource(resource)?;
+        let bare = self
+            .s
+            .get(..usize::from(self.domain_end))
+            .unwrap_or_default();
+        let mut s = String::with_capacity(bare.len() + 1 + resource.len());
+        s.push_str(bare);
+        s.push('/');
+        s.push_str(&resource);
+        Ok(Jid {
+            s: Arc::from(s),
+            domain_start: self.domain_start,
+            domain_end: self.domain_end,
+        })
+    }
+}
+
+impl FromStr for Jid {
+    type Err = JidError;
+    fn from_str(s: &str) -> Result<Jid, JidError> {
+        Jid::new(s)
+    }
+}
+
+impl TryFrom<&str> for Jid {
+    type Error = JidError;
+    fn try_from(s: &str) -> Result<Jid, JidError> {
+        Jid::new(s)
+    }
+}
+
+impl fmt::Display for Jid {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.s)
+    }
+}
+
+impl fmt::Debug for Jid {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Jid({:?})", &*self.s)
+    }
+}
+
+impl AsRef<str> for Jid {
+    fn as_ref(&self) -> &str {
+        &self.s
+    }
+}
+
+/// Applies a PRECIS profile and insists the result is a fixed point: RFC
+/// 8264 section 7 requires enforcement to be idempotent, and a string whose
+/// normalised form the profile would refuse (U+0387 becomes the contextual
+/// U+00B7) is refused outright.
+fn stable<'s>(enforce: impl Fn(&str) -> Option<String>, s: &'s str) -> Option<Cow<'s, str>> {
+    let once = enforce(s)?;
+    let twice = enforce(&once)?;
+    (twice == once).then_some(Cow::Owned(once))
+}
+
+fn offset(n: usize, part: &'static str) -> Result<u16, JidError> {
+    u16::try_from(n).map_err(|_| JidError::TooLong(part))
+}
+
+fn check_len(s: &str, part: &'static str, empty: JidError) -> Result<(), JidError> {
+    if s.is_empty() {
+        return Err(empty);
+    }
+    if s.len() > MAX_PART_BYTES {
+        return Err(JidError::TooLong(part));
+    }
+    Ok(())
+}
+
+/// Characters RFC 7622 section 3.3.1 forbids in a localpart on top of the
+/// profile.
+const FORBIDDEN_IN_LOCAL: &[u8] = b"\"&'/:<>@";
+
+/// RFC 7622 section 3.3: UsernameCaseMapped plus the forbidden characters.
+fn enforce_local(s: &str) -> Result<Cow<'_, str>, JidError> {
+    check_len(s, "localpart", JidError::EmptyLocal)?;
+    let out = if s.is_ascii() {
+        // Printable ASCII is PVALID in the IdentifierClass; only case maps.
+        let mut upper = false;
+        for b in s.bytes() {
+            if !(0x21..=0x7e).contains(&b) || FORBIDDEN_IN_LOCAL.contains(&b) {
+                return Err(JidError::Local);
+            }
+            upper |= b.is_ascii_uppercase();
+        }
+        return Ok(if upper {
+            Cow::Owned(s.to_ascii_lowercase())
+        } else {
+            Cow::Borrowed(s)
+        });
+    } else {
+        stable(
+            |x| UsernameCaseMapped::enforce(x).ok().map(Cow::into_owned),
+            s,
+        )
+        .ok_or(JidError::Local)?
+    };
+    if out.bytes().any(|b| FORBIDDEN_IN_LOCAL.contains(&b)) {
+        return Err(JidError::Local);
+    }
+    check_len(&out, "localpart", JidError::EmptyLocal)?;
+    Ok(out)
+}
+
+/// RFC 7622 section 3.4: the OpaqueString profile.
+fn enforce_resource(s: &str) -> Result<Cow<'_, str>, JidError> {
+    check_len(s, "resourcepart", JidError::EmptyResource)?;
+    let out = if s.is_ascii() {
+        // Printable ASCII and space are valid in the FreeformClass and unmapped.
+        if !s.bytes().all(|b| (0x20..=0x7e).contains(&b)) {
+            return Err(JidError::Resource);
+        }
+        Cow::Borrowed(s)
+    } else {
+        stable(|x| OpaqueString::enforce(x).ok().map(Cow::into_owned), s)
+            .ok_or(JidError::Resource)?
+    };
+    check_len(&out, "resourcepart", JidError::EmptyResource)?;
+    Ok(out)
+}
+
+/// RFC 7622 section 3.2: an IP literal or an IDNA2008 name, lower-cased,
+/// with A-labels turned into U-labels and a final dot removed.
+fn enforce_domain(s: &str) -> Result<Cow<'_, str>, JidError> {
+    let s = s.strip_suffix('.').unwrap_or(s);
+    check_len(s, "domainpart", JidError::EmptyDomain)?;
+    if let Some(inner) = s.strip_prefix('[').and_then(|r| r.strip_suffix(']')) {
+        let addr: std::net::Ipv6Addr = inner.parse().map_err(|_| JidError::Domain)?;
+        return Ok(Cow::Owned(format!("[{addr}]")));
+    }
+    if is_plain_ldh_domain(s) {
+        if s.bytes().any(|b| b.is_ascii_uppercase()) {
+            return Ok(Cow::Owned(s.to_ascii_lowercase()));
+        }
+        return Ok(Cow::Borrowed(s));
+    }
+    let (unicode, result) = idna::domain_to_unicode(s);
+    result.map_err(|_| JidError::Domain)?;
+    let (again, result) = idna::domain_to_unicode(&unicode);
+    if result.is_err() || again != unicode {
+        return Err(JidError::Domain);
+    }
+    // The strict conversion applies the STD3 and DNS length rules.
+    idna::domain_to_ascii_strict(&unicode).map_err(|_| JidError::Domain)?;
+    check_len(&unicode, "domainpart", JidError::EmptyDomain)?;
+    Ok(Cow::Owned(unicode))
+}
+
+/// Splits at the first `b` (an ASCII byte, so both halves stay UTF-8).
+fn split_at_byte(s: &str, b: u8) -> Option<(&str, &str)> {
+    let i = s.as_bytes().iter().position(|&x| x == b)?;
+    Some((s.get(..i)?, s.get(i.checked_add(1)?..)?))
+}
+
+/// Letters, digits and hyphens, labels of 1 to 63 bytes that neither begin
+/// nor end with a hyphen (RFC 5890 LDH labels), and no `xn--` A-label
+/// (those need converting to U-labels).
+fn is_plain_ldh_domain(s: &str) -> bool {
+    s.split('.').all(|label| {
+        let b = label.as_bytes();
+        !b.is_empty()
+            && b.len() <= 63
+            && b.first() != Some(&b'-')
+            && b.last() != Some(&b'-')
+            && b.iter().all(|c| c.is_ascii_alphanumeric() || *c == b'-')
+            && !b.get(..4).is_some_and(|p| p.eq_ignore_ascii_case(b"xn--"))
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ok(s: &str) -> String {
+        Jid::new(s)
+            .unwrap_or_else(|e| panic!("{s}: {e}"))
+            .to_string()
+    }
+
+    #[test]
+    fn rfc7622_valid_examples() {
+        // RFC 7622 section 3.5 examples of valid JIDs.
+        for s in [
+            "juliet@example.com",
+            "juliet@example.com/foo",
+            "juliet@example.com/foo bar",
+            "juliet@example.com/foo@bar",
+            "foo\\20bar@example.com",
+            "fussball@example.com",
+            "fu\u{df}ball@example.com",
+            "\u{3c0}@example.com",
+            "\u{3a3}@example.com/foo",
+            "\u{3c3}@example.com/foo",
+            "\u{3c2}@example.com",
+            "king@example.com/\u{265a}",
+            "example.com",
+            "example.com/foobar",
+            "a.example.com/b@example.net",
+        ] {
+            ok(s);
+        }
+        assert_eq!(ok("\u{3a3}@example.com/foo"), "\u{3c3}@example.com/foo");
+        assert_eq!(ok("\u{3c2}@example.com"), "\u{3c2}@example.com");
+    }
+
+    #[test]
+    fn rfc7622_invalid_examples() {
+        // RFC 7622 section 3.5 examples of invalid JIDs.
+        for s in [
+            "\"juliet\"@example.com",
+            "foo bar@example.com",
+            "@example.com/",
+            "henry\u{2163}@example.com",
+            "\u{265a}@example.com",
+            "juliet@",
+            "/foobar",
+        ] {
+            assert!(Jid::new(s).is_err(), "{s} accepted");
+        }
+    }
+
+    #[test]
+    fn case_and_width_mapping() {
+        assert_eq!(
+            ok("Juliet@Example.COM/Balcony"),
+            "juliet@example.com/Balcony"
+        );
+        // Full-width letters map to their ASCII forms in the localpart.
+        assert_eq!(ok("\u{ff2a}uliet@example.com"), "juliet@example.com");
+        // The domain is lower-cased and IDNA-mapped; A-labels become U-labels.
+        assert_eq!(
+            ok("juliet@M\u{dc}NCHEN.example"),
+            "juliet@m\u{fc}nchen.example"
+        );
+        assert_eq!(
+            ok("juliet@xn--mnchen-3ya.example"),
+            "juliet@m\u{fc}nchen.example"
+        );
+        assert_eq!(ok("example.com."), "example.com");
+    }
+
+    #[test]
+    fn ip_literals() {
+        assert_eq!(ok("a@127.0.0.1/r"), "a@127.0.0.1/r");
+        assert_eq!(ok("a@[::1]"), "a@[::1]");
+        assert_eq!(ok("a@[2001:DB8:0::1]"), "a@[2001:db8::1]");
+        assert!(Jid::new("a@[nope]").is_err());
+    }
+
+    #[test]
+    fn forbidden_and_empty() {
+        for s in [
+            "",
+            "a@",
+            "@b",
+            "a@b/",
+            "a&b@c",
+            "a'b@c",
+            "a:b@c",
+            "a<b@c",
+            "a>b@c",
+            "a@b@c",
+            "a@-b.c",
+            "a@b_c",
+            "a@b..c",
+            "a@b/\u{7}",
+            "a\u{0}@b",
+        ] {
+            assert!(Jid::new(s).is_err(), "{s:?} accepted");
+        }
+    }
+
+    #[test]
+    fn enforcement_is_idempotent() {
+        // Found by the jid_parse fuzzer: U+0387 normalises to U+00B7, which
+        // the profile then refuses, so the first form must be refused too.
+        assert_eq!(Jid::new("a@x/ra\u{387}"), Err(JidError::Resource));
+        assert_eq!(Jid::new("a@x/ra\u{b7}"), Err(JidError::Resource));
+    }
+
+    #[test]
+    fn size_limits() {
+        let long = "a".repeat(1023);
+        ok(&format!("{long}@example.com/{long}"));
+        assert_eq!(
+            Jid::new(&format!("{long}a@example.com")),
+            Err(JidError::TooLong("localpart"))
+        );
+        assert_eq!(
+            Jid::new(&format!("a@example.com/{long}a")),
+            Err(JidError::TooLong("resourcepart"))
+        );
+        let label = "a".repeat(64);
+        assert!(Jid::new(&format!("a@{label}.com")).is_err());
+    }
+
+    #[test]
+    fn parts_and_forms() {
+        let j = Jid::new("romeo@example.net/orchard").unwrap();
+        assert_eq!(j.local(), Some("romeo"));
+        assert_eq!(j.domain(), "example.net");
+        assert_eq!(j.resource(), Some("orchard"));
+        assert!(j.is_full());
+        let bare = j.to_bare();
+        assert_eq!(bare.as_str(), "romeo@example.net");
+        assert!(bare.is_bare());
+        assert_eq!(bare.resource(), None);
+        assert_eq!(bare.with_resource("x/y").unwrap().resource(), Some("x/y"));
+        let d = Jid::new("example.net").unwrap();
+        assert_eq!(d.local(), None);
+        assert_eq!(d.domain(), "example.net");
+        assert!(Jid::new("a@b").unwrap() < Jid::new("a@b/c").unwrap());
+        assert_eq!(
+            Jid::from_parts(Some("A"), "B.example", Some("r")).unwrap(),
+            Jid::new("a@b.example/r").unwrap()
+        );
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn never_panics_and_is_idempotent(s in "\\PC{0,40}") {
+            if let Ok(j) = Jid::new(&s) {
+                let again = Jid::new(j.as_str()).unwrap();
+                proptest::prop_assert_eq!(&again, &j);
+                proptest::prop_assert_eq!(again.local(), j.local());
+                proptest::prop_assert_eq!(again.resource(), j.resource());
+            }
+        }
+
+        #[test]
+        fn ascii_fast_path_matches_precis(s in "[!-~]{1,20}") {
+            let fast = enforce_local(&s).ok().map(|c| c.into_owned());
+            let slow = UsernameCaseMapped::enforce(s.as_str()).ok()
+                .filter(|o| !o.contains(['"', '&', '\'', '/', ':', '<', '>', '@']))
+                .map(|c| c.into_owned());
+            proptest::prop_assert_eq!(fast, slow);
+            let fast = enforce_resource(&s).ok().map(|c| c.into_owned());
+            let slow = OpaqueString::enforce(s.as_str()).ok().map(|c| c.into_owned());
+            proptest::prop_assert_eq!(fast, slow);
+        }
+    }
+}

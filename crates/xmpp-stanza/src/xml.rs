@@ -1,0 +1,655 @@
+//! Restricted XML (RFC 6120 section 11) on top of quick-xml: namespace
+//! resolution, limits, and the writer helpers every element shares.
+//!
+//! The reader works on one complete top-level element. Namespace prefixes
+//! are resolved here rather than by quick-xml so that the framing layer's
+//! context (the inherited default namespace and the `stream` prefix of a
+//! TCP stream header) can be bound before the first byte is read.
+
+use std::borrow::Cow;
+
+use quick_xml::events::{BytesStart, Event};
+
+use crate::error::Error;
+use crate::ns;
+use crate::{Context, Limits};
+
+/// A namespace binding in scope: `prefix` None is the default namespace.
+/// Both borrow the input unless the namespace name contained references.
+struct Binding<'a> {
+    prefix: Option<&'a str>,
+    ns: Cow<'a, str>,
+    depth: usize,
+}
+
+/// An attribute that is not a namespace declaration.
+struct Attr<'a> {
+    prefix: Option<&'a str>,
+    local: &'a str,
+    value: Cow<'a, str>,
+}
+
+/// A start tag with its element namespace resolved and its attributes
+/// read once.
+pub(crate) struct Start<'a> {
+    local: &'a str,
+    ns: Cow<'a, str>,
+    attrs: Vec<Attr<'a>>,
+}
+
+impl<'a> Start<'a> {
+    /// The local name (without prefix).
+    pub(crate) fn local(&self) -> &'a str {
+        self.local
+    }
+
+    /// The resolved namespace.
+    pub(crate) fn ns(&self) -> &str {
+        &self.ns
+    }
+
+    /// Whether this is `name` in `ns`.
+    pub(crate) fn is(&self, name: &str, ns: &str) -> bool {
+        self.local() == name && self.ns == ns
+    }
+
+    /// Calls `f` for every attribute that is not a namespace declaration,
+    /// with its prefix (if any), local name and unescaped value.
+    pub(crate) fn each_attr<'s>(
+        &'s self,
+        mut f: impl FnMut(Option<&'s str>, &'s str, Cow<'s, str>) -> Result<(), Error>,
+    ) -> Result<(), Error> {
+        for attr in &self.attrs {
+            f(attr.prefix, attr.local, Cow::Borrowed(&attr.value))?;
+        }
+        Ok(())
+    }
+}
+
+/// One token of the element being read.
+pub(crate) enum Token<'a> {
+    /// A child element starts.
+    Start(Start<'a>),
+    /// Character data (entities already resolved).
+    Text(Cow<'a, str>),
+    /// The element whose content is being read ends.
+    End,
+}
+
+/// Pull reader over one top-level element.
+pub(crate) struct Reader<'a> {
+    input: &'a str,
+    xml: quick_xml::Reader<&'a [u8]>,
+    bindings: Vec<Binding<'a>>,
+    depth: usize,
+    limits: Limits,
+}
+
+impl<'a> Reader<'a> {
+    /// Checks the whole input once (size, UTF-8, legal characters) and
+    /// binds the context's namespaces.
+    pub(crate) fn new(input: &'a [u8], ctx: &Context) -> Result<Self, Error> {
+        if input.len() > ctx.limits.max_bytes {
+            return Err(Error::Limit("element size"));
+        }
+        let text = simdutf8::basic::from_utf8(input).map_err(|_| Error::Utf8)?;
+        check_chars(text)?;
+        let mut xml = quick_xml::Reader::from_str(text);
+        let config = xml.config_mut();
+        config.expand_empty_elements = true;
+        config.check_end_names = true;
+        config.trim_text(false);
+        let mut bindings = Vec::with_capacity(8);
+        bindings.push(Binding {
+            prefix: None,
+            ns: Cow::Borrowed(ctx.namespace.as_str()),
+            depth: 0,
+        });
+        bindings.push(Binding {
+            prefix: Some("stream"),
+            ns: Cow::Borrowed(ns::STREAM),
+            depth: 0,
+        });
+        Ok(Self {
+            input: text,
+            xml,
+            bindings,
+            depth: 0,
+            limits: ctx.limits,
+        })
+    }
+
+    /// Reads up to the top-level start tag, skipping leading whitespace.
+    pub(crate) fn root(&mut self) -> Result<Start<'a>, Error> {
+        loop {
+            match self.next()? {
+                Token::Start(start) => return Ok(start),
+                Token::Text(t) if is_whitespace(&t) => {}
+                Token::Text(_) => return Err(Error::Xml("text outside the element".into())),
+                Token::End => return Err(Error::Xml("no element".into())),
+            }
+        }
+    }
+
+    /// After the top-level element: only whitespace may follow.
+    pub(crate) fn finish(&mut self) -> Result<(), Error> {
+        loop {
+            match self.xml.read_event().map_err(xml_error)? {
+                Event::Eof => return Ok(()),
+                Event::Text(t) if is_whitespace(&t.xml10_content()) => {}
+                _ => return Err(Error::Xml("content after the element".into())),
+            }
+        }
+    }
+
+    /// The next token inside the current element.
+    pub(crate) fn next(&mut self) -> Result<Token<'a>, Error> {
+        match self.xml.read_event().map_err(xml_error)? {
+            Event::Start(raw) => self.start(raw).map(Token::Start),
+            Event::End(_) => {
+                // Bindings are pushed in document order, so the closing
+                // element's are the last ones.
+                while self.bindings.last().is_some_and(|b| b.depth >= self.depth) {
+                    self.bindings.pop();
+                }
+                self.depth = self.depth.saturating_sub(1);
+                Ok(Token::End)
+            }
+            Event::Text(t) => Ok(Token::Text(t.xml10_content())),
+            Event::CData(c) => Ok(Token::Text(c.xml10_content())),
+            Event::GeneralRef(r) => resolve_ref(&r.into_inner()).map(Token::Text),
+            Event::Empty(_) => Err(Error::Xml("unexpanded empty element".into())),
+            Event::Comment(_) => Err(Error::Restricted("comment")),
+            Event::PI(_) | Event::Decl(_) => Err(Error::Restricted("processing instruction")),
+            Event::DocType(_) => Err(Error::Restricted("document type declaration")),
+            Event::Eof => Err(Error::Xml("unexpected end of input".into())),
+        }
+    }
+
+    /// Collects the character data of the current element up to its end;
+    /// child elements are not allowed.
+    pub(crate) fn text(&mut self) -> Result<String, Error> {
+        self.text_cow().map(Cow::into_owned)
+    }
+
+    /// Like [`Reader::text`], borrowing the input when the content is one
+    /// piece without references.
+    pub(crate) fn text_cow(&mut self) -> Result<Cow<'a, str>, Error> {
+        let mut out = Cow::Borrowed("");
+        loop {
+            match self.next()? {
+                Token::Text(t) if out.is_empty() => out = t,
+                Token::Text(t) => out.to_mut().push_str(&t),
+                Token::End => return Ok(out),
+                Token::Start(s) => return Err(Error::Unexpected(s.local().to_owned())),
+            }
+        }
+    }
+
+    /// Skips the rest of the current element, children included.
+    pub(crate) fn skip(&mut self) -> Result<(), Error> {
+        let mut open = 1usize;
+        while open > 0 {
+            match self.next()? {
+                Token::Start(_) => open = open.saturating_add(1),
+                Token::End => open = open.saturating_sub(1),
+                Token::Text(_) => {}
+            }
+        }
+        Ok(())
+    }
+
+    /// Reads the element `start` and its content into a minidom tree, so an
+    /// unknown extension survives a round trip.
+    pub(crate) fn tree(&mut self, start: Start<'a>) -> Result<minidom::Element, Error> {
+        let local = start.local();
+        let name = rxml_name(local)?;
+        let mut el = minidom::Element::bare(name.as_str(), &*start.ns);
+        for Attr {
+            prefix,
+            local,
+            value,
+        } in start.attrs
+        {
+            let ns = match prefix {
+                None => minidom::rxml::Namespace::NONE,
+                Some("xml") => minidom::rxml::Namespace::XML,
+                Some(p) => minidom::rxml::Namespace::from(self.lookup(Some(p))?.into_owned()),
+            };
+            let name = rxml_name(local)?;
+            if el.attrs().get(&ns, &name).is_some() {
+                return Err(Error::Xml("duplicate attribute".into()));
+            }
+            el.set_attr(ns, name, value.into_owned());
+        }
+        loop {
+            match self.next()? {
+                Token::Start(child) => {
+                    let child = self.tree(child)?;
+                    el.append_child(child);
+                }
+                Token::Text(t) => {
+                    if !t.is_empty() {
+                        el.append_text(t.into_owned());
+                    }
+                }
+                Token::End => return Ok(el),
+            }
+        }
+    }
+
+    fn start(&mut self, raw: BytesStart<'a>) -> Result<Start<'a>, Error> {
+        let mut attrs = Vec::new();
+        self.depth = self.depth.saturating_add(1);
+        if self.depth > self.limits.max_depth {
+            return Err(Error::Limit("nesting depth"));
+        }
+        let mut count = 0usize;
+        // Duplicates are checked below on the names, without the
+        // allocation quick-xml's own check makes per tag.
+        for attr in raw.attributes().with_checks(false) {
+            let attr = attr.map_err(|e| Error::Xml(e.to_string()))?;
+            count = count.saturating_add(1);
+            if count > self.limits.max_attributes {
+                return Err(Error::Limit("attributes per element"));
+            }
+            let key = self.borrowed(attr.key.0)?;
+            let prefix = if key == "xmlns" {
+                None
+            } else if let Some(p) = key.strip_prefix("xmlns:") {
+                if p.is_empty() || p == "xml" || p == "xmlns" {
+                    return Err(Error::Restricted("reserved prefix"));
+                }
+                Some(p)
+            } else {
+                let value = self.owned_or_borrowed(attr_value(&attr)?);
+                let (prefix, local) = match split_colon(key) {
+                    Some((p, l)) => (Some(p), l),
+                    None => (None, key),
+                };
+                if attrs
+                    .iter()
+                    .any(|a: &Attr<'_>| a.prefix == prefix && a.local == local)
+                {
+                    return Err(Error::Xml("duplicate attribute".into()));
+                }
+                if attrs.is_empty() {
+                    attrs.reserve(8);
+                }
+                attrs.push(Attr {
+                    prefix,
+                    local,
+                    value,
+                });
+                continue;
+            };
+            let depth = self.depth;
+            if self
+                .bindings
+                .iter()
+                .any(|b| b.depth == depth && b.prefix == prefix)
+            {
+                return Err(Error::Xml("duplicate namespace declaration".into()));
+            }
+            let value = attr_value(&attr)?;
+            if prefix.is_some() && value.is_empty() {
+                return Err(Error::Xml("empty prefix binding".into()));
+            }
+            let ns = self.owned_or_borrowed(value);
+            self.bindings.push(Binding {
+                prefix,
+                ns,
+                depth: self.depth,
+            });
+        }
+        let qname = self.borrowed(raw.name().0)?;
+        let (prefix, local) = match split_colon(qname) {
+            Some((p, l)) => (Some(p), l),
+            None => (None, qname),
+        };
+        if local.as_bytes().contains(&b':') {
+            return Err(Error::Xml(format!("invalid name {qname:?}")));
+        }
+        let ns = self.lookup(prefix)?;
+        Ok(Start { local, ns, attrs })
+    }
+
+    /// A name from the tag, with the input's lifetime.
+    fn borrowed(&self, part: &str) -> Result<&'a str, Error> {
+        self.in_input(part)
+            .ok_or_else(|| Error::Xml("name outside the input".into()))
+    }
+
+    /// A value with the input's lifetime when it was not unescaped.
+    fn owned_or_borrowed(&self, value: Cow<'_, str>) -> Cow<'a, str> {
+        match self.in_input(&value) {
+            Some(borrowed) => Cow::Borrowed(borrowed),
+            None => Cow::Owned(value.into_owned()),
+        }
+    }
+
+    fn lookup(&self, prefix: Option<&str>) -> Result<Cow<'a, str>, Error> {
+        if prefix == Some("xml") {
+            return Ok(Cow::Borrowed(ns::XML));
+        }
+        self.bindings
+            .iter()
+            .rev()
+            .find(|b| b.prefix == prefix)
+            .map(|b| b.ns.clone())
+            .ok_or(Error::UnboundPrefix)
+    }
+
+    /// `part` as a slice of the input with the input's lifetime, when it
+    /// is one (quick-xml hands out attributes borrowed from the tag only).
+    fn in_input(&self, part: &str) -> Option<&'a str> {
+        let start = (part.as_ptr() as usize).checked_sub(self.input.as_ptr() as usize)?;
+        self.input.get(start..start.checked_add(part.len())?)
+    }
+}
+
+/// Reads `bytes` with `ctx`, handing the top-level start tag to `f`, then
+/// checks that nothing but whitespace follows.
+pub(crate) fn parse_with<'a, T>(
+    bytes: &'a [u8],
+    ctx: &Context,
+    f: impl FnOnce(&mut Reader<'a>, Start<'a>) -> Result<T, Error>,
+) -> Result<T, Error> {
+    let mut r = Reader::new(bytes, ctx)?;
+    let start = r.root()?;
+    let value = f(&mut r, start)?;
+    r.finish()?;
+    Ok(value)
+}
+
+fn attr_value<'s>(
+    attr: &quick_xml::events::attributes::Attribute<'s>,
+) -> Result<Cow<'s, str>, Error> {
+    // Most values have no reference and no whitespace to normalise.
+    if attr
+        .value
+        .bytes()
+        .all(|b| b >= 0x20 && b != b'&' && b != b'<')
+    {
+        return Ok(attr.value.clone());
+    }
+    if attr.value.contains('<') {
+        return Err(Error::Xml("'<' in an attribute value".into()));
+    }
+    let value = attr
+        .normalized_value(quick_xml::XmlVersion::Implicit1_0)
+        .map_err(|e| match e {
+            quick_xml::Error::Escape(_) => Error::Restricted("entity reference"),
+            other => Error::Xml(other.to_string()),
+        })?;
+    if let Cow::Owned(s) = &value {
+        check_chars(s)?;
+    }
+    Ok(value)
+}
+
+/// Splits `prefix:local` at the first colon.
+fn split_colon(s: &str) -> Option<(&str, &str)> {
+    let i = s.as_bytes().iter().position(|&b| b == b':')?;
+    Some((s.get(..i)?, s.get(i.checked_add(1)?..)?))
+}
+
+fn rxml_name(s: &str) -> Result<minidom::rxml::NcName, Error> {
+    minidom::rxml::NcName::try_from(s).map_err(|_| Error::Xml(format!("invalid name {s:?}")))
+}
+
+fn xml_error(e: quick_xml::Error) -> Error {
+    Error::Xml(e.to_string())
+}
+
+fn is_whitespace(s: &str) -> bool {
+    s.bytes().all(|b| matches!(b, b' ' | b'\t' | b'\n' | b'\r'))
+}
+
+/// Only the five predefined entities and character references exist in
+/// restricted XML.
+fn resolve_ref(name: &str) -> Result<Cow<'static, str>, Error> {
+    let fixed = match name {
+        "lt" => "<",
+        "gt" => ">",
+        "amp" => "&",
+        "apos" => "'",
+        "quot" => "\"",
+        _ => {
+            let code = if let Some(hex) = name.strip_prefix("#x") {
+                u32::from_str_radix(hex, 16).ok()
+            } else if let Some(dec) = name.strip_prefix('#') {
+                dec.parse::<u32>().ok()
+            } else {
+                return Err(Error::Restricted("entity reference"));
+            };
+            let c = code
+                .and_then(char::from_u32)
+                .filter(|c| is_xml_char(*c))
+                .ok_or_else(|| Error::Xml("invalid character reference".into()))?;
+            return Ok(Cow::Owned(c.to_string()));
+        }
+    };
+    Ok(Cow::Borrowed(fixed))
+}
+
+fn is_xml_char(c: char) -> bool {
+    matches!(c, '\t' | '\n' | '\r' | '\u{20}'..='\u{D7FF}' | '\u{E000}'..='\u{FFFD}' | '\u{10000}'..)
+}
+
+/// Rejects characters XML 1.0 does not allow (controls, U+FFFE, U+FFFF).
+fn check_chars(s: &str) -> Result<(), Error> {
+    // One branch-free pass the compiler can vectorise; U+FFFE and U+FFFF
+    // both start with the byte 0xEF, looked at only when it occurs.
+    let mut control = false;
+    let mut ef = false;
+    for &b in s.as_bytes() {
+        control |= (b < 0x20) & (b != b'\t') & (b != b'\n') & (b != b'\r');
+        ef |= b == 0xEF;
+    }
+    if control || (ef && s.contains(['\u{FFFE}', '\u{FFFF}'])) {
+        return Err(Error::Xml("character not allowed in XML".into()));
+    }
+    Ok(())
+}
+
+// ---------------------------------------------------------------- writing
+
+/// Appends `s` escaped for character data.
+pub(crate) fn escape_text(out: &mut Vec<u8>, s: &str) {
+    let mut last = 0;
+    for (i, b) in s.bytes().enumerate() {
+        let rep: &[u8] = match b {
+            b'<' => b"&lt;",
+            b'>' => b"&gt;",
+            b'&' => b"&amp;",
+            b'\r' => b"&#xD;",
+            _ => continue,
+        };
+        out.extend_from_slice(s.as_bytes().get(last..i).unwrap_or_default());
+        out.extend_from_slice(rep);
+        last = i.saturating_add(1);
+    }
+    out.extend_from_slice(s.as_bytes().get(last..).unwrap_or_default());
+}
+
+/// Appends `s` escaped for a single-quoted attribute value; whitespace
+/// other than space is written as references so normalisation keeps it.
+pub(crate) fn escape_attr(out: &mut Vec<u8>, s: &str) {
+    let mut last = 0;
+    for (i, b) in s.bytes().enumerate() {
+        let rep: &[u8] = match b {
+            b'<' => b"&lt;",
+            b'>' => b"&gt;",
+            b'&' => b"&amp;",
+            b'\'' => b"&apos;",
+            b'"' => b"&quot;",
+            b'\t' => b"&#x9;",
+            b'\n' => b"&#xA;",
+            b'\r' => b"&#xD;",
+            _ => continue,
+        };
+        out.extend_from_slice(s.as_bytes().get(last..i).unwrap_or_default());
+        out.extend_from_slice(rep);
+        last = i.saturating_add(1);
+    }
+    out.extend_from_slice(s.as_bytes().get(last..).unwrap_or_default());
+}
+
+/// Appends ` name='value'`.
+pub(crate) fn attr(out: &mut Vec<u8>, name: &str, value: &str) {
+    out.push(b' ');
+    out.extend_from_slice(name.as_bytes());
+    out.extend_from_slice(b"='");
+    escape_attr(out, value);
+    out.push(b'\'');
+}
+
+/// Appends ` name='value'` when there is a value.
+pub(crate) fn opt_attr(out: &mut Vec<u8>, name: &str, value: Option<&str>) {
+    if let Some(v) = value {
+        attr(out, name, v);
+    }
+}
+
+/// Appends `<name xmlns='ns'>text</name>` (or an empty tag for no text).
+pub(crate) fn text_element(out: &mut Vec<u8>, name: &str, ns: Option<&str>, text: &str) {
+    out.push(b'<');
+    out.extend_from_slice(name.as_bytes());
+    opt_attr(out, "xmlns", ns);
+    if text.is_empty() {
+        out.extend_from_slice(b"/>");
+    } else {
+        out.push(b'>');
+        escape_text(out, text);
+        end(out, name);
+    }
+}
+
+/// Appends `</name>`.
+pub(crate) fn end(out: &mut Vec<u8>, name: &str) {
+    out.extend_from_slice(b"</");
+    out.extend_from_slice(name.as_bytes());
+    out.push(b'>');
+}
+
+/// Writes a minidom tree; `parent_ns` is the default namespace in scope,
+/// so `xmlns` is only declared where it changes.
+pub(crate) fn write_tree(out: &mut Vec<u8>, el: &minidom::Element, parent_ns: &str) {
+    let ns = el.ns();
+    out.push(b'<');
+    out.extend_from_slice(el.name().as_bytes());
+    if ns != parent_ns {
+        attr(out, "xmlns", &ns);
+    }
+    let mut declared = 0usize;
+    for ((attr_ns, name), value) in el.attrs().iter() {
+        out.push(b' ');
+        if attr_ns.is_some() {
+            if *attr_ns == minidom::rxml::Namespace::XML {
+                out.extend_from_slice(b"xml:");
+            } else {
+                let prefix = format!("ns{declared}");
+                declared = declared.saturating_add(1);
+                out.extend_from_slice(b"xmlns:");
+                out.extend_from_slice(prefix.as_bytes());
+                out.extend_from_slice(b"='");
+                escape_attr(out, attr_ns.as_str());
+                out.extend_from_slice(b"' ");
+                out.extend_from_slice(prefix.as_bytes());
+                out.push(b':');
+            }
+        }
+        out.extend_from_slice(name.as_str().as_bytes());
+        out.extend_from_slice(b"='");
+        escape_attr(out, value);
+        out.push(b'\'');
+    }
+    let mut nodes = el.nodes().peekable();
+    if nodes.peek().is_none() {
+        out.extend_from_slice(b"/>");
+        return;
+    }
+    out.push(b'>');
+    for node in nodes {
+        match node {
+            minidom::Node::Element(child) => write_tree(out, child, &ns),
+            minidom::Node::Text(t) => escape_text(out, t),
+        }
+    }
+    end(out, el.name());
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn read_tree(input: &str) -> Result<minidom::Element, Error> {
+        parse_with(input.as_bytes(), &Context::client_tcp(), |r, s| r.tree(s))
+    }
+
+    #[test]
+    fn rejects_restricted_constructs() {
+        for bad in [
+            "<a><!-- c --></a>",
+            "<a><?pi x?></a>",
+            "<?xml version='1.0'?><a/>",
+            "<!DOCTYPE a><a/>",
+            "<a>&foo;</a>",
+            "<a>&#0;</a>",
+            "<a>&#x1;</a>",
+            "<a>\u{1}</a>",
+            "<a x='&foo;'/>",
+            "<a/><b/>",
+            "<a>",
+            "<a></b>",
+            "<p:a/>",
+            "<a xmlns:p=''/>",
+            "<a x='1' x='2'/>",
+            "<a x='<'/>",
+            "<a xmlns:p='urn:a' xmlns:p='urn:b'/>",
+        ] {
+            assert!(read_tree(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn resolves_references_and_namespaces() {
+        let el = read_tree(
+            "<p:a xmlns:p='urn:p' xml:lang='en' p:x='&lt;&#x41;&#66;'>&amp;<![CDATA[<]]></p:a>",
+        )
+        .unwrap();
+        assert_eq!(el.ns(), "urn:p");
+        assert_eq!(el.text(), "&<");
+        assert_eq!(el.attr_ns("urn:p", "x"), Some("<AB"));
+        assert_eq!(el.attr_ns(ns::XML, "lang"), Some("en"));
+    }
+
+    #[test]
+    fn tree_round_trip() {
+        let input = "<a xmlns='urn:a' b='1&apos;\t'><c xmlns='' d='e'/>text<f xmlns:q='urn:q' q:g='h'>i</f></a>";
+        let el = read_tree(input).unwrap();
+        let mut out = Vec::new();
+        write_tree(&mut out, &el, ns::CLIENT);
+        let again = read_tree(std::str::from_utf8(&out).unwrap()).unwrap();
+        assert_eq!(el, again);
+    }
+
+    #[test]
+    fn limits_apply() {
+        let mut ctx = Context::client_tcp();
+        ctx.limits.max_depth = 3;
+        let ok = parse_with(b"<a><b><c/></b></a>", &ctx, |r, s| r.tree(s));
+        assert!(ok.is_ok());
+        let deep = parse_with(b"<a><b><c><d/></c></b></a>", &ctx, |r, s| r.tree(s));
+        assert!(matches!(deep, Err(Error::Limit(_))));
+        ctx.limits.max_attributes = 2;
+        let many = parse_with(b"<a x='1' y='2' z='3'/>", &ctx, |r, s| r.tree(s));
+        assert!(matches!(many, Err(Error::Limit(_))));
+        ctx.limits.max_bytes = 4;
+        assert!(matches!(
+            parse_with(b"<abc/>", &ctx, |r, s| r.tree(s)),
+            Err(Error::Limit(_))
+        ));
+    }
+}
