@@ -59,9 +59,10 @@ pub fn mask_into(dst: &mut Vec<u8>, src: &[u8], key: [u8; 4], offset: usize) {
 
 /// The key as seen from payload offset `offset`.
 #[inline]
-fn rotate(mut key: [u8; 4], offset: usize) -> [u8; 4] {
-    key.rotate_left(offset % 4);
-    key
+fn rotate(key: [u8; 4], offset: usize) -> [u8; 4] {
+    // Little-endian, byte `offset % 4` is the low byte after rotating right by that many bytes.
+    let shift = (offset % 4) as u32 * 8;
+    u32::from_le_bytes(key).rotate_right(shift).to_le_bytes()
 }
 
 /// Masks a short run eight bytes at a time; `key` lines up with `data[0]`.
@@ -75,7 +76,16 @@ fn mask_short(data: &mut [u8], key: [u8; 4]) {
             chunk.copy_from_slice(&(u64::from_ne_bytes(bytes) ^ word).to_ne_bytes());
         }
     }
-    for (byte, m) in words.into_remainder().iter_mut().zip(key.iter().cycle()) {
+    // At most seven bytes are left: four at once if there are four, then the rest.
+    let rest = words.into_remainder();
+    let rest = match rest.split_first_chunk_mut::<4>() {
+        Some((head, tail)) => {
+            *head = (u32::from_ne_bytes(*head) ^ u32::from_ne_bytes(key)).to_ne_bytes();
+            tail
+        }
+        None => rest,
+    };
+    for (byte, m) in rest.iter_mut().zip(key) {
         *byte ^= m;
     }
 }

@@ -1,7 +1,12 @@
 //! The connection state machine, driven with frames built byte by byte from
 //! RFC 6455 and with two connections wired back to back.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 
 use std::time::{Duration, Instant};
 

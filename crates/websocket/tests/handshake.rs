@@ -1,6 +1,11 @@
 //! The opening handshake, with the examples of RFC 6455 sections 1.2, 1.3 and 4.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 
 use chatwire_websocket::handshake::{
     ClientHandshake, ClientRequest, HandshakeError, HandshakeLimits, accept_key, parse_request,

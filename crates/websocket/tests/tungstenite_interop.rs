@@ -1,7 +1,12 @@
 //! Interoperability with an independent implementation, tungstenite, over
 //! loopback TCP: its client against our server, our client against its server.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
