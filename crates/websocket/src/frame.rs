@@ -201,23 +201,40 @@ impl FrameHeader {
     /// the connection layer checks both before it encodes.
     #[inline]
     pub fn encode(&self, out: &mut Vec<u8>) {
-        let b0 = (u8::from(self.fin) << 7) | ((self.rsv & 0x07) << 4) | self.opcode.bits();
-        let mask_bit = if self.mask.is_some() { 0x80 } else { 0 };
-        match self.payload_len {
-            len @ 0..=125 => out.extend_from_slice(&[b0, mask_bit | len as u8]),
+        // Built on the stack and appended once: one copy for the whole header.
+        let mut head = [0u8; MAX_HEADER_LEN];
+        let [b0, b1, rest @ ..] = &mut head;
+        *b0 = (u8::from(self.fin) << 7) | ((self.rsv & 0x07) << 4) | self.opcode.bits();
+        *b1 = if self.mask.is_some() { 0x80 } else { 0 };
+        let len_bytes = match self.payload_len {
+            len @ 0..=125 => {
+                *b1 |= len as u8;
+                0
+            }
             len @ 126..=0xFFFF => {
-                let be = (len as u16).to_be_bytes();
-                out.extend_from_slice(&[b0, mask_bit | 126, be[0], be[1]]);
+                *b1 |= 126;
+                write_prefix(rest, &(len as u16).to_be_bytes())
             }
             len => {
-                out.extend_from_slice(&[b0, mask_bit | 127]);
-                out.extend_from_slice(&len.to_be_bytes());
+                *b1 |= 127;
+                write_prefix(rest, &len.to_be_bytes())
             }
-        }
-        if let Some(key) = self.mask {
-            out.extend_from_slice(&key);
-        }
+        };
+        let key_bytes = match self.mask {
+            Some(key) => write_prefix(rest.get_mut(len_bytes..).unwrap_or_default(), &key),
+            None => 0,
+        };
+        out.extend_from_slice(head.get(..2 + len_bytes + key_bytes).unwrap_or_default());
     }
+}
+
+/// Copies `bytes` to the front of `dst` (which is always long enough here); returns how many.
+#[inline]
+fn write_prefix(dst: &mut [u8], bytes: &[u8]) -> usize {
+    if let Some(front) = dst.get_mut(..bytes.len()) {
+        front.copy_from_slice(bytes);
+    }
+    bytes.len()
 }
 
 #[cfg(test)]
