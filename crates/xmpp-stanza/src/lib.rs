@@ -219,10 +219,13 @@ impl Element {
             Element::StreamError(e) => e.serialize(ctx, out),
             Element::Sasl(s) => s.serialize(out),
             Element::Unknown(el) => {
+                // Over WebSocket nothing is in scope, so the element always
+                // declares its namespace, even an empty one; "\0" matches
+                // no namespace name.
                 let scope = if ctx.inherited {
                     ctx.namespace.as_str()
                 } else {
-                    ""
+                    "\0"
                 };
                 xml::write_tree(out, el, scope);
             }

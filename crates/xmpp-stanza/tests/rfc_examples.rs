@@ -454,6 +454,13 @@ fn extensions_are_kept() {
             .text(),
         "1 < 2"
     );
+    // Found by the stanza_parse fuzzer: a top-level element in no
+    // namespace keeps `xmlns=''` over WebSocket.
+    let ws = Context::client_websocket();
+    let el = Element::parse(b"<auth xmlns='' mechanism='PLIN'>AGp1</auth>", &ws).unwrap();
+    let bytes = el.to_bytes(&ws);
+    assert!(bytes.starts_with(b"<auth xmlns=''"));
+    assert_eq!(Element::parse(&bytes, &ws).unwrap(), el);
     // Unknown top-level elements too (XEP-0198 ack request).
     let Element::Unknown(el) = parse("<r xmlns='urn:xmpp:sm:3'/>") else {
         panic!()

@@ -432,7 +432,7 @@ fn element() -> impl Strategy<Value = Element> {
         features().prop_map(Element::Features),
         stream_error().prop_map(Element::StreamError),
         sasl().prop_map(Element::Sasl),
-        leaf(&["urn:xmpp:sm:3", "urn:example:a"]).prop_map(Element::Unknown),
+        leaf(&["urn:xmpp:sm:3", "urn:example:a", ""]).prop_map(Element::Unknown),
     ]
 }
 
