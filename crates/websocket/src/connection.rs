@@ -76,7 +76,9 @@ impl Default for Config {
 pub enum State {
     /// Messages flow both ways.
     Open,
-    /// This side sent a close frame and waits for the peer's.
+    /// The closing handshake is under way: this side sent its close frame and waits
+    /// for the peer's, or owes one (the peer closed, or broke the protocol) that the
+    /// next [`Connection::poll_transmit`] writes.
     Closing,
     /// Nothing more will be sent or accepted: flush [`Connection::poll_transmit`], then
     /// close the socket (a client may first wait a moment for the server to close it).
@@ -479,6 +481,7 @@ impl Connection {
                         code: f.code,
                         reason: String::new(),
                     }));
+                    self.state = State::Closing;
                 }
                 self.events.push_back(Event::Close(frame));
             }
@@ -493,6 +496,7 @@ impl Connection {
             reason: String::new(),
         }));
         self.input_done = true;
+        self.state = State::Closing;
         self.message = None;
         self.frame = None;
         self.recv.clear();
