@@ -67,17 +67,24 @@ fn decode(c: &mut Criterion) {
         group.bench_function(BenchmarkId::new("chatwire", label), |b| {
             b.iter(|| {
                 let mut at = 0;
-                let mut payload_len = 0;
+                let mut payload = 0..0;
                 while let Ok(Some((step, used))) = decoder.decode(&mut buf[at..]) {
-                    at += used;
-                    if let Decoded::Payload { len, end_of_frame } = step {
-                        payload_len += len;
-                        if end_of_frame {
+                    match step {
+                        Decoded::Frame { header_len, .. } => {
+                            payload = at + header_len..at + used;
                             break;
                         }
+                        Decoded::Header(_) => payload = at + used..at + used,
+                        Decoded::Payload { len, end_of_frame } => {
+                            payload.end += len;
+                            if end_of_frame {
+                                break;
+                            }
+                        }
                     }
+                    at += used;
                 }
-                black_box(&buf[at - payload_len..at]);
+                black_box(&buf[payload]);
             })
         });
 

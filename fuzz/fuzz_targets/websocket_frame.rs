@@ -2,7 +2,7 @@
 //! panic, and a payload must come out the same whatever the split.
 #![no_main]
 
-use chatwire_websocket::{Decoded, FrameDecoder, HeaderRules};
+use chatwire_websocket::{Decoded, FrameDecoder, FrameHeader, HeaderRules};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
@@ -25,7 +25,7 @@ fuzz_target!(|data: &[u8]| {
 });
 
 /// Decodes `wire` delivered `step` bytes at a time; returns the steps and payload bytes seen.
-fn decode(wire: &[u8], rules: HeaderRules, step: usize) -> (Vec<Decoded>, Vec<u8>, bool) {
+fn decode(wire: &[u8], rules: HeaderRules, step: usize) -> (Vec<FrameHeader>, Vec<u8>, bool) {
     let mut decoder = FrameDecoder::new(rules);
     let mut buffer = Vec::new();
     let mut steps = Vec::new();
@@ -35,10 +35,15 @@ fn decode(wire: &[u8], rules: HeaderRules, step: usize) -> (Vec<Decoded>, Vec<u8
         loop {
             match decoder.decode(&mut buffer) {
                 Ok(Some((decoded, used))) => {
-                    if let Decoded::Payload { len, .. } = decoded {
-                        payload.extend_from_slice(&buffer[..len]);
-                    } else {
-                        steps.push(decoded);
+                    // A whole frame in one step and a header followed by payload
+                    // pieces must come to the same headers and payload bytes.
+                    match decoded {
+                        Decoded::Frame { header, header_len } => {
+                            steps.push(header);
+                            payload.extend_from_slice(&buffer[header_len..used]);
+                        }
+                        Decoded::Header(header) => steps.push(header),
+                        Decoded::Payload { len, .. } => payload.extend_from_slice(&buffer[..len]),
                     }
                     buffer.drain(..used);
                 }

@@ -355,6 +355,12 @@ impl Connection {
                 break;
             };
             match step {
+                Decoded::Frame { header, header_len } => {
+                    self.recv.advance(header_len);
+                    self.begin_frame(header)?;
+                    let piece = self.recv.split_to(used - header_len);
+                    self.take_payload(piece, true)?;
+                }
                 Decoded::Header(header) => {
                     self.recv.advance(used);
                     self.begin_frame(header)?;

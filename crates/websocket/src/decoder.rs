@@ -11,7 +11,16 @@ use crate::mask::apply_mask;
 /// One step of decoding.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Decoded {
-    /// A frame begins. At least one [`Decoded::Payload`] follows it.
+    /// A whole frame was in the input: its header, then its complete payload (now
+    /// unmasked) from byte `header_len` on. The common case, decoded in one step.
+    Frame {
+        /// The frame header.
+        header: FrameHeader,
+        /// Where the payload starts in the input.
+        header_len: usize,
+    },
+    /// A frame begins whose payload has not fully arrived. At least one
+    /// [`Decoded::Payload`] follows it.
     Header(FrameHeader),
     /// The first `len` bytes of the input are payload of the current frame, now unmasked.
     Payload {
@@ -71,6 +80,16 @@ impl FrameDecoder {
                 let Some((header, header_len)) = FrameHeader::decode(input, &self.rules)? else {
                     return Ok(None);
                 };
+                let whole = usize::try_from(header.payload_len)
+                    .ok()
+                    .and_then(|len| input.get_mut(header_len..header_len.checked_add(len)?));
+                if let Some(payload) = whole {
+                    if let Some(key) = header.mask {
+                        apply_mask(payload, key, 0);
+                    }
+                    let used = header_len + payload.len();
+                    return Ok(Some((Decoded::Frame { header, header_len }, used)));
+                }
                 self.state = State::Payload {
                     key: header.mask,
                     key_offset: 0,
@@ -132,6 +151,9 @@ mod tests {
             fed = end;
             while let Some((step, used)) = decoder.decode(&mut buffer)? {
                 match step {
+                    Decoded::Frame { header, header_len } => {
+                        frames.push((header, buffer[header_len..used].to_vec()))
+                    }
                     Decoded::Header(h) => frames.push((h, Vec::new())),
                     Decoded::Payload { len, .. } => frames
                         .last_mut()
