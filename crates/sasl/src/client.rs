@@ -17,8 +17,14 @@ pub struct ClientConfig {
     /// The password (PLAIN, SCRAM).
     pub password: Password,
     /// Channel-binding data from the TLS layer. Required for -PLUS; with a non-PLUS SCRAM
-    /// mechanism it makes the client send the `y` flag (RFC 5802 s6).
+    /// mechanism the client sends the `y` flag (RFC 5802 s6) unless `server_offers_plus`.
     pub channel_binding: Option<ChannelBinding>,
+    /// Whether the server offered any SCRAM -PLUS mechanism. When it did and a non-PLUS SCRAM
+    /// mechanism is used anyway (say, no common binding type, XEP-0440), the client sends `n`:
+    /// `y` would claim the server offers no -PLUS and a correct server would then refuse it as
+    /// a downgrade. Default `false`, which keeps `y` and with it the downgrade detection; set it
+    /// with [`ClientConfig::with_server_offers_plus`].
+    pub server_offers_plus: bool,
     /// Lowest iteration count accepted from a server (default 4096, RFC 7677 s4).
     pub min_iterations: u32,
     /// Highest iteration count accepted, to bound the work a server can demand (default 10^6).
@@ -40,12 +46,21 @@ impl ClientConfig {
             authzid: None,
             password: Password::new(password),
             channel_binding: None,
+            server_offers_plus: false,
             min_iterations: 4096,
             max_iterations: 1_000_000,
             downgrade_protection: None,
             anonymous_trace: None,
             max_message_len: 8192,
         }
+    }
+
+    /// Records whether the server's mechanism list held a SCRAM -PLUS variant, for example
+    /// `offered.iter().any(|m| m.ends_with("-PLUS"))`.
+    #[must_use]
+    pub fn with_server_offers_plus(mut self, offered: bool) -> Self {
+        self.server_offers_plus = offered;
+        self
     }
 }
 

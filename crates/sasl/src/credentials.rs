@@ -152,13 +152,33 @@ impl StoredCredentials {
         secret: &[u8],
         username: &str,
         iterations: u32,
+        salt_len: usize,
     ) -> Result<Self, Error> {
-        let salt =
+        if salt_len == 0 || salt_len > crate::ServerConfig::MAX_FAKE_SALT_LEN {
+            return Err(Error::InvalidArgument("fake salt length out of range"));
+        }
+        // The first block keeps the original derivation; longer salts append blocks under a
+        // distinct label (the labels differ before their NUL, so inputs never collide).
+        let mut salt =
             ScramHash::Sha256.hmac(secret, &[b"chatwire-sasl fake salt\0", username.as_bytes()])?;
+        let mut counter: u8 = 0;
+        while salt.len() < salt_len {
+            counter = counter.wrapping_add(1);
+            let block = ScramHash::Sha256.hmac(
+                secret,
+                &[
+                    b"chatwire-sasl fake salt+\0",
+                    &[counter],
+                    username.as_bytes(),
+                ],
+            )?;
+            salt.extend_from_slice(&block);
+        }
+        salt.truncate(salt_len);
         let key = hash.hmac(secret, &[b"chatwire-sasl fake key\0", username.as_bytes()])?;
         Ok(Self {
             hash,
-            salt: salt.get(..16).unwrap_or(&salt).to_vec(),
+            salt: salt.to_vec(),
             iterations: iterations.max(1),
             stored_key: key.to_vec(),
             server_key: key.to_vec(),
@@ -216,11 +236,29 @@ mod tests {
 
     #[test]
     fn fake_salt_is_stable_per_user() {
-        let a = StoredCredentials::fake(ScramHash::Sha1, b"secret", "nobody", 4096).unwrap();
-        let b = StoredCredentials::fake(ScramHash::Sha1, b"secret", "nobody", 4096).unwrap();
-        let c = StoredCredentials::fake(ScramHash::Sha1, b"secret", "other", 4096).unwrap();
+        let a = StoredCredentials::fake(ScramHash::Sha1, b"secret", "nobody", 4096, 16).unwrap();
+        let b = StoredCredentials::fake(ScramHash::Sha1, b"secret", "nobody", 4096, 16).unwrap();
+        let c = StoredCredentials::fake(ScramHash::Sha1, b"secret", "other", 4096, 16).unwrap();
         assert_eq!(a.salt(), b.salt());
         assert_ne!(a.salt(), c.salt());
         assert_eq!(a.salt().len(), 16);
+    }
+
+    #[test]
+    fn fake_salt_length_follows_the_config() {
+        let short =
+            StoredCredentials::fake(ScramHash::Sha1, b"secret", "nobody", 4096, 16).unwrap();
+        for len in [1, 28, 32, 33, 64, 100, 256] {
+            let f =
+                StoredCredentials::fake(ScramHash::Sha1, b"secret", "nobody", 4096, len).unwrap();
+            assert_eq!(f.salt().len(), len);
+            let common = len.min(16);
+            assert_eq!(f.salt()[..common], short.salt()[..common], "{len}");
+        }
+        let a = StoredCredentials::fake(ScramHash::Sha1, b"secret", "nobody", 4096, 64).unwrap();
+        assert_ne!(a.salt()[..32], a.salt()[32..], "blocks must differ");
+        for bad in [0, 257] {
+            assert!(StoredCredentials::fake(ScramHash::Sha1, b"secret", "x", 4096, bad).is_err());
+        }
     }
 }

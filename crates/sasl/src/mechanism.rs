@@ -93,8 +93,9 @@ impl Mechanism {
 
     /// Picks the first mechanism of `preference` that the server `offered`. -PLUS variants are
     /// only chosen when `channel_binding_available`, so a client without TLS data falls back to
-    /// plain SCRAM (and then sends the `y` flag if it has channel binding but the server offers
-    /// no -PLUS, per RFC 5802 s6).
+    /// plain SCRAM. A client that has channel-binding data but still ends up with plain SCRAM
+    /// (say, no common binding type) should set [`crate::ClientConfig::server_offers_plus`] from
+    /// the same `offered` list, so it sends `y` (RFC 5802 s6) only when no -PLUS was offered.
     pub fn select<'a, I>(
         offered: I,
         preference: &[Self],

@@ -5,11 +5,20 @@ use zeroize::Zeroizing;
 use crate::Error;
 
 /// The three fields of a PLAIN message, borrowed from it.
-#[derive(Debug)]
 pub(crate) struct PlainMessage<'a> {
     pub(crate) authzid: Option<&'a str>,
     pub(crate) authcid: &'a str,
     pub(crate) password: &'a str,
+}
+
+/// Hand-written so the password never reaches a log.
+impl core::fmt::Debug for PlainMessage<'_> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("PlainMessage")
+            .field("authzid", &self.authzid)
+            .field("authcid", &self.authcid)
+            .finish_non_exhaustive()
+    }
 }
 
 /// Builds the message; the password bytes are wiped when the result is dropped.
@@ -87,5 +96,13 @@ mod tests {
             assert!(decode(bad).is_err(), "{bad:?}");
         }
         assert!(encode(None, "a\0b", "pw").is_err());
+    }
+
+    #[test]
+    fn debug_hides_the_password() {
+        let d = decode(b"admin\0tim\0hunter2").unwrap();
+        let shown = format!("{d:?}");
+        assert!(shown.contains("tim") && shown.contains("admin"), "{shown}");
+        assert!(!shown.contains("hunter2"), "{shown}");
     }
 }

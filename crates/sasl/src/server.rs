@@ -13,12 +13,15 @@ use crate::{
 };
 
 /// A server secret (for unknown-user salts), wiped on drop and never printed.
+///
+/// It must be at least 16 random bytes (32 recommended) from a CSPRNG: anyone who can guess it
+/// can compute the fake salts and so tell unknown users from real ones. Keep it stable across
+/// restarts so an unknown user keeps the same fake salt.
 #[derive(Clone, Zeroize, ZeroizeOnDrop)]
 pub struct Secret(Vec<u8>);
 
 impl Secret {
-    /// Wraps secret bytes; use at least 32 random bytes, stable across restarts so an unknown
-    /// user keeps the same fake salt.
+    /// Wraps secret bytes: at least 16 random bytes, see [`Secret`].
     #[must_use]
     pub fn new(bytes: impl Into<Vec<u8>>) -> Self {
         Self(bytes.into())
@@ -49,6 +52,9 @@ pub struct ServerConfig {
     pub secret: Secret,
     /// Iteration count shown for unknown users; match what real accounts use.
     pub fake_iterations: u32,
+    /// Salt length in bytes shown for unknown users (default 16, at most
+    /// [`ServerConfig::MAX_FAKE_SALT_LEN`]); match what real accounts use.
+    pub fake_salt_len: usize,
     /// Identity established by the TLS layer, for EXTERNAL. Without it EXTERNAL fails.
     pub external_identity: Option<String>,
     /// Longest client message accepted, in bytes.
@@ -56,7 +62,10 @@ pub struct ServerConfig {
 }
 
 impl ServerConfig {
-    /// Defaults: no channel binding, 4096 fake iterations, 8 KiB messages.
+    /// Longest accepted [`ServerConfig::fake_salt_len`].
+    pub const MAX_FAKE_SALT_LEN: usize = 256;
+
+    /// Defaults: no channel binding, 4096 fake iterations, 16-byte fake salts, 8 KiB messages.
     #[must_use]
     pub fn new(secret: Secret) -> Self {
         Self {
@@ -65,6 +74,7 @@ impl ServerConfig {
             downgrade_protection: None,
             secret,
             fake_iterations: 4096,
+            fake_salt_len: 16,
             external_identity: None,
             max_message_len: 8192,
         }
@@ -301,6 +311,7 @@ fn plain_verify(
                 config.secret.expose(),
                 &authcid,
                 config.fake_iterations,
+                config.fake_salt_len,
             )?;
             (&fake, false)
         }

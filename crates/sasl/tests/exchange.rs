@@ -273,6 +273,75 @@ fn y_flag_downgrade_detected() {
 }
 
 #[test]
+fn plus_offered_but_not_chosen_sends_n() {
+    // XEP-0440: no common binding type, so plain SCRAM is picked with binding data still set.
+    let offered = ["SCRAM-SHA-256", "SCRAM-SHA-256-PLUS"];
+    let mut cc = ClientConfig::new("user", "pencil")
+        .with_server_offers_plus(offered.iter().any(|m| m.ends_with("-PLUS")));
+    cc.channel_binding = Some(ChannelBinding::new("tls-unique", vec![1; 12]).unwrap());
+    let mut client = Client::new(Mechanism::ScramSha256, &cc, CNONCE).unwrap();
+    assert!(client.start().unwrap().starts_with(b"n,,"));
+    let mut sc = server_config();
+    sc.plus_advertised = true;
+    assert!(run(Mechanism::ScramSha256, &cc, sc).is_ok());
+    // Without binding data the flag is `n` either way; -PLUS still needs the data.
+    let bare = ClientConfig::new("user", "pencil").with_server_offers_plus(true);
+    let mut client = Client::new(Mechanism::ScramSha256, &bare, CNONCE).unwrap();
+    assert!(client.start().unwrap().starts_with(b"n,,"));
+}
+
+#[test]
+fn wrong_hash_credentials_can_be_retried() {
+    let cc = ClientConfig::new("user", "pencil");
+    let mut client = Client::new(Mechanism::ScramSha256, &cc, CNONCE).unwrap();
+    let mut server = Server::new(Mechanism::ScramSha256, server_config(), SNONCE).unwrap();
+    let step = server.start(Some(&client.start().unwrap())).unwrap();
+    assert!(matches!(step, ServerStep::NeedCredentials { .. }));
+    let err = server
+        .credentials(Some(&creds(ScramHash::Sha1, "pencil")))
+        .unwrap_err();
+    assert!(err.is_api_misuse(), "{err:?}");
+    let ServerStep::Challenge(first) = server
+        .credentials(Some(&creds(ScramHash::Sha256, "pencil")))
+        .unwrap()
+    else {
+        panic!("no server-first")
+    };
+    let ClientStep::Response(fin) = client.step(&first).unwrap() else {
+        panic!("no client-final")
+    };
+    let ServerStep::Success {
+        additional_data, ..
+    } = server.step(&fin).unwrap()
+    else {
+        panic!("no success")
+    };
+    client.success(additional_data.as_deref()).unwrap();
+}
+
+#[test]
+fn fake_salt_length_is_configurable() {
+    let mut client = Client::new(
+        Mechanism::ScramSha256,
+        &ClientConfig::new("ghost", "x"),
+        CNONCE,
+    )
+    .unwrap();
+    let mut sc = server_config();
+    sc.fake_salt_len = 28;
+    let mut server = Server::new(Mechanism::ScramSha256, sc, SNONCE).unwrap();
+    server.start(Some(&client.start().unwrap())).unwrap();
+    let ServerStep::Challenge(c) = server.credentials(None).unwrap() else {
+        panic!("no server-first")
+    };
+    let c = String::from_utf8(c).unwrap();
+    let salt = c.split(",s=").nth(1).unwrap().split(',').next().unwrap();
+    // base64 of 28 bytes: 40 characters ending in two `=` of padding (16 bytes would be 24).
+    assert_eq!(salt.len(), 40, "{c}");
+    assert!(salt.ends_with("==") && !salt.ends_with("==="), "{c}");
+}
+
+#[test]
 fn gs2_flag_must_fit_the_mechanism() {
     let mut server = Server::new(Mechanism::ScramSha256Plus, server_config(), SNONCE).unwrap();
     assert!(matches!(

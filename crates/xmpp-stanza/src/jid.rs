@@ -249,8 +249,10 @@ fn check_len(s: &str, part: &'static str, empty: JidError) -> Result<(), JidErro
 }
 
 /// Characters RFC 7622 section 3.3.1 forbids in a localpart on top of the
-/// profile.
-const FORBIDDEN_IN_LOCAL: &[u8] = b"\"&'/:<>@";
+/// profile: `"&'/:<>@`.
+fn is_forbidden_in_local(b: u8) -> bool {
+    matches!(b, b'"' | b'&' | b'\'' | b'/' | b':' | b'<' | b'>' | b'@')
+}
 
 /// RFC 7622 section 3.3: UsernameCaseMapped plus the forbidden characters.
 fn enforce_local(s: &str) -> Result<Cow<'_, str>, JidError> {
@@ -259,7 +261,7 @@ fn enforce_local(s: &str) -> Result<Cow<'_, str>, JidError> {
         // Printable ASCII is PVALID in the IdentifierClass; only case maps.
         let mut upper = false;
         for b in s.bytes() {
-            if !(0x21..=0x7e).contains(&b) || FORBIDDEN_IN_LOCAL.contains(&b) {
+            if !(0x21..=0x7e).contains(&b) || is_forbidden_in_local(b) {
                 return Err(JidError::Local);
             }
             upper |= b.is_ascii_uppercase();
@@ -276,7 +278,7 @@ fn enforce_local(s: &str) -> Result<Cow<'_, str>, JidError> {
         )
         .ok_or(JidError::Local)?
     };
-    if out.bytes().any(|b| FORBIDDEN_IN_LOCAL.contains(&b)) {
+    if out.bytes().any(is_forbidden_in_local) {
         return Err(JidError::Local);
     }
     check_len(&out, "localpart", JidError::EmptyLocal)?;
@@ -288,7 +290,10 @@ fn enforce_resource(s: &str) -> Result<Cow<'_, str>, JidError> {
     check_len(s, "resourcepart", JidError::EmptyResource)?;
     let out = if s.is_ascii() {
         // Printable ASCII and space are valid in the FreeformClass and unmapped.
-        if !s.bytes().all(|b| (0x20..=0x7e).contains(&b)) {
+        if !s
+            .bytes()
+            .fold(true, |ok, b| ok & (0x20..=0x7e).contains(&b))
+        {
             return Err(JidError::Resource);
         }
         Cow::Borrowed(s)
@@ -309,8 +314,8 @@ fn enforce_domain(s: &str) -> Result<Cow<'_, str>, JidError> {
         let addr: std::net::Ipv6Addr = inner.parse().map_err(|_| JidError::Domain)?;
         return Ok(Cow::Owned(format!("[{addr}]")));
     }
-    if is_plain_ldh_domain(s) {
-        if s.bytes().any(|b| b.is_ascii_uppercase()) {
+    if let Some(upper) = plain_ldh_domain(s) {
+        if upper {
             return Ok(Cow::Owned(s.to_ascii_lowercase()));
         }
         return Ok(Cow::Borrowed(s));
@@ -335,17 +340,29 @@ fn split_at_byte(s: &str, b: u8) -> Option<(&str, &str)> {
 
 /// Letters, digits and hyphens, labels of 1 to 63 bytes that neither begin
 /// nor end with a hyphen (RFC 5890 LDH labels), and no `xn--` A-label
-/// (those need converting to U-labels).
-fn is_plain_ldh_domain(s: &str) -> bool {
-    s.split('.').all(|label| {
-        let b = label.as_bytes();
-        !b.is_empty()
-            && b.len() <= 63
-            && b.first() != Some(&b'-')
-            && b.last() != Some(&b'-')
-            && b.iter().all(|c| c.is_ascii_alphanumeric() || *c == b'-')
-            && !b.get(..4).is_some_and(|p| p.eq_ignore_ascii_case(b"xn--"))
-    })
+/// (those need converting to U-labels). Some(whether there are upper-case
+/// letters) for such a name, in one pass over the bytes.
+fn plain_ldh_domain(s: &str) -> Option<bool> {
+    // The character set first, in a branch-free pass the compiler can
+    // vectorise; then the label rules, a few checks per label.
+    let (bad, upper) = s.bytes().fold((false, false), |(bad, upper), b| {
+        let ldh = b.is_ascii_lowercase() | b.is_ascii_digit() | (b == b'-') | (b == b'.');
+        let up = b.is_ascii_uppercase();
+        (bad | !(ldh | up), upper | up)
+    });
+    if bad {
+        return None;
+    }
+    s.split('.')
+        .all(|label| {
+            let b = label.as_bytes();
+            !b.is_empty()
+                && b.len() <= 63
+                && b.first() != Some(&b'-')
+                && b.last() != Some(&b'-')
+                && !b.get(..4).is_some_and(|p| p.eq_ignore_ascii_case(b"xn--"))
+        })
+        .then_some(upper)
 }
 
 #[cfg(test)]
@@ -382,6 +399,21 @@ mod tests {
         }
         assert_eq!(ok("\u{3a3}@example.com/foo"), "\u{3c3}@example.com/foo");
         assert_eq!(ok("\u{3c2}@example.com"), "\u{3c2}@example.com");
+    }
+
+    #[test]
+    fn ldh_fast_path() {
+        assert_eq!(plain_ldh_domain("a-b.Example9"), Some(true));
+        assert_eq!(plain_ldh_domain("a.example"), Some(false));
+        for s in [
+            "", "a..b", "-a.b", "a-.b", "a.", "a_b", "xn--a.b", "a.XN--b",
+        ] {
+            assert_eq!(plain_ldh_domain(s), None, "{s}");
+        }
+        assert_eq!(plain_ldh_domain(&"a".repeat(63)), Some(false));
+        assert_eq!(plain_ldh_domain(&"a".repeat(64)), None);
+        assert_eq!(ok("juliet@EXAMPLE-1.com"), "juliet@example-1.com");
+        assert!(Jid::new("juliet@a..com").is_err());
     }
 
     #[test]

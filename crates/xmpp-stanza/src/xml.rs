@@ -83,6 +83,9 @@ pub(crate) struct Reader<'a> {
     bindings: Vec<Binding<'a>>,
     depth: usize,
     limits: Limits,
+    /// No `&`, tab, newline or carriage return anywhere in the input, so
+    /// no attribute value needs unescaping or normalising.
+    plain: bool,
 }
 
 impl<'a> Reader<'a> {
@@ -93,7 +96,7 @@ impl<'a> Reader<'a> {
             return Err(Error::Limit("element size"));
         }
         let text = simdutf8::basic::from_utf8(input).map_err(|_| Error::Utf8)?;
-        check_chars(text)?;
+        let plain = check_chars(text)?;
         let mut xml = quick_xml::Reader::from_str(text);
         let config = xml.config_mut();
         config.expand_empty_elements = true;
@@ -116,6 +119,7 @@ impl<'a> Reader<'a> {
             bindings,
             depth: 0,
             limits: ctx.limits,
+            plain,
         })
     }
 
@@ -217,7 +221,9 @@ impl<'a> Reader<'a> {
                 Some(p) => minidom::rxml::Namespace::from(self.lookup(Some(p))?.into_owned()),
             };
             let name = rxml_name(local)?;
-            if el.attrs().get(&ns, &name).is_some() {
+            // Unprefixed names were already checked for duplicates when the
+            // tag was read; prefixed ones may collide through their namespaces.
+            if prefix.is_some() && el.attrs().get(&ns, &name).is_some() {
                 return Err(Error::Xml("duplicate attribute".into()));
             }
             el.set_attr(ns, name, value.into_owned());
@@ -247,13 +253,14 @@ impl<'a> Reader<'a> {
         let mut count = 0usize;
         // Duplicates are checked below on the names, without the
         // allocation quick-xml's own check makes per tag.
-        for attr in raw.attributes().with_checks(false) {
-            let attr = attr.map_err(|e| Error::Xml(e.to_string()))?;
+        let mut raw_attrs = RawAttrs {
+            rest: self.borrowed(raw.attributes_raw())?,
+        };
+        while let Some((key, raw_value)) = raw_attrs.next_attr()? {
             count = count.saturating_add(1);
             if count > self.limits.max_attributes {
                 return Err(Error::Limit("attributes per element"));
             }
-            let key = self.borrowed(attr.key.0)?;
             let prefix = if key == "xmlns" {
                 None
             } else if let Some(p) = key.strip_prefix("xmlns:") {
@@ -262,7 +269,7 @@ impl<'a> Reader<'a> {
                 }
                 Some(p)
             } else {
-                let value = self.owned_or_borrowed(attr_value(&attr)?);
+                let value = attr_value(key, raw_value, self.plain)?;
                 let (prefix, local) = match split_colon(key) {
                     Some((p, l)) => (Some(p), l),
                     None => (None, key),
@@ -291,11 +298,10 @@ impl<'a> Reader<'a> {
             {
                 return Err(Error::Xml("duplicate namespace declaration".into()));
             }
-            let value = attr_value(&attr)?;
-            if prefix.is_some() && value.is_empty() {
+            let ns = attr_value(key, raw_value, self.plain)?;
+            if prefix.is_some() && ns.is_empty() {
                 return Err(Error::Xml("empty prefix binding".into()));
             }
-            let ns = self.owned_or_borrowed(value);
             self.bindings.push(Binding {
                 prefix,
                 ns,
@@ -320,14 +326,6 @@ impl<'a> Reader<'a> {
             .ok_or_else(|| Error::Xml("name outside the input".into()))
     }
 
-    /// A value with the input's lifetime when it was not unescaped.
-    fn owned_or_borrowed(&self, value: Cow<'_, str>) -> Cow<'a, str> {
-        match self.in_input(&value) {
-            Some(borrowed) => Cow::Borrowed(borrowed),
-            None => Cow::Owned(value.into_owned()),
-        }
-    }
-
     fn lookup(&self, prefix: Option<&str>) -> Result<Cow<'a, str>, Error> {
         if prefix == Some("xml") {
             return Ok(Cow::Borrowed(ns::XML));
@@ -348,6 +346,51 @@ impl<'a> Reader<'a> {
     }
 }
 
+/// The attributes of a start tag, `name='value'` or `name="value"` pairs
+/// split by optional whitespace, read straight from the input (quick-xml's
+/// own iterator does the same with more bookkeeping per attribute).
+struct RawAttrs<'a> {
+    rest: &'a str,
+}
+
+impl<'a> RawAttrs<'a> {
+    /// The next attribute as (name, raw value), None at the end of the tag.
+    fn next_attr(&mut self) -> Result<Option<(&'a str, &'a str)>, Error> {
+        let rest = skip_space(self.rest);
+        if rest.is_empty() {
+            self.rest = rest;
+            return Ok(None);
+        }
+        let bad = || Error::Xml("malformed attribute".into());
+        let key_end = rest
+            .bytes()
+            .position(|b| b == b'=' || is_space(b))
+            .filter(|&n| n > 0)
+            .ok_or_else(bad)?;
+        let (key, after_key) = rest.split_at_checked(key_end).ok_or_else(bad)?;
+        let after_eq = skip_space(skip_space(after_key).strip_prefix('=').ok_or_else(bad)?);
+        let quote = match after_eq.as_bytes().first() {
+            Some(&q @ (b'\'' | b'"')) => q,
+            _ => return Err(bad()),
+        };
+        let body = after_eq.get(1..).ok_or_else(bad)?;
+        let value_end = body.bytes().position(|b| b == quote).ok_or_else(bad)?;
+        let value = body.get(..value_end).ok_or_else(bad)?;
+        self.rest = body.get(value_end.saturating_add(1)..).ok_or_else(bad)?;
+        Ok(Some((key, value)))
+    }
+}
+
+fn is_space(b: u8) -> bool {
+    matches!(b, b' ' | b'\t' | b'\n' | b'\r')
+}
+
+/// `s` without leading XML whitespace.
+fn skip_space(s: &str) -> &str {
+    let n = s.bytes().take_while(|&b| is_space(b)).count();
+    s.get(n..).unwrap_or_default()
+}
+
 /// Reads `bytes` with `ctx`, handing the top-level start tag to `f`, then
 /// checks that nothing but whitespace follows.
 pub(crate) fn parse_with<'a, T>(
@@ -362,29 +405,35 @@ pub(crate) fn parse_with<'a, T>(
     Ok(value)
 }
 
-fn attr_value<'s>(
-    attr: &quick_xml::events::attributes::Attribute<'s>,
-) -> Result<Cow<'s, str>, Error> {
-    // Most values have no reference and no whitespace to normalise.
-    if attr
-        .value
-        .bytes()
-        .all(|b| b >= 0x20 && b != b'&' && b != b'<')
-    {
-        return Ok(attr.value.clone());
-    }
-    if attr.value.contains('<') {
+/// An attribute value with references resolved and whitespace normalised,
+/// borrowing the input when there was nothing to do.
+/// `plain` says the whole input has no reference and no whitespace to
+/// normalise (the common case), leaving only `<` to look for.
+fn attr_value<'a>(key: &'a str, raw: &'a str, plain: bool) -> Result<Cow<'a, str>, Error> {
+    if raw.bytes().fold(false, |lt, b| lt | (b == b'<')) {
         return Err(Error::Xml("'<' in an attribute value".into()));
     }
+    if plain {
+        return Ok(Cow::Borrowed(raw));
+    }
+    let attr = quick_xml::events::attributes::Attribute {
+        key: quick_xml::name::QName(key),
+        value: Cow::Borrowed(raw),
+    };
     let value = attr
         .normalized_value(quick_xml::XmlVersion::Implicit1_0)
         .map_err(|e| match e {
             quick_xml::Error::Escape(_) => Error::Restricted("entity reference"),
             other => Error::Xml(other.to_string()),
         })?;
-    if let Cow::Owned(s) = &value {
-        check_chars(s)?;
-    }
+    let value = match value {
+        Cow::Borrowed(same) if same == raw => Cow::Borrowed(raw),
+        Cow::Borrowed(other) => Cow::Owned(other.to_owned()),
+        Cow::Owned(s) => {
+            check_chars(&s)?;
+            Cow::Owned(s)
+        }
+    };
     Ok(value)
 }
 
@@ -437,20 +486,25 @@ fn is_xml_char(c: char) -> bool {
     matches!(c, '\t' | '\n' | '\r' | '\u{20}'..='\u{D7FF}' | '\u{E000}'..='\u{FFFD}' | '\u{10000}'..)
 }
 
-/// Rejects characters XML 1.0 does not allow (controls, U+FFFE, U+FFFF).
-fn check_chars(s: &str) -> Result<(), Error> {
+/// Rejects characters XML 1.0 does not allow (controls, U+FFFE, U+FFFF);
+/// true when there is no `&`, tab, newline or carriage return either.
+fn check_chars(s: &str) -> Result<bool, Error> {
     // One branch-free pass the compiler can vectorise; U+FFFE and U+FFFF
-    // both start with the byte 0xEF, looked at only when it occurs.
-    let mut control = false;
-    let mut ef = false;
+    // both start with the byte 0xEF, and a byte below 0x20 may still be
+    // allowed whitespace, so both are looked at closer only when they occur.
+    let (mut low, mut amp, mut ef) = (false, false, false);
     for &b in s.as_bytes() {
-        control |= (b < 0x20) & (b != b'\t') & (b != b'\n') & (b != b'\r');
+        low |= b < 0x20;
+        amp |= b == b'&';
         ef |= b == 0xEF;
     }
+    let control = low
+        && s.bytes()
+            .any(|b| b < 0x20 && !matches!(b, b'\t' | b'\n' | b'\r'));
     if control || (ef && s.contains(['\u{FFFE}', '\u{FFFF}'])) {
         return Err(Error::Xml("character not allowed in XML".into()));
     }
-    Ok(())
+    Ok(!low && !amp)
 }
 
 // ---------------------------------------------------------------- writing
@@ -608,6 +662,24 @@ mod tests {
             "<a x='1' x='2'/>",
             "<a x='<'/>",
             "<a xmlns:p='urn:a' xmlns:p='urn:b'/>",
+        ] {
+            assert!(read_tree(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn attribute_syntax() {
+        let el = read_tree("<a x = \"1\"\ty='2'z='a&amp;b\tc'/>").unwrap();
+        assert_eq!(el.attr("x"), Some("1"));
+        assert_eq!(el.attr("y"), Some("2"));
+        assert_eq!(el.attr("z"), Some("a&b c"));
+        for bad in [
+            "<a x/>",
+            "<a x=1/>",
+            "<a ='1'/>",
+            "<a x='1' y/>",
+            "<a x='1' y=/>",
+            "<a x=\"1'/>",
         ] {
             assert!(read_tree(bad).is_err(), "{bad}");
         }

@@ -52,10 +52,11 @@ impl ScramClient {
         let (flag, cb_data) = match (&config.channel_binding, plus) {
             (Some(cb), true) => (format!("p={}", cb.kind()), Some(cb.data().to_vec())),
             (None, true) => return Err(Error::InvalidArgument("-PLUS needs channel-binding data")),
-            // RFC 5802 s6: we could bind but picked a non-PLUS mechanism, so the server did not
-            // offer -PLUS; `y` lets a server that does offer it detect the downgrade.
-            (Some(_), false) => ("y".to_owned(), None),
-            (None, false) => ("n".to_owned(), None),
+            // RFC 5802 s6: `y` says "I could bind but you offered no -PLUS", which lets a server
+            // that did offer it detect a stripped mechanism list.
+            (Some(_), false) if !config.server_offers_plus => ("y".to_owned(), None),
+            // -PLUS was offered but not chosen (e.g. no common binding type): `y` would be false.
+            (_, false) => ("n".to_owned(), None),
         };
         let authzid = match config.authzid.as_deref() {
             None | Some("") => String::new(),

@@ -107,13 +107,18 @@ impl ScramServer {
         };
         let (credentials, unknown_user) = match credentials {
             Some(c) if c.hash() == self.hash => (c.clone(), false),
-            Some(_) => return Err(Error::InvalidArgument("credentials for another hash")),
+            Some(_) => {
+                // The caller's mistake, not the peer's: let it retry with the right credentials.
+                self.state = State::AwaitCredentials(pending);
+                return Err(Error::InvalidArgument("credentials for another hash"));
+            }
             None => (
                 StoredCredentials::fake(
                     self.hash,
                     config.secret.expose(),
                     &pending.username,
                     config.fake_iterations,
+                    config.fake_salt_len,
                 )?,
                 true,
             ),
