@@ -106,6 +106,10 @@ pub(crate) fn element(bytes: &[u8], outer: &NsContext) -> Result<Root, Error> {
                 depth = depth.saturating_sub(1);
             }
             Event::Text(t) => {
+                // XML 1.0 section 2.4: character data never contains `]]>`.
+                if t.contains("]]>") {
+                    return Err(Error::NotWellFormed("']]>' in character data"));
+                }
                 if depth == 0 {
                     if !t.bytes().all(crate::scan::is_space) {
                         return Err(Error::NotWellFormed("text outside the root"));
@@ -356,6 +360,16 @@ mod tests {
             Error::UnsupportedEncoding
         );
         assert!(element(b"<a xml:lang='en'>&#x1F600;&amp;</a>", &c).is_ok());
+        assert!(matches!(
+            element(b"<a>x]]>y</a>", &c),
+            Err(Error::NotWellFormed(_))
+        ));
+        assert!(matches!(
+            element(b"<a><b/>]]></a>", &c),
+            Err(Error::NotWellFormed(_))
+        ));
+        // Escaped, in CDATA or in an attribute value it is fine.
+        assert!(element(b"<a b=']]>'>]]&gt;<![CDATA[]]]]><![CDATA[>]]></a>", &c).is_ok());
     }
 
     #[test]

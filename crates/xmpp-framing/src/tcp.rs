@@ -20,6 +20,10 @@ use crate::{Element, Error, Event, Limits, NsContext, StreamErrorCondition, Stre
 
 /// The stream namespace of RFC 6120 section 4.8.1.
 pub const STREAMS_NS: &str = "http://etherx.jabber.org/streams";
+/// The client content namespace (RFC 6120 section 4.8.2).
+const CLIENT_NS: &str = "jabber:client";
+/// The server content namespace (RFC 6120 section 4.8.2).
+const SERVER_NS: &str = "jabber:server";
 /// The namespace of stream error conditions (RFC 6120 section 4.9.2).
 pub const STREAM_ERRORS_NS: &str = "urn:ietf:params:xml:ns:xmpp-streams";
 
@@ -150,6 +154,11 @@ impl TcpSplitter {
                     self.buf.clear();
                     self.open(tag)
                 }
+                // A restart header that is broken on its own declarations
+                // would otherwise be buffered as a stanza that never ends.
+                Some(Err(error)) if !expecting_header && self.names_the_stream_header() => {
+                    Err(error)
+                }
                 // Mid-stream, an element merely named `stream` is a stanza like any other.
                 _ if !expecting_header => Ok(()),
                 Some(Ok(_)) => Err(Error::InvalidNamespace(
@@ -181,6 +190,10 @@ impl TcpSplitter {
                 let root = check::element(&bytes, &stream.ns_context)?;
                 if &*root.namespace == STREAMS_NS && &*root.local_name == "stream" {
                     return Err(Error::BadFormat("empty stream header"));
+                }
+                // Same rule as over WebSocket: a stanza is never in no namespace.
+                if root.namespace.is_empty() {
+                    return Err(Error::InvalidNamespace("element without a namespace"));
                 }
                 self.events.push_back(Event::Element(Element {
                     bytes,
@@ -214,8 +227,33 @@ impl TcpSplitter {
         Ok(())
     }
 
+    /// Whether the buffered start tag's name resolves to `stream` in the
+    /// streams namespace in the current stream's context.
+    fn names_the_stream_header(&self) -> bool {
+        let Some(stream) = self.stream.as_ref() else {
+            return false;
+        };
+        let name = self
+            .buf
+            .get(1..)
+            .unwrap_or_default()
+            .split(|&b| is_space(b) || b == b'>' || b == b'/')
+            .next()
+            .unwrap_or_default();
+        let Ok(name) = std::str::from_utf8(name) else {
+            return false;
+        };
+        let namespace = match name.split_once(':') {
+            Some((prefix, "stream")) => stream.ns_context.prefix(prefix),
+            None if name == "stream" => stream.ns_context.default_namespace(),
+            _ => None,
+        };
+        namespace == Some(STREAMS_NS)
+    }
+
     fn open(&mut self, tag: StartTag) -> Result<(), Error> {
         let header = header_from(&tag)?;
+        check_content_namespace(header.content_namespace.as_deref())?;
         self.scanner.reset();
         self.declaration_seen = false;
         self.stream = Some(OpenStream {
@@ -252,6 +290,20 @@ pub(crate) fn header_from(tag: &StartTag) -> Result<StreamHeader, Error> {
     };
     check_version(header.version.as_deref())?;
     Ok(header)
+}
+
+/// RFC 6120 section 4.8.2: the header's default namespace names the
+/// content namespace, which must be `jabber:client` or `jabber:server`.
+fn check_content_namespace(namespace: Option<&str>) -> Result<(), Error> {
+    match namespace {
+        Some(CLIENT_NS | SERVER_NS) => Ok(()),
+        Some(_) => Err(Error::InvalidNamespace(
+            "content namespace is not jabber:client or jabber:server",
+        )),
+        None => Err(Error::InvalidNamespace(
+            "stream header without a content namespace",
+        )),
+    }
 }
 
 /// Accepts `1.x`: a peer at a higher minor version talks 1.0 with us.

@@ -329,6 +329,10 @@ impl WsFraming {
     }
 
     fn receive_open(&mut self, bytes: &[u8]) -> Result<(), Error> {
+        // RFC 7395 section 3.4: the initiating entity sends the first <open/>.
+        if self.role == Role::Client && !self.we_opened {
+            return Err(Error::BadFormat("server <open/> before the client's"));
+        }
         let tag = check::start_tag(bytes)?;
         let mut header = header_from(&tag)?;
         header.content_namespace = None;

@@ -286,6 +286,10 @@ fn malformed_xml_is_refused() {
             StreamErrorCondition::NotWellFormed,
         ),
         ("<![CDATA[x]]>", StreamErrorCondition::NotWellFormed),
+        (
+            "<message>a]]>b</message>",
+            StreamErrorCondition::NotWellFormed,
+        ),
     ] {
         assert_eq!(error_of(body).condition(), Some(expected), "{body}");
     }
@@ -419,5 +423,51 @@ fn an_element_named_stream_is_not_a_header() {
     assert_eq!(
         names(&events),
         ["open ", "{urn:example:s}stream", "{urn:x}stream"]
+    );
+}
+
+#[test]
+fn header_content_namespace_must_be_client_or_server() {
+    const STREAMS: &str = "xmlns:stream='http://etherx.jabber.org/streams' version='1.0'";
+    for content in ["", "xmlns='urn:example:other'", "xmlns=''"] {
+        let input = format!("<stream:stream {content} {STREAMS}>");
+        assert_eq!(
+            whole(input.as_bytes()).1.and_then(|e| e.condition()),
+            Some(StreamErrorCondition::InvalidNamespace),
+            "{input}"
+        );
+    }
+    let server = format!(
+        "<stream:stream xmlns='jabber:server' {STREAMS}><db:result xmlns:db='jabber:server:dialback'/>"
+    );
+    assert_eq!(whole(server.as_bytes()).1, None);
+    // A restart is held to the same rule.
+    let restart = format!("{HEADER}<stream:stream xmlns='urn:example:other' {STREAMS}>");
+    assert_eq!(
+        whole(restart.as_bytes()).1.and_then(|e| e.condition()),
+        Some(StreamErrorCondition::InvalidNamespace)
+    );
+}
+
+#[test]
+fn an_element_in_no_namespace_is_refused() {
+    assert_eq!(
+        error_of("<message xmlns=''/>").condition(),
+        Some(StreamErrorCondition::InvalidNamespace)
+    );
+}
+
+#[test]
+fn a_broken_restart_header_reports_its_own_error() {
+    // The restart leans on the old stream's `stream` prefix: a header starts
+    // a fresh context, so the prefix is undeclared.
+    assert_eq!(
+        error_of("<stream:stream xmlns='jabber:client' version='1.0'>").condition(),
+        Some(StreamErrorCondition::BadNamespacePrefix)
+    );
+    // The same for a malformed restart header in the streams namespace.
+    assert_eq!(
+        error_of("<stream:stream xmlns='jabber:client' a='1' a='2' version='1.0'>").condition(),
+        Some(StreamErrorCondition::NotWellFormed)
     );
 }

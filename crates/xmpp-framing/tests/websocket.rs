@@ -253,6 +253,16 @@ fn s3_4_first_message_must_be_open() {
 }
 
 #[test]
+fn s3_4_client_refuses_a_server_open_before_its_own() {
+    let mut client = WsFraming::client(Config::new(true));
+    assert_eq!(
+        condition(client.handle_message(RFC_SERVER_OPEN.as_bytes())),
+        StreamErrorCondition::BadFormat
+    );
+    assert_eq!(client.poll_event(), None);
+}
+
+#[test]
 fn s3_4_open_carries_the_rfc6120_attributes() {
     let mut server = WsFraming::server(Config::new(true));
     server.handle_message(RFC_CLIENT_OPEN.as_bytes()).unwrap();
@@ -482,6 +492,10 @@ fn restricted_xml_in_a_message() {
         ),
         (
             b"<message xmlns='jabber:client'><body>a</message>",
+            StreamErrorCondition::NotWellFormed,
+        ),
+        (
+            b"<message xmlns='jabber:client'><body>a]]>b</body></message>",
             StreamErrorCondition::NotWellFormed,
         ),
     ] {
