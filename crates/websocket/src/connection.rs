@@ -14,7 +14,7 @@ use crate::decoder::{Decoded, FrameDecoder};
 use crate::encoder::encode_frame;
 use crate::error::{Error, ProtocolError};
 use crate::frame::{FrameHeader, HeaderRules, MAX_CONTROL_PAYLOAD, OpCode};
-use crate::utf8::Utf8Stream;
+use chatwire_utf8::Utf8Stream;
 
 /// Which end of the connection this is: clients mask what they send, servers must not.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

@@ -52,8 +52,8 @@ mod error;
 mod frame;
 pub mod handshake;
 mod mask;
-mod utf8;
 
+pub use chatwire_utf8::{InvalidUtf8, Utf8Builder, Utf8Bytes, Utf8Stream};
 pub use close::{
     CloseCode, CloseFrame, MAX_CLOSE_REASON, parse_close_payload, write_close_payload,
 };
@@ -63,7 +63,6 @@ pub use encoder::encode_frame;
 pub use error::{Error, ProtocolError};
 pub use frame::{FrameHeader, HeaderRules, MAX_CONTROL_PAYLOAD, MAX_HEADER_LEN, OpCode};
 pub use mask::{apply_mask, mask_into};
-pub use utf8::{InvalidUtf8, Utf8Stream};
 
 /// The repository README's examples, compiled and run as doc tests.
 #[cfg(doctest)]
