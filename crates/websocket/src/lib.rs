@@ -5,10 +5,12 @@
 //! in, events and bytes to send come out; the current time and mask keys are
 //! passed in by the caller.
 //!
-//! Covered: section 4 (opening handshake, both roles, subprotocol and extension
-//! negotiation hooks), section 5 (framing: header encoding with minimal lengths,
-//! masking, fragmentation, control frames), section 7 (closing handshake, close
-//! codes, failing the connection), section 8.1 (UTF-8, checked as it arrives).
+//! Covered: section 4 (opening handshake, both roles, every written value checked
+//! against its header's grammar), section 9.1 (extension offers and acceptances, the
+//! acceptance checked against the offers), section 5 (framing: header encoding with
+//! minimal lengths, masking, fragmentation, control frames), section 7 (closing
+//! handshake, close codes, failing the connection), section 8.1 (UTF-8, checked as
+//! it arrives).
 //!
 //! Layers, each usable alone:
 //! - [`FrameHeader`], [`FrameDecoder`], [`encode_frame`], [`apply_mask`]: the codec.

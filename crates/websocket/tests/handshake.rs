@@ -1,4 +1,9 @@
 //! The opening handshake, with the examples of RFC 6455 sections 1.2, 1.3 and 4.
+//!
+//! Submodules: `regressions` (one test per finding of the handshake review, each of
+//! which failed on the code before the fix), `extensions` (the `Sec-WebSocket-Extensions`
+//! grammar, against vectors from Python `websockets`), `properties` (write-or-refuse
+//! round trips, checked by tungstenite's parser too).
 
 #![allow(
     clippy::unwrap_used,
@@ -7,17 +12,70 @@
     clippy::indexing_slicing
 )]
 
+#[path = "handshake/extensions.rs"]
+mod extensions;
+#[path = "handshake/properties.rs"]
+mod properties;
+#[path = "handshake/regressions.rs"]
+mod regressions;
+#[path = "handshake/strategies.rs"]
+mod strategies;
+
 use chatwire_websocket::handshake::{
-    ClientHandshake, ClientRequest, HandshakeError, HandshakeLimits, accept_key, parse_request,
+    Accept, ClientHandshake, ClientRequest, Extension, ExtensionOffer, HandshakeError,
+    HandshakeLimits, Request, accept_key, parse_request,
 };
 
 /// The client request of RFC 6455 section 1.2.
 const RFC_REQUEST: &str = "GET /chat HTTP/1.1\r\nHost: server.example.com\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nOrigin: http://example.com\r\nSec-WebSocket-Protocol: chat, superchat\r\nSec-WebSocket-Version: 13\r\n\r\n";
 
-fn parse(
-    request: &str,
-) -> Result<Option<(chatwire_websocket::handshake::Request, usize)>, HandshakeError> {
+/// The server response of RFC 6455 section 1.2.
+const RFC_RESPONSE: &str = "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\nSec-WebSocket-Protocol: chat\r\n\r\n";
+
+/// The nonce whose base64 is the RFC's sample key, "the sample nonce".
+const RFC_NONCE: [u8; 16] = *b"the sample nonce";
+
+fn parse(request: &str) -> Result<Option<(Request, usize)>, HandshakeError> {
     parse_request(request.as_bytes(), &HandshakeLimits::default())
+}
+
+/// The RFC request with `extra` header lines added before the blank line.
+fn rfc_request_with(extra: &str) -> String {
+    RFC_REQUEST.replace("\r\n\r\n", &format!("\r\n{extra}\r\n"))
+}
+
+/// The RFC response with `extra` header lines added before the blank line.
+fn rfc_response_with(extra: &str) -> String {
+    RFC_RESPONSE.replace("\r\n\r\n", &format!("\r\n{extra}\r\n"))
+}
+
+/// A client that offered `protocols` and `offers`, with the RFC nonce.
+fn client(protocols: &[&str], offers: &[ExtensionOffer]) -> (ClientHandshake, String) {
+    let mut request =
+        ClientRequest::new("server.example.com", "/chat").with_origin("http://example.com");
+    for protocol in protocols {
+        request = request.with_protocol(*protocol);
+    }
+    for offer in offers {
+        request = request.with_extension(offer.clone());
+    }
+    let mut out = Vec::new();
+    let handshake = ClientHandshake::new(&request, RFC_NONCE, &mut out).unwrap();
+    (handshake, String::from_utf8(out).unwrap())
+}
+
+/// An extension with `params`, built through the public fields.
+fn extension_with(name: impl Into<String>, params: Vec<(String, Option<String>)>) -> Extension {
+    let mut extension = Extension::new(name);
+    extension.params = params;
+    extension
+}
+
+/// `permessage-deflate; client_max_window_bits`, as browsers offer it.
+fn deflate_offer() -> ExtensionOffer {
+    Extension::new("permessage-deflate")
+        .with_param("client_max_window_bits")
+        .into()
 }
 
 #[test]
@@ -38,18 +96,29 @@ fn rfc6455_section_1_2_request_and_response() {
     assert_eq!(request.protocols, ["chat", "superchat"]);
     assert!(request.offers_protocol("chat") && !request.offers_protocol("Chat"));
     let mut out = Vec::new();
-    request.write_accept(Some("chat"), None, &mut out);
-    assert_eq!(
-        String::from_utf8(out).unwrap(),
-        "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\nSec-WebSocket-Protocol: chat\r\n\r\n"
-    );
+    request
+        .write_accept(&Accept::new().with_protocol("chat"), &mut out)
+        .unwrap();
+    assert_eq!(String::from_utf8(out).unwrap(), RFC_RESPONSE);
 }
 
 #[test]
 fn a_request_split_anywhere_needs_more_then_parses() {
-    for cut in 0..RFC_REQUEST.len() {
-        assert_eq!(parse(&RFC_REQUEST[..cut]), Ok(None), "cut at {cut}");
+    let request = rfc_request_with(
+        "Sec-WebSocket-Extensions: permessage-deflate; client_max_window_bits=\"1\\0\", x-y; z=\"a\"\r\n",
+    );
+    for cut in 0..request.len() {
+        assert_eq!(parse(&request[..cut]), Ok(None), "cut at {cut}");
     }
+    let (parsed, used) = parse(&request).unwrap().unwrap();
+    assert_eq!(used, request.len());
+    assert_eq!(
+        parsed.extensions,
+        [
+            Extension::new("permessage-deflate").with_param_value("client_max_window_bits", "10"),
+            Extension::new("x-y").with_param_value("z", "a"),
+        ]
+    );
     // Frame bytes after the head are not consumed.
     let mut with_frame = RFC_REQUEST.as_bytes().to_vec();
     with_frame.extend_from_slice(&[0x81, 0x80, 1, 2, 3, 4]);
@@ -107,10 +176,9 @@ fn other_versions_get_426_with_the_supported_version() {
 
 #[test]
 fn oversized_heads_are_refused_before_they_complete() {
-    let limits = HandshakeLimits {
-        max_head_size: 256,
-        max_headers: 8,
-    };
+    let limits = HandshakeLimits::default()
+        .with_max_head_size(256)
+        .with_max_headers(8);
     let padded = RFC_REQUEST.replace("Origin:", &format!("X-Pad: {}\r\nOrigin:", "a".repeat(300)));
     // Still incomplete, but already over the limit.
     let error = parse_request(&padded.as_bytes()[..280], &limits).unwrap_err();
@@ -123,23 +191,9 @@ fn oversized_heads_are_refused_before_they_complete() {
     );
 }
 
-fn client(protocols: &[&str], extensions: Option<&str>) -> (ClientHandshake, String) {
-    let request = ClientRequest {
-        host: "server.example.com".into(),
-        path: "/chat".into(),
-        protocols: protocols.iter().map(|p| p.to_string()).collect(),
-        extensions: extensions.map(str::to_owned),
-        headers: vec![("Origin".into(), "http://example.com".into())],
-    };
-    let mut out = Vec::new();
-    // The nonce whose base64 is the RFC's sample key, "the sample nonce".
-    let handshake = ClientHandshake::new(&request, *b"the sample nonce", &mut out);
-    (handshake, String::from_utf8(out).unwrap())
-}
-
 #[test]
 fn the_client_writes_the_rfc_request() {
-    let (_, request) = client(&["chat", "superchat"], None);
+    let (_, request) = client(&["chat", "superchat"], &[]);
     let (parsed, _) = parse(&request).unwrap().unwrap();
     assert_eq!(parsed.key, "dGhlIHNhbXBsZSBub25jZQ==");
     assert_eq!(parsed.protocols, ["chat", "superchat"]);
@@ -147,31 +201,33 @@ fn the_client_writes_the_rfc_request() {
     assert!(request.starts_with("GET /chat HTTP/1.1\r\nHost: server.example.com\r\n"));
 }
 
-const RFC_RESPONSE: &str = "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\nSec-WebSocket-Protocol: chat\r\n\r\n";
-
 #[test]
 fn the_client_accepts_the_rfc_response_split_anywhere() {
-    let (handshake, _) = client(&["chat", "superchat"], None);
-    for cut in 0..RFC_RESPONSE.len() {
+    let (handshake, _) = client(&["chat", "superchat"], &[deflate_offer()]);
+    let response = rfc_response_with(
+        "Sec-WebSocket-Extensions: permessage-deflate; client_max_window_bits=\"10\"\r\n",
+    );
+    for cut in 0..response.len() {
         assert_eq!(
-            handshake.handle_response(&RFC_RESPONSE.as_bytes()[..cut]),
+            handshake.handle_response(&response.as_bytes()[..cut]),
             Ok(None)
         );
     }
-    let (response, used) = handshake
-        .handle_response(RFC_RESPONSE.as_bytes())
+    let (accepted, used) = handshake
+        .handle_response(response.as_bytes())
         .unwrap()
         .unwrap();
-    assert_eq!(used, RFC_RESPONSE.len());
-    assert_eq!(response.protocol.as_deref(), Some("chat"));
+    assert_eq!(used, response.len());
+    assert_eq!(accepted.protocol.as_deref(), Some("chat"));
+    assert_eq!(
+        accepted.extensions,
+        [Extension::new("permessage-deflate").with_param_value("client_max_window_bits", "10")]
+    );
 }
 
 #[test]
 fn the_client_refuses_bad_responses() {
-    let (handshake, _) = client(
-        &["chat"],
-        Some("permessage-deflate; client_max_window_bits"),
-    );
+    let (handshake, _) = client(&["chat"], &[deflate_offer()]);
     let check = |response: String, expected: HandshakeError| {
         assert_eq!(
             handshake.handle_response(response.as_bytes()),
@@ -191,6 +247,10 @@ fn the_client_refuses_bad_responses() {
         HandshakeError::UnofferedProtocol("superchat".into()),
     );
     check(
+        RFC_RESPONSE.replace("Protocol: chat", "Protocol: chat, superchat"),
+        HandshakeError::BadHeader("Sec-WebSocket-Protocol"),
+    );
+    check(
         RFC_RESPONSE.replace("Upgrade: websocket\r\n", ""),
         HandshakeError::BadHeader("Upgrade"),
     );
@@ -199,36 +259,105 @@ fn the_client_refuses_bad_responses() {
         HandshakeError::BadHeader("Connection"),
     );
     check(
-        RFC_RESPONSE.replace(
-            "\r\n\r\n",
-            "\r\nSec-WebSocket-Extensions: x-webkit-deflate-frame\r\n\r\n",
-        ),
+        rfc_response_with("Sec-WebSocket-Extensions: x-webkit-deflate-frame\r\n"),
         HandshakeError::UnofferedExtension("x-webkit-deflate-frame".into()),
     );
-    let accepted = RFC_RESPONSE.replace(
-        "\r\n\r\n",
-        "\r\nSec-WebSocket-Extensions: permessage-deflate; client_max_window_bits=10\r\n\r\n",
+    let accepted = rfc_response_with(
+        "Sec-WebSocket-Extensions: permessage-deflate; client_max_window_bits=10\r\n",
     );
     let (response, _) = handshake
         .handle_response(accepted.as_bytes())
         .unwrap()
         .unwrap();
-    assert_eq!(response.extensions[0].name, "permessage-deflate");
+    let deflate = response.extension("permessage-deflate").unwrap();
+    assert_eq!(deflate.param("client_max_window_bits"), Some(Some("10")));
+    assert_eq!(deflate.param("server_max_window_bits"), None);
+}
+
+/// RFC 7692 section 5's example of alternatives (`permessage-deflate; client_max_window_bits=10,
+/// permessage-deflate`) and section 7.1.1.1's unsolicited `server_no_context_takeover`.
+#[test]
+fn rfc7692_offers_with_alternatives_and_response_only_parameters() {
+    let offers = [
+        ExtensionOffer::new(
+            Extension::new("permessage-deflate").with_param_value("client_max_window_bits", "10"),
+        )
+        .with_response_param("server_no_context_takeover"),
+        ExtensionOffer::new(Extension::new("permessage-deflate"))
+            .with_response_param("server_no_context_takeover"),
+    ];
+    let (handshake, request) = client(&["chat"], &offers);
+    assert!(request.contains(
+        "\r\nSec-WebSocket-Extensions: permessage-deflate; client_max_window_bits=10, permessage-deflate\r\n"
+    ));
+    assert_eq!(handshake.offers(), offers);
+    for accepted in [
+        "permessage-deflate",
+        "permessage-deflate; client_max_window_bits=10",
+        "permessage-deflate; server_no_context_takeover",
+        "permessage-deflate;server_no_context_takeover;client_max_window_bits=\"10\"",
+    ] {
+        let response = rfc_response_with(&format!("Sec-WebSocket-Extensions: {accepted}\r\n"));
+        assert!(
+            handshake.handle_response(response.as_bytes()).is_ok(),
+            "{accepted}"
+        );
+    }
+    let response = rfc_response_with(
+        "Sec-WebSocket-Extensions: permessage-deflate; server_max_window_bits=10\r\n",
+    );
     assert_eq!(
-        response.extensions[0].params,
-        [("client_max_window_bits".to_string(), Some("10".to_string()))]
+        handshake.handle_response(response.as_bytes()),
+        Err(HandshakeError::UnofferedParameter {
+            extension: "permessage-deflate".into(),
+            parameter: "server_max_window_bits".into(),
+        })
     );
 }
 
+/// Section 9.1: the server lists the extensions in use; split over several fields they
+/// read as one list (RFC 6455 erratum 3433).
 #[test]
-fn header_values_cannot_inject_lines() {
-    let request = ClientRequest {
-        host: "a.example\r\nEvil: yes".into(),
-        path: "/".into(),
-        ..ClientRequest::default()
-    };
+fn extensions_split_over_several_fields_read_as_one_list() {
+    let offers = [deflate_offer(), Extension::new("x-foo").into()];
+    let (handshake, _) = client(&[], &offers);
+    let response = RFC_RESPONSE.replace(
+        "Sec-WebSocket-Protocol: chat\r\n",
+        "Sec-WebSocket-Extensions: x-foo\r\nSec-WebSocket-Extensions: permessage-deflate\r\n",
+    );
+    let (accepted, _) = handshake
+        .handle_response(response.as_bytes())
+        .unwrap()
+        .unwrap();
+    let names: Vec<&str> = accepted
+        .extensions
+        .iter()
+        .map(|e| e.name.as_str())
+        .collect();
+    assert_eq!(names, ["x-foo", "permessage-deflate"]);
+}
+
+#[test]
+fn the_server_echoes_only_what_was_offered() {
+    let request = rfc_request_with(
+        "Sec-WebSocket-Extensions: permessage-deflate; client_max_window_bits\r\n",
+    );
+    let (request, _) = parse(&request).unwrap().unwrap();
+    let offered: Vec<&Extension> = request.extension_offers("permessage-deflate").collect();
+    assert_eq!(offered.len(), 1);
+    assert_eq!(offered[0].param("client_max_window_bits"), Some(None));
+    let accept = Accept::new()
+        .with_protocol("superchat")
+        .with_extension(
+            Extension::new("permessage-deflate")
+                .with_param("server_no_context_takeover")
+                .with_param_value("client_max_window_bits", "12"),
+        )
+        .with_header("Set-Cookie", "session=1; HttpOnly");
     let mut out = Vec::new();
-    ClientHandshake::new(&request, [0; 16], &mut out);
+    request.write_accept(&accept, &mut out).unwrap();
     let text = String::from_utf8(out).unwrap();
-    assert!(!text.contains("\r\nEvil"));
+    assert!(text.ends_with(
+        "Sec-WebSocket-Protocol: superchat\r\nSec-WebSocket-Extensions: permessage-deflate; server_no_context_takeover; client_max_window_bits=12\r\nSet-Cookie: session=1; HttpOnly\r\n\r\n"
+    ), "{text}");
 }

@@ -14,7 +14,7 @@ use std::thread;
 use std::time::Instant;
 
 use chatwire_websocket::handshake::{
-    ClientHandshake, ClientRequest, HandshakeLimits, parse_request,
+    Accept, ClientHandshake, ClientRequest, HandshakeLimits, parse_request,
 };
 use chatwire_websocket::{CloseCode, CloseFrame, Config, Connection, Event, State};
 use tungstenite::Message;
@@ -79,7 +79,9 @@ fn tungstenite_client_against_our_server() {
         };
         assert!(request.offers_protocol("xmpp"));
         let mut out = Vec::new();
-        request.write_accept(Some("xmpp"), None, &mut out);
+        request
+            .write_accept(&Accept::new().with_protocol("xmpp"), &mut out)
+            .unwrap();
         stream.write_all(&out).unwrap();
         let mut conn = Connection::server(Config::default());
         drive(&mut stream, &mut conn, head.split_off(used), true)
@@ -153,12 +155,8 @@ fn our_client_against_a_tungstenite_server() {
 
     let mut stream = TcpStream::connect(addr).unwrap();
     let mut out = Vec::new();
-    let request = ClientRequest {
-        host: addr.to_string(),
-        path: "/".into(),
-        ..ClientRequest::default()
-    };
-    let handshake = ClientHandshake::new(&request, *b"0123456789abcdef", &mut out);
+    let request = ClientRequest::new(addr.to_string(), "/");
+    let handshake = ClientHandshake::new(&request, *b"0123456789abcdef", &mut out).unwrap();
     stream.write_all(&out).unwrap();
     let mut input = Vec::new();
     let mut buf = [0u8; 1024];

@@ -71,13 +71,9 @@ fn run(
     let mut stream = TcpStream::connect(authority)?;
     stream.set_nodelay(true)?;
     stream.set_read_timeout(Some(Duration::from_secs(60)))?;
-    let request = ClientRequest {
-        host: authority.to_owned(),
-        path: path.to_owned(),
-        ..ClientRequest::default()
-    };
+    let request = ClientRequest::new(authority, path);
     let mut out = Vec::new();
-    let handshake = ClientHandshake::new(&request, rand::random(), &mut out);
+    let handshake = ClientHandshake::new(&request, rand::random(), &mut out)?;
     stream.write_all(&out)?;
 
     let mut buf = vec![0u8; 64 * 1024];

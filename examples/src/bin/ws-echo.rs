@@ -7,7 +7,7 @@ use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::time::Instant;
 
-use chatwire_websocket::handshake::{HandshakeLimits, parse_request};
+use chatwire_websocket::handshake::{Accept, HandshakeLimits, parse_request};
 use chatwire_websocket::{Config, Connection, Event, State};
 use clap::Parser;
 
@@ -57,7 +57,9 @@ fn serve(mut stream: TcpStream) -> std::io::Result<()> {
         }
     };
     let mut out = Vec::new();
-    request.write_accept(None, None, &mut out);
+    request
+        .write_accept(&Accept::new(), &mut out)
+        .map_err(std::io::Error::other)?;
     stream.write_all(&out)?;
 
     let mut conn = Connection::server(Config::default());
