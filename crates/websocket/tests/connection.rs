@@ -15,26 +15,8 @@ use chatwire_websocket::{
 };
 use proptest::prelude::*;
 
-const KEY: [u8; 4] = [0x37, 0xfa, 0x21, 0x3d];
-
-/// A masked client frame, built by hand from section 5.2 (independent of the crate's encoder).
-fn client_frame(first_byte: u8, payload: &[u8]) -> Vec<u8> {
-    let mut out = vec![first_byte];
-    match payload.len() {
-        n @ 0..=125 => out.push(0x80 | n as u8),
-        n @ 126..=0xFFFF => {
-            out.push(0x80 | 126);
-            out.extend_from_slice(&(n as u16).to_be_bytes());
-        }
-        n => {
-            out.push(0x80 | 127);
-            out.extend_from_slice(&(n as u64).to_be_bytes());
-        }
-    }
-    out.extend_from_slice(&KEY);
-    out.extend(payload.iter().enumerate().map(|(i, b)| b ^ KEY[i % 4]));
-    out
-}
+mod common;
+use common::{KEY, client_frame};
 
 fn server() -> Connection {
     Connection::server(Instant::now(), Config::default())

@@ -20,13 +20,14 @@ use std::time::Instant;
 use chatwire_websocket::{Config, Connection, Error, Event};
 use stats_alloc::{INSTRUMENTED_SYSTEM, Region, StatsAlloc};
 
+mod common;
+use common::client_frame;
+
 #[global_allocator]
 static GLOBAL: &StatsAlloc<System> = &INSTRUMENTED_SYSTEM;
 
-/// The heap an idle connection may hold beyond its struct (issue 8).
+/// The heap an idle connection may hold beyond its struct.
 const IDLE_BUDGET: isize = 4096;
-
-const KEY: [u8; 4] = [0x37, 0xfa, 0x21, 0x3d];
 
 /// Bytes allocated and not freed since `region` began (stats_alloc counts the
 /// growth of a `realloc` as allocated and its shrinking as freed).
@@ -38,25 +39,6 @@ fn live(region: &Region<System>) -> isize {
 /// Bytes requested from the allocator since `region` began (frees not subtracted).
 fn requested(region: &Region<System>) -> usize {
     region.change().bytes_allocated
-}
-
-/// A masked client frame, built by hand from RFC 6455 section 5.2.
-fn client_frame(first_byte: u8, payload: &[u8]) -> Vec<u8> {
-    let mut out = vec![first_byte];
-    match payload.len() {
-        n @ 0..=125 => out.push(0x80 | n as u8),
-        n @ 126..=0xFFFF => {
-            out.push(0x80 | 126);
-            out.extend_from_slice(&(n as u16).to_be_bytes());
-        }
-        n => {
-            out.push(0x80 | 127);
-            out.extend_from_slice(&(n as u64).to_be_bytes());
-        }
-    }
-    out.extend_from_slice(&KEY);
-    out.extend(payload.iter().enumerate().map(|(i, b)| b ^ KEY[i % 4]));
-    out
 }
 
 fn server() -> Connection {
