@@ -271,6 +271,43 @@ impl Utf8Builder {
         Ok(())
     }
 
+    /// Bytes the builder can hold before it allocates again.
+    pub fn capacity(&self) -> usize {
+        self.data.capacity()
+    }
+
+    /// Makes room for exactly `additional` more bytes (no amortised doubling), so
+    /// a caller that knows how much is coming gets an allocation of that size.
+    pub fn reserve_exact(&mut self, additional: usize) {
+        let spare = self.data.capacity().saturating_sub(self.data.len());
+        if spare >= additional {
+            return;
+        }
+        let mut grown = BytesMut::with_capacity(self.data.len().saturating_add(additional));
+        grown.extend_from_slice(&self.data);
+        self.data = grown;
+    }
+
+    /// Copies `piece` in, lets `transform` rewrite the copy in place (a WebSocket
+    /// payload is unmasked this way), then checks the result: one copy, one check.
+    pub fn push_transformed(
+        &mut self,
+        piece: &[u8],
+        transform: impl FnOnce(&mut [u8]),
+    ) -> Result<(), InvalidUtf8> {
+        let start = self.data.len();
+        self.data.extend_from_slice(piece);
+        let Some(added) = self.data.get_mut(start..) else {
+            return Err(InvalidUtf8);
+        };
+        transform(added);
+        if let Err(e) = self.check.feed(added) {
+            self.data.truncate(start);
+            return Err(e);
+        }
+        Ok(())
+    }
+
     /// Checks `piece`, then takes it without copying when nothing came before it
     /// (the common case of a message in one frame).
     pub fn push_owned(&mut self, piece: BytesMut) -> Result<(), InvalidUtf8> {
@@ -327,6 +364,39 @@ mod tests {
         assert_eq!(builder.push_owned(piece), Ok(()));
         let text = builder.finish();
         assert_eq!(text.as_ref().map(|t| t.as_bytes().as_ptr()), Ok(address));
+    }
+
+    #[test]
+    fn transformed_pieces_are_checked_after_the_transform() {
+        let flip = |bytes: &mut [u8]| bytes.iter_mut().for_each(|b| *b ^= 0x80);
+        let mut builder = Utf8Builder::new();
+        // 0x4E ^ 0x80 = 0xCE and 0x3A ^ 0x80 = 0xBA: "κ" once transformed.
+        assert_eq!(builder.push_transformed(&[0x4E], flip), Ok(()));
+        assert_eq!(builder.push_transformed(&[0x3A], flip), Ok(()));
+        assert_eq!(
+            builder.finish().map(|t| t.as_str().to_owned()),
+            Ok("κ".to_owned())
+        );
+        // "a" becomes 0xE1, which cannot be followed by "b" (0x62 ^ 0x80 = 0xE2).
+        let mut builder = Utf8Builder::new();
+        assert_eq!(builder.push_transformed(b"ab", flip), Err(InvalidUtf8));
+        assert!(builder.is_empty());
+    }
+
+    #[test]
+    fn reserve_exact_allocates_what_is_asked() {
+        let mut builder = Utf8Builder::new();
+        builder.reserve_exact(5);
+        assert_eq!(builder.capacity(), 5);
+        assert_eq!(builder.push(b"hello"), Ok(()));
+        assert_eq!(builder.capacity(), 5);
+        builder.reserve_exact(3);
+        assert_eq!(builder.capacity(), 8);
+        assert_eq!(builder.push(b"abc"), Ok(()));
+        assert_eq!(
+            builder.finish().map(|t| t.as_str().to_owned()),
+            Ok("helloabc".to_owned())
+        );
     }
 
     proptest! {

@@ -26,12 +26,19 @@ impl CloseCode {
     pub const MANDATORY_EXTENSION: Self = Self(1010);
     /// 1011: the server hit an unexpected condition.
     pub const INTERNAL_ERROR: Self = Self(1011);
+    /// 1012: the service is restarting; a client may reconnect (IANA registry).
+    pub const SERVICE_RESTART: Self = Self(1012);
+    /// 1013: the service is overloaded; try again later (IANA registry).
+    pub const TRY_AGAIN_LATER: Self = Self(1013);
+    /// 1014: a gateway or proxy got an invalid answer upstream (IANA registry).
+    pub const BAD_GATEWAY: Self = Self(1014);
 
-    /// Whether the code may be sent in a close frame: 1000-1003, 1007-1011
-    /// (defined by RFC 6455) and 3000-4999 (libraries, frameworks, applications).
+    /// Whether the code may be sent in a close frame: 1000-1003 and 1007-1011
+    /// (RFC 6455), 1012-1014 (registered with IANA since, in the range section 7.4.2
+    /// reserves for that), and 3000-4999 (libraries, frameworks, applications).
     /// 1004-1006 and 1015 are reserved and never sent; everything else is unassigned.
     pub fn is_sendable(self) -> bool {
-        matches!(self.0, 1000..=1003 | 1007..=1011 | 3000..=4999)
+        matches!(self.0, 1000..=1003 | 1007..=1014 | 3000..=4999)
     }
 }
 
@@ -85,13 +92,15 @@ mod tests {
         let sendable: Vec<u16> = (0..=u16::MAX)
             .filter(|c| CloseCode(*c).is_sendable())
             .collect();
+        // RFC 6455 section 7.4.1, and the IANA "WebSocket Close Code Number" registry
+        // for 1012 (Service Restart), 1013 (Try Again Later) and 1014 (Bad Gateway).
         let expected: Vec<u16> = (1000..=1003)
-            .chain(1007..=1011)
+            .chain(1007..=1014)
             .chain(3000..=4999)
             .collect();
         assert_eq!(sendable, expected);
         for reserved in [
-            0, 999, 1004, 1005, 1006, 1012, 1015, 1016, 2000, 2999, 5000, 65535,
+            0, 999, 1004, 1005, 1006, 1015, 1016, 2000, 2999, 5000, 65535,
         ] {
             assert!(!CloseCode(reserved).is_sendable(), "{reserved}");
         }
@@ -114,6 +123,17 @@ mod tests {
         assert_eq!(
             parse_close_payload(&[0x03, 0xED]),
             Err(ProtocolError::InvalidCloseCode(1005))
+        );
+        assert_eq!(
+            parse_close_payload(&[0x03, 0xF4]),
+            Ok(Some(CloseFrame {
+                code: CloseCode::SERVICE_RESTART,
+                reason: String::new()
+            }))
+        );
+        assert_eq!(
+            parse_close_payload(&[0x03, 0xF7]),
+            Err(ProtocolError::InvalidCloseCode(1015))
         );
         assert_eq!(
             parse_close_payload(&[0x03, 0xE8, 0xFF]),

@@ -1,20 +1,23 @@
 //! The connection state machine for both roles (RFC 6455 sections 5 and 7):
-//! message reassembly, control frames, the closing handshake, keepalive.
+//! message reassembly, control frames, the closing handshake, keepalive, and
+//! bounds on everything the connection holds.
 
 use std::collections::VecDeque;
 use std::fmt;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
-use bytes::{Buf, Bytes, BytesMut};
+use bytes::Bytes;
+use chatwire_utf8::Utf8Bytes;
 
 use crate::close::{
     CloseCode, CloseFrame, MAX_CLOSE_REASON, parse_close_payload, write_close_payload,
 };
-use crate::decoder::{Decoded, FrameDecoder};
+use crate::config::Config;
 use crate::encoder::encode_frame;
 use crate::error::{Error, ProtocolError};
-use crate::frame::{FrameHeader, HeaderRules, MAX_CONTROL_PAYLOAD, OpCode};
-use chatwire_utf8::Utf8Stream;
+use crate::frame::{FrameHeader, HeaderRules, MAX_CONTROL_PAYLOAD, MAX_HEADER_LEN, OpCode};
+use crate::mask::apply_mask;
+use crate::reassembly::{MaskAt, Message, Reassembly};
 
 /// Which end of the connection this is: clients mask what they send, servers must not.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -25,60 +28,15 @@ pub enum Role {
     Server,
 }
 
-/// Bounds on what the peer may make this side buffer, checked before buffering.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Limits {
-    /// Largest frame payload accepted, in bytes (default 16 MiB).
-    pub max_frame_size: u64,
-    /// Largest message accepted, in bytes, summed over its fragments (default 64 MiB).
-    pub max_message_size: usize,
-    /// Most frames one message may be split into (default 131072).
-    pub max_fragments: usize,
-}
-
-impl Default for Limits {
-    fn default() -> Self {
-        Self {
-            max_frame_size: 16 << 20,
-            max_message_size: 64 << 20,
-            max_fragments: 1 << 17,
-        }
-    }
-}
-
-/// How a connection behaves.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Config {
-    /// Size limits on received frames and messages.
-    pub limits: Limits,
-    /// Answer every ping with a pong automatically (default). Either way the ping is
-    /// reported as [`Event::Ping`]; with this off, answering is the caller's duty.
-    pub auto_pong: bool,
-    /// Send a ping after this long without receiving anything (default: never).
-    pub keepalive: Option<Duration>,
-    /// How long to wait for the peer's close frame after sending ours (default 5 s).
-    pub close_timeout: Duration,
-}
-
-impl Default for Config {
-    fn default() -> Self {
-        Self {
-            limits: Limits::default(),
-            auto_pong: true,
-            keepalive: None,
-            close_timeout: Duration::from_secs(5),
-        }
-    }
-}
-
 /// Where the closing handshake stands (RFC 6455 section 4.1 readyState, without CONNECTING).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum State {
     /// Messages flow both ways.
     Open,
     /// The closing handshake is under way: this side sent its close frame and waits
-    /// for the peer's, or owes one (the peer closed, or broke the protocol) that the
-    /// next [`Connection::poll_transmit`] writes.
+    /// for the peer's, or owes one (the peer closed, the peer broke the protocol, or
+    /// it went silent) that the next [`Connection::poll_transmit`] writes.
     Closing,
     /// Nothing more will be sent or accepted: flush [`Connection::poll_transmit`], then
     /// close the socket (a client may first wait a moment for the server to close it).
@@ -87,9 +45,10 @@ pub enum State {
 
 /// Something the peer sent, or something that happened to the connection.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Event {
-    /// A complete text message, checked to be UTF-8.
-    Text(String),
+    /// A complete text message, checked to be UTF-8 once, as it arrived.
+    Text(Utf8Bytes),
     /// A complete binary message.
     Binary(Bytes),
     /// A ping. With [`Config::auto_pong`] the pong is already queued.
@@ -99,8 +58,14 @@ pub enum Event {
     /// The peer's close frame (`None` when it carried no code). If this side had not
     /// closed yet, the answering close frame is already queued.
     Close(Option<CloseFrame>),
-    /// The peer did not answer our close frame within [`Config::close_timeout`].
+    /// The peer did not answer our close frame within [`Config::close_timeout`]; the
+    /// connection is [`State::Closed`] and ignores further input.
     CloseTimedOut,
+    /// The peer sent nothing within [`Config::keepalive_timeout`] of our keepalive
+    /// ping. A close frame with 1001 (going away) is queued without waiting for an
+    /// answer: flush it, then close the socket. Reported locally like RFC 6455's
+    /// 1006: the connection ended without a closing handshake.
+    KeepaliveTimedOut,
 }
 
 /// Where mask keys for outgoing client frames come from: RFC 6455 section 5.3
@@ -113,40 +78,60 @@ pub type MaskSource = Box<dyn FnMut() -> [u8; 4] + Send>;
 /// [`handle_timeout`](Self::handle_timeout) when [`poll_timeout`](Self::poll_timeout)
 /// passes, then draining [`poll_event`](Self::poll_event) and
 /// [`poll_transmit`](Self::poll_transmit).
+///
+/// # Memory
+///
+/// Once its events and output are drained, a connection holds under 2 KiB of heap
+/// besides its struct (usually a few hundred bytes), whatever it carried before:
+/// there is no receive buffer (a header or control frame cut between two inputs
+/// waits in the struct), and the event queue and the output buffer give back
+/// large allocations when they empty.
+///
+/// Each payload is copied once out of the caller's input into an allocation of its
+/// own, unmasked and (for text) checked on the way; nothing is sliced out of a
+/// shared buffer. A message that arrives in one frame is allocated at exactly its
+/// length; a fragmented one at most twice its length. So a payload the caller keeps
+/// never holds more than twice its own size alive, and never holds the connection's
+/// memory.
+///
+/// Output is bounded by [`Config::max_queued_output`] (see
+/// [`queued_output`](Self::queued_output)); automatic pongs coalesce, so a peer
+/// cannot grow the output by pinging.
 pub struct Connection {
     role: Role,
     config: Config,
+    rules: HeaderRules,
     masks: Option<MaskSource>,
     state: State,
-    decoder: FrameDecoder,
-    /// Received bytes not yet decoded.
-    recv: BytesMut,
-    /// The frame whose payload is being read.
-    frame: Option<FrameHeader>,
-    /// The data message being reassembled.
-    message: Option<Assembly>,
-    /// The control frame payload being collected (at most 125 bytes).
-    control: Vec<u8>,
+
+    /// The start of a frame header cut off at the end of the last input.
+    header: PartialHeader,
+    /// The frame whose payload is arriving.
+    frame: Option<FrameInProgress>,
+    /// The data message being put together.
+    message: Option<Reassembly>,
+    /// The payload of the control frame being read.
+    control: ControlPayload,
     events: VecDeque<Event>,
+    /// Set once the peer's close arrived, the connection failed or the close timed out.
+    input_done: bool,
+
     /// Encoded frames waiting for [`Connection::poll_transmit`].
     out: Vec<u8>,
-    sent_close: bool,
-    /// A close frame owed to the peer (an answer to its close, or the code of a failure),
-    /// written by the next `poll_transmit` so that replies to earlier messages go first.
-    owed_close: Option<Option<CloseFrame>>,
-    /// Set once the peer's close arrived or the connection failed: input is ignored.
-    input_done: bool,
-    /// Base time for keepalive: when something was last received.
-    last_received: Option<Instant>,
+    /// Automatic pongs written to `out` since the last `poll_transmit`.
+    unsent_pongs: usize,
+    /// The most recent ping, answered at the next `poll_transmit`, once too many
+    /// pongs wait already (section 5.5.3 allows answering only the latest).
+    deferred_pong: Option<ControlPayload>,
+    our_close: OurClose,
+    failure: Option<Failure>,
+
+    /// When the peer last sent anything.
+    last_heard: Instant,
+    /// When our keepalive ping went out, while the peer has not answered it.
+    keepalive_ping: Option<Instant>,
     /// When waiting for the peer's close frame ends.
     close_deadline: Option<Instant>,
-}
-
-/// A text or binary message whose frames are arriving.
-struct Assembly {
-    text: Option<Utf8Stream>,
-    data: BytesMut,
-    fragments: usize,
 }
 
 impl fmt::Debug for Connection {
@@ -154,24 +139,28 @@ impl fmt::Debug for Connection {
         f.debug_struct("Connection")
             .field("role", &self.role)
             .field("state", &self.state)
-            .field("buffered_input", &self.recv.len())
-            .field("pending_output", &self.out.len())
+            .field("queued_events", &self.events.len())
+            .field("queued_output", &self.queued_output())
             .finish_non_exhaustive()
     }
 }
 
 impl Connection {
-    /// The server end: frames from the client must be masked; ours are not.
-    pub fn server(config: Config) -> Self {
-        Self::new(Role::Server, config, None)
+    /// The server end, opened at `now`: frames from the client must be masked; ours are not.
+    pub fn server(now: Instant, config: Config) -> Self {
+        Self::new(now, Role::Server, config, None)
     }
 
-    /// The client end: every frame sent is masked with a key from `masks`.
-    pub fn client(config: Config, masks: impl FnMut() -> [u8; 4] + Send + 'static) -> Self {
-        Self::new(Role::Client, config, Some(Box::new(masks)))
+    /// The client end, opened at `now`: every frame sent is masked with a key from `masks`.
+    pub fn client(
+        now: Instant,
+        config: Config,
+        masks: impl FnMut() -> [u8; 4] + Send + 'static,
+    ) -> Self {
+        Self::new(now, Role::Client, config, Some(Box::new(masks)))
     }
 
-    fn new(role: Role, config: Config, masks: Option<MaskSource>) -> Self {
+    fn new(now: Instant, role: Role, config: Config, masks: Option<MaskSource>) -> Self {
         let rules = HeaderRules {
             require_mask: Some(role == Role::Server),
             allowed_rsv: 0,
@@ -180,19 +169,22 @@ impl Connection {
         Self {
             role,
             config,
+            rules,
             masks,
             state: State::Open,
-            decoder: FrameDecoder::new(rules),
-            recv: BytesMut::new(),
+            header: PartialHeader::default(),
             frame: None,
             message: None,
-            control: Vec::new(),
+            control: ControlPayload::default(),
             events: VecDeque::new(),
-            out: Vec::new(),
-            sent_close: false,
-            owed_close: None,
             input_done: false,
-            last_received: None,
+            out: Vec::new(),
+            unsent_pongs: 0,
+            deferred_pong: None,
+            our_close: OurClose::NotSent,
+            failure: None,
+            last_heard: now,
+            keepalive_ping: None,
             close_deadline: None,
         }
     }
@@ -207,44 +199,74 @@ impl Connection {
         self.state
     }
 
+    /// The configuration the connection was made with.
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// Bytes waiting for [`poll_transmit`](Self::poll_transmit), close frames and
+    /// pongs it will write included.
+    pub fn queued_output(&self) -> usize {
+        let pong = self
+            .deferred_pong
+            .as_ref()
+            .map_or(0, |ping| self.frame_len(ping.len()));
+        let close = match &self.our_close {
+            OurClose::Owed(frame) => self.frame_len(frame.as_ref().map_or(0, close_payload_len)),
+            OurClose::NotSent | OurClose::Sent => 0,
+        };
+        self.out.len().saturating_add(pong).saturating_add(close)
+    }
+
     /// Feeds bytes received from the socket, in pieces of any size.
     ///
     /// Complete messages and control frames become events. On a protocol violation
     /// the error is returned, a close frame with the matching code is queued and the
-    /// connection is [`State::Closed`] once it is flushed; events decoded before the
-    /// violation stay queued, and replies sent to them before the next
-    /// [`poll_transmit`](Self::poll_transmit) go out ahead of the close frame.
-    /// Input after the peer's close frame, or after a violation, is ignored.
+    /// connection is [`State::Closed`] once it is flushed. Events decoded before the
+    /// violation stay queued and may still be answered: sends are accepted until
+    /// [`poll_event`](Self::poll_event) has returned `None`, and go out ahead of the
+    /// close frame; after that they fail with [`Error::Failed`].
+    /// Input after the peer's close frame, a violation or a timeout is ignored.
     pub fn handle_input(&mut self, now: Instant, input: &[u8]) -> Result<(), Error> {
         if self.input_done {
             return Ok(());
         }
-        self.last_received = Some(now);
-        self.recv.extend_from_slice(input);
-        match self.decode_buffered() {
+        if !input.is_empty() {
+            self.last_heard = now;
+            self.keepalive_ping = None;
+        }
+        match self.decode(input) {
             Ok(()) => Ok(()),
             Err(violation) => {
-                self.fail(violation.close_code());
+                self.fail(violation.close_code(), true);
                 Err(Error::Protocol(violation))
             }
         }
     }
 
-    /// Runs the timers: keepalive pings and the close timeout.
+    /// Runs the timers: the close timeout, keepalive pings and the keepalive timeout.
     pub fn handle_timeout(&mut self, now: Instant) {
-        if self.last_received.is_none() {
-            self.last_received = Some(now);
-        }
         if self.state == State::Closing
+            && self.our_close == OurClose::Sent
             && self.close_deadline.is_some_and(|deadline| now >= deadline)
         {
             self.state = State::Closed;
             self.close_deadline = None;
+            self.stop_reading();
             self.events.push_back(Event::CloseTimedOut);
         }
-        if self.keepalive_due().is_some_and(|due| now >= due) {
-            self.write(OpCode::Ping, true, &[]);
-            self.last_received = Some(now);
+        let Some(due) = self.keepalive_due() else {
+            return;
+        };
+        if now < due {
+            return;
+        }
+        if self.keepalive_ping.is_some() {
+            self.events.push_back(Event::KeepaliveTimedOut);
+            self.fail(CloseCode::GOING_AWAY, false);
+        } else {
+            self.write(OpCode::Ping, &[]);
+            self.keepalive_ping = Some(now);
         }
     }
 
@@ -258,38 +280,51 @@ impl Connection {
 
     /// The next event, or `None` when all have been taken.
     pub fn poll_event(&mut self) -> Option<Event> {
-        self.events.pop_front()
+        let event = self.events.pop_front();
+        if event.is_none() {
+            if let Some(failure) = self.failure.as_mut() {
+                failure.replies_open = false;
+            }
+            if self.events.capacity() > RETAINED_EVENTS {
+                self.events = VecDeque::new();
+            }
+        }
+        event
     }
 
     /// Appends every queued outgoing byte to `out`; returns how many were appended.
     ///
-    /// A close frame owed to the peer (the answer to its close, or the one that fails
-    /// the connection) is written here, after everything sent before this call.
+    /// `out` is only appended to, never replaced. A close frame owed to the peer (the
+    /// answer to its close, or the one that fails the connection) is written here,
+    /// after everything sent before this call.
     pub fn poll_transmit(&mut self, out: &mut Vec<u8>) -> usize {
-        if let Some(frame) = self.owed_close.take() {
-            if !self.sent_close {
-                self.write_close(frame.as_ref());
-            }
+        self.write_deferred_pong();
+        if let OurClose::Owed(frame) = &self.our_close {
+            let frame = frame.clone();
+            self.write_close(frame.as_ref());
+            self.our_close = OurClose::Sent;
             self.state = State::Closed;
             self.close_deadline = None;
         }
         let n = self.out.len();
-        if out.is_empty() {
-            std::mem::swap(out, &mut self.out);
+        out.extend_from_slice(&self.out);
+        self.unsent_pongs = 0;
+        if self.out.capacity() > RETAINED_OUTPUT {
+            self.out = Vec::new();
         } else {
-            out.append(&mut self.out);
+            self.out.clear();
         }
         n
     }
 
     /// Queues a text message in one frame.
     pub fn send_text(&mut self, text: &str) -> Result<(), Error> {
-        self.send_data(OpCode::Text, text.as_bytes())
+        self.send(OpCode::Text, text.as_bytes())
     }
 
     /// Queues a binary message in one frame.
     pub fn send_binary(&mut self, data: &[u8]) -> Result<(), Error> {
-        self.send_data(OpCode::Binary, data)
+        self.send(OpCode::Binary, data)
     }
 
     /// Queues a ping (payload at most 125 bytes).
@@ -306,7 +341,8 @@ impl Connection {
     ///
     /// `code` must be one an endpoint may send and `reason` at most 123 bytes. After
     /// this no message can be sent; the peer's close frame arrives as [`Event::Close`],
-    /// or [`Event::CloseTimedOut`] after [`Config::close_timeout`].
+    /// or [`Event::CloseTimedOut`] after [`Config::close_timeout`]. After a failure
+    /// the failure's close frame stands: this returns [`Error::Failed`].
     pub fn close(&mut self, now: Instant, code: CloseCode, reason: &str) -> Result<(), Error> {
         if !code.is_sendable() {
             return Err(Error::InvalidCloseCode(code.0));
@@ -314,23 +350,49 @@ impl Connection {
         if reason.len() > MAX_CLOSE_REASON {
             return Err(Error::ControlPayloadTooLong);
         }
-        if self.sent_close {
-            return Err(Error::Closed);
+        if let Some(failure) = &self.failure {
+            return Err(Error::Failed(failure.code));
         }
+        let peer_closed = match self.our_close {
+            OurClose::Sent => return Err(Error::Closed),
+            OurClose::Owed(_) => true,
+            OurClose::NotSent => false,
+        };
+        self.write_deferred_pong();
         self.write_close(Some(&CloseFrame {
             code,
             reason: reason.to_owned(),
         }));
-        self.state = State::Closing;
-        self.close_deadline = now.checked_add(self.config.close_timeout);
+        self.our_close = OurClose::Sent;
+        if peer_closed {
+            self.state = State::Closed;
+        } else {
+            self.state = State::Closing;
+            self.close_deadline = now.checked_add(self.config.close_timeout);
+        }
         Ok(())
     }
 
-    fn send_data(&mut self, opcode: OpCode, payload: &[u8]) -> Result<(), Error> {
-        if self.sent_close {
+    /// Checks that a frame of `payload` bytes may be sent now, then writes it.
+    fn send(&mut self, opcode: OpCode, payload: &[u8]) -> Result<(), Error> {
+        if let Some(failure) = &self.failure {
+            if !failure.replies_open || self.our_close == OurClose::Sent {
+                return Err(Error::Failed(failure.code));
+            }
+        } else if self.our_close == OurClose::Sent {
             return Err(Error::Closed);
         }
-        self.write(opcode, true, payload);
+        let queued = self.queued_output();
+        let needed = self.frame_len(payload.len());
+        let limit = self.config.max_queued_output;
+        if queued.saturating_add(needed) > limit {
+            return Err(Error::OutputFull {
+                queued,
+                needed,
+                limit,
+            });
+        }
+        self.write(opcode, payload);
         Ok(())
     }
 
@@ -338,38 +400,36 @@ impl Connection {
         if payload.len() as u64 > MAX_CONTROL_PAYLOAD {
             return Err(Error::ControlPayloadTooLong);
         }
-        self.send_data(opcode, payload)
+        self.send(opcode, payload)
     }
 
     fn keepalive_due(&self) -> Option<Instant> {
         if self.state != State::Open {
             return None;
         }
-        self.last_received?.checked_add(self.config.keepalive?)
+        let interval = self.config.keepalive?;
+        match self.keepalive_ping {
+            Some(sent) => sent.checked_add(self.config.keepalive_timeout),
+            None => self.last_heard.checked_add(interval),
+        }
     }
 
-    /// Decodes everything buffered, stopping at the first violation.
-    fn decode_buffered(&mut self) -> Result<(), ProtocolError> {
+    /// Decodes `input` frame by frame, stopping at the first violation.
+    fn decode(&mut self, mut input: &[u8]) -> Result<(), ProtocolError> {
         while !self.input_done {
-            let Some((step, used)) = self.decoder.decode(&mut self.recv)? else {
-                break;
+            let used = if self.frame.is_some() {
+                if input.is_empty() {
+                    break;
+                }
+                self.read_payload(input)?
+            } else {
+                let Some((header, used)) = self.header.read(input, &self.rules)? else {
+                    break;
+                };
+                self.begin_frame(header)?;
+                used
             };
-            match step {
-                Decoded::Frame { header, header_len } => {
-                    self.recv.advance(header_len);
-                    self.begin_frame(header)?;
-                    let piece = self.recv.split_to(used - header_len);
-                    self.take_payload(piece, true)?;
-                }
-                Decoded::Header(header) => {
-                    self.recv.advance(used);
-                    self.begin_frame(header)?;
-                }
-                Decoded::Payload { len, end_of_frame } => {
-                    let piece = self.recv.split_to(len);
-                    self.take_payload(piece, end_of_frame)?;
-                }
-            }
+            input = input.get(used..).unwrap_or_default();
         }
         Ok(())
     }
@@ -385,11 +445,10 @@ impl Connection {
                     .message
                     .as_mut()
                     .ok_or(ProtocolError::UnexpectedContinuation)?;
-                message.fragments += 1;
-                if message.fragments > limits.max_fragments {
+                if message.add_fragment() > limits.max_fragments {
                     return Err(ProtocolError::TooManyFragments);
                 }
-                if message.data.len().saturating_add(frame_len) > limits.max_message_size {
+                if message.len().saturating_add(frame_len) > limits.max_message_size {
                     return Err(ProtocolError::MessageTooLarge);
                 }
             }
@@ -400,65 +459,70 @@ impl Connection {
                 if frame_len > limits.max_message_size {
                     return Err(ProtocolError::MessageTooLarge);
                 }
-                self.message = Some(Assembly {
-                    text: (header.opcode == OpCode::Text).then(Utf8Stream::new),
-                    data: BytesMut::new(),
-                    fragments: 1,
-                });
+                self.message = Some(Reassembly::new(header.opcode == OpCode::Text));
             }
-            OpCode::Close | OpCode::Ping | OpCode::Pong => self.control.clear(),
+            OpCode::Close | OpCode::Ping | OpCode::Pong => self.control = ControlPayload::default(),
         }
-        self.frame = Some(header);
+        self.frame = Some(FrameInProgress {
+            header,
+            remaining: frame_len,
+            key_offset: 0,
+        });
+        if frame_len == 0 {
+            self.end_frame()?;
+        }
         Ok(())
     }
 
-    /// Takes payload bytes of the current frame.
-    fn take_payload(&mut self, piece: BytesMut, end_of_frame: bool) -> Result<(), ProtocolError> {
-        let Some(header) = self.frame else {
+    /// Takes payload bytes of the current frame from the front of `input`; returns how many.
+    fn read_payload(&mut self, input: &[u8]) -> Result<usize, ProtocolError> {
+        let Some(frame) = self.frame.as_mut() else {
+            return Ok(0);
+        };
+        let n = frame.remaining.min(input.len());
+        let piece = input.get(..n).unwrap_or_default();
+        let mask: MaskAt = frame.header.mask.map(|key| (key, frame.key_offset));
+        if frame.header.opcode.is_control() {
+            self.control.push(piece, mask);
+        } else if let Some(message) = self.message.as_mut() {
+            let ceiling = if frame.header.fin {
+                frame.remaining
+            } else {
+                self.config
+                    .limits
+                    .max_message_size
+                    .saturating_sub(message.len())
+            };
+            message.push(piece, mask, ceiling)?;
+        }
+        frame.remaining = frame.remaining.saturating_sub(n);
+        frame.key_offset = frame.key_offset.wrapping_add(n) % 4;
+        if frame.remaining == 0 {
+            self.end_frame()?;
+        }
+        Ok(n)
+    }
+
+    fn end_frame(&mut self) -> Result<(), ProtocolError> {
+        let Some(frame) = self.frame.take() else {
             return Ok(());
         };
-        if header.opcode.is_control() {
-            self.control.extend_from_slice(&piece);
-            if end_of_frame {
-                self.frame = None;
-                self.take_control(header.opcode)?;
-            }
-            return Ok(());
-        }
-        let Some(message) = self.message.as_mut() else {
-            return Ok(());
-        };
-        if let Some(utf8) = message.text.as_mut() {
-            utf8.feed(&piece).map_err(|_| ProtocolError::InvalidUtf8)?;
-        }
-        let whole_message_in_one_piece =
-            end_of_frame && header.fin && message.fragments == 1 && message.data.is_empty();
-        if whole_message_in_one_piece {
-            message.data = piece;
+        if frame.header.opcode.is_control() {
+            self.take_control(frame.header.opcode)
+        } else if frame.header.fin {
+            self.finish_message()
         } else {
-            message.data.extend_from_slice(&piece);
+            Ok(())
         }
-        if end_of_frame {
-            self.frame = None;
-            if header.fin {
-                self.finish_message()?;
-            }
-        }
-        Ok(())
     }
 
     fn finish_message(&mut self) -> Result<(), ProtocolError> {
         let Some(message) = self.message.take() else {
             return Ok(());
         };
-        let event = match message.text {
-            Some(mut utf8) => {
-                utf8.finish().map_err(|_| ProtocolError::InvalidUtf8)?;
-                let text = String::from_utf8(message.data.to_vec())
-                    .map_err(|_| ProtocolError::InvalidUtf8)?;
-                Event::Text(text)
-            }
-            None => Event::Binary(message.data.freeze()),
+        let event = match message.finish()? {
+            Message::Text(text) => Event::Text(text),
+            Message::Binary(data) => Event::Binary(data),
         };
         self.events.push_back(event);
         Ok(())
@@ -468,22 +532,22 @@ impl Connection {
         let payload = std::mem::take(&mut self.control);
         match opcode {
             OpCode::Ping => {
-                if self.config.auto_pong && !self.sent_close {
-                    self.write(OpCode::Pong, true, &payload);
-                }
-                self.events.push_back(Event::Ping(Bytes::from(payload)));
+                self.answer_ping(&payload);
+                self.events
+                    .push_back(Event::Ping(Bytes::copy_from_slice(payload.as_slice())));
             }
-            OpCode::Pong => self.events.push_back(Event::Pong(Bytes::from(payload))),
+            OpCode::Pong => self
+                .events
+                .push_back(Event::Pong(Bytes::copy_from_slice(payload.as_slice()))),
             _ => {
-                let frame = parse_close_payload(&payload)?;
-                self.input_done = true;
-                self.message = None;
-                if self.sent_close {
+                let frame = parse_close_payload(payload.as_slice())?;
+                self.stop_reading();
+                if self.our_close == OurClose::Sent {
                     self.state = State::Closed;
                     self.close_deadline = None;
                 } else {
                     // Echo the peer's code (section 5.5.1); an empty close is answered empty.
-                    self.owed_close = Some(frame.as_ref().map(|f| CloseFrame {
+                    self.our_close = OurClose::Owed(frame.as_ref().map(|f| CloseFrame {
                         code: f.code,
                         reason: String::new(),
                     }));
@@ -495,17 +559,57 @@ impl Connection {
         Ok(())
     }
 
-    /// Fails the connection (section 7.1.7): one close frame with `code`, then nothing more.
-    fn fail(&mut self, code: CloseCode) {
-        self.owed_close = Some(Some(CloseFrame {
+    /// Queues the pong for a ping, or keeps it for `poll_transmit` when enough pongs
+    /// are queued already (then a later ping replaces it).
+    fn answer_ping(&mut self, ping: &ControlPayload) {
+        if !self.config.auto_pong || self.our_close != OurClose::NotSent {
+            return;
+        }
+        let fits = self
+            .queued_output()
+            .saturating_add(self.frame_len(ping.len()))
+            <= self.config.max_queued_output;
+        if self.unsent_pongs < MAX_UNSENT_PONGS && fits {
+            self.write(OpCode::Pong, ping.as_slice());
+            self.unsent_pongs += 1;
+        } else {
+            self.deferred_pong = Some(ping.clone());
+        }
+    }
+
+    fn write_deferred_pong(&mut self) {
+        if let Some(ping) = self.deferred_pong.take() {
+            self.write(OpCode::Pong, ping.as_slice());
+        }
+    }
+
+    /// Fails the connection (section 7.1.7): one close frame with `code`, then nothing
+    /// more. `replies_open` lets the caller still answer events decoded before.
+    fn fail(&mut self, code: CloseCode, replies_open: bool) {
+        self.failure = Some(Failure {
             code,
-            reason: String::new(),
-        }));
+            replies_open: replies_open && !self.events.is_empty(),
+        });
+        self.stop_reading();
+        self.keepalive_ping = None;
+        if self.our_close == OurClose::NotSent {
+            self.our_close = OurClose::Owed(Some(CloseFrame {
+                code,
+                reason: String::new(),
+            }));
+            self.state = State::Closing;
+        } else {
+            self.state = State::Closed;
+            self.close_deadline = None;
+        }
+    }
+
+    /// Ignores all further input and drops whatever was half received.
+    fn stop_reading(&mut self) {
         self.input_done = true;
-        self.state = State::Closing;
-        self.message = None;
+        self.header = PartialHeader::default();
         self.frame = None;
-        self.recv.clear();
+        self.message = None;
     }
 
     fn write_close(&mut self, frame: Option<&CloseFrame>) {
@@ -513,12 +617,165 @@ impl Connection {
         if let Some(frame) = frame {
             write_close_payload(frame, &mut payload);
         }
-        self.write(OpCode::Close, true, &payload);
-        self.sent_close = true;
+        self.write(OpCode::Close, &payload);
     }
 
-    fn write(&mut self, opcode: OpCode, fin: bool, payload: &[u8]) {
+    fn write(&mut self, opcode: OpCode, payload: &[u8]) {
+        // Grow by doubling, but not past the output limit: a peer that does not read
+        // costs at most the limit.
+        let needed = self.frame_len(payload.len());
+        let len = self.out.len();
+        if self.out.capacity().saturating_sub(len) < needed {
+            let least = len.saturating_add(needed);
+            let doubled = self.out.capacity().saturating_mul(2);
+            let target = doubled.min(self.config.max_queued_output).max(least);
+            self.out.reserve_exact(target.saturating_sub(len));
+        }
         let mask = self.masks.as_mut().map(|next| next());
-        encode_frame(opcode, fin, mask, payload, &mut self.out);
+        encode_frame(opcode, true, mask, payload, &mut self.out);
     }
+
+    /// Encoded length of a frame this side sends with `payload_len` bytes.
+    fn frame_len(&self, payload_len: usize) -> usize {
+        let header = FrameHeader {
+            fin: true,
+            rsv: 0,
+            opcode: OpCode::Binary,
+            mask: (self.role == Role::Client).then_some([0; 4]),
+            payload_len: payload_len as u64,
+        };
+        header.encoded_len().saturating_add(payload_len)
+    }
+}
+
+/// Automatic pongs queued between two `poll_transmit` calls before only the most
+/// recent ping is answered. Autobahn case 2.10 sends ten pings at once and wants ten pongs.
+const MAX_UNSENT_PONGS: usize = 16;
+
+/// Event slots kept once the queue empties; a larger queue (after a burst) is freed.
+const RETAINED_EVENTS: usize = 16;
+
+/// Output bytes kept once `poll_transmit` empties the buffer; a larger one is freed.
+const RETAINED_OUTPUT: usize = 1024;
+
+/// Our side of the closing handshake.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum OurClose {
+    NotSent,
+    /// Owed to the peer (an answer to its close, or a failure's code), written by the
+    /// next `poll_transmit` so that replies to earlier messages go first.
+    Owed(Option<CloseFrame>),
+    Sent,
+}
+
+/// Why and how the connection failed.
+#[derive(Debug, Clone, Copy)]
+struct Failure {
+    /// The code of the close frame that fails it.
+    code: CloseCode,
+    /// Whether events decoded before the failure may still be answered.
+    replies_open: bool,
+}
+
+/// A frame whose payload is arriving.
+#[derive(Debug, Clone, Copy)]
+struct FrameInProgress {
+    header: FrameHeader,
+    /// Payload bytes still to come.
+    remaining: usize,
+    /// Where the next payload byte falls in the masking key.
+    key_offset: usize,
+}
+
+/// The start of a frame header that arrived without the rest (at most 13 bytes).
+#[derive(Debug, Clone, Default)]
+struct PartialHeader {
+    bytes: [u8; MAX_HEADER_LEN],
+    len: usize,
+}
+
+impl PartialHeader {
+    /// Decodes a header from what was kept plus the front of `input`. Returns it with
+    /// the number of bytes of `input` it used, or keeps `input` (then all used) and
+    /// returns `None` when the header is still incomplete.
+    fn read(
+        &mut self,
+        input: &[u8],
+        rules: &HeaderRules,
+    ) -> Result<Option<(FrameHeader, usize)>, ProtocolError> {
+        if self.len == 0
+            && let Some(found) = FrameHeader::decode(input, rules)?
+        {
+            return Ok(Some(found));
+        }
+        // A header is at most MAX_HEADER_LEN bytes: more input than that cannot be needed.
+        let kept = self.len;
+        let mut joined = self.bytes;
+        let take = MAX_HEADER_LEN.saturating_sub(kept).min(input.len());
+        if let (Some(slot), Some(piece)) = (joined.get_mut(kept..kept + take), input.get(..take)) {
+            slot.copy_from_slice(piece);
+        }
+        let available = joined.get(..kept + take).unwrap_or_default();
+        match FrameHeader::decode(available, rules)? {
+            Some((header, len)) => {
+                *self = Self::default();
+                Ok(Some((header, len.saturating_sub(kept))))
+            }
+            None => {
+                self.bytes = joined;
+                self.len = kept + take;
+                Ok(None)
+            }
+        }
+    }
+}
+
+/// A control frame payload: at most 125 bytes, kept in the struct.
+#[derive(Clone)]
+struct ControlPayload {
+    bytes: [u8; MAX_CONTROL_PAYLOAD as usize],
+    len: usize,
+}
+
+impl Default for ControlPayload {
+    fn default() -> Self {
+        Self {
+            bytes: [0; MAX_CONTROL_PAYLOAD as usize],
+            len: 0,
+        }
+    }
+}
+
+impl fmt::Debug for ControlPayload {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("ControlPayload")
+            .field(&self.as_slice())
+            .finish()
+    }
+}
+
+impl ControlPayload {
+    fn len(&self) -> usize {
+        self.len
+    }
+
+    fn as_slice(&self) -> &[u8] {
+        self.bytes.get(..self.len).unwrap_or_default()
+    }
+
+    /// Appends `piece` (the header check keeps the total within 125 bytes), unmasked.
+    fn push(&mut self, piece: &[u8], mask: MaskAt) {
+        let end = self.len.saturating_add(piece.len());
+        if let Some(slot) = self.bytes.get_mut(self.len..end) {
+            slot.copy_from_slice(piece);
+            if let Some((key, offset)) = mask {
+                apply_mask(slot, key, offset);
+            }
+            self.len = end;
+        }
+    }
+}
+
+fn close_payload_len(frame: &CloseFrame) -> usize {
+    2usize.saturating_add(frame.reason.len())
 }

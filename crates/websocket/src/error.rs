@@ -79,7 +79,8 @@ pub enum Error {
     /// and the connection is now closed.
     #[error("protocol violation: {0}")]
     Protocol(#[from] ProtocolError),
-    /// A message or close was requested after this side sent its close frame.
+    /// A message or close was requested after this side sent its close frame
+    /// (or after the close timed out).
     #[error("the connection is closing or closed")]
     Closed,
     /// A ping, pong or close payload over 125 bytes was requested.
@@ -88,4 +89,21 @@ pub enum Error {
     /// A close code that an endpoint may not send (section 7.4).
     #[error("close code {0} may not be sent")]
     InvalidCloseCode(u16),
+    /// The connection has failed (the peer broke the protocol or went silent) and
+    /// its close frame, with this code, is queued or sent: nothing more can be sent.
+    #[error("the connection failed with close code {}", .0.0)]
+    Failed(CloseCode),
+    /// Queuing this frame would take the output past
+    /// [`Config::max_queued_output`](crate::Config::max_queued_output): write out
+    /// what [`poll_transmit`](crate::Connection::poll_transmit) returns first, or
+    /// give up on a peer that does not read.
+    #[error("{queued} bytes queued, {needed} more would pass the limit of {limit}")]
+    OutputFull {
+        /// Bytes already queued.
+        queued: usize,
+        /// Encoded size of the refused frame.
+        needed: usize,
+        /// [`Config::max_queued_output`](crate::Config::max_queued_output).
+        limit: usize,
+    },
 }

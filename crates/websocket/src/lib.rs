@@ -9,12 +9,14 @@
 //! against its header's grammar), section 9.1 (extension offers and acceptances, the
 //! acceptance checked against the offers), section 5 (framing: header encoding with
 //! minimal lengths, masking, fragmentation, control frames), section 7 (closing
-//! handshake, close codes, failing the connection), section 8.1 (UTF-8, checked as
-//! it arrives).
+//! handshake, close codes including those registered with IANA since, failing the
+//! connection), section 8.1 (UTF-8, checked as it arrives, once: text comes out as
+//! [`Utf8Bytes`]).
 //!
 //! Layers, each usable alone:
 //! - [`FrameHeader`], [`FrameDecoder`], [`encode_frame`], [`apply_mask`]: the codec.
-//! - [`Connection`]: reassembly, limits, ping/pong, close, keepalive.
+//! - [`Connection`]: reassembly, limits, ping/pong, close, keepalive, bounded memory.
+//! - [`Config`] and [`Limits`]: its settings, with a preset for chat servers.
 //! - [`handshake`]: the HTTP upgrade.
 //!
 //! ```
@@ -22,9 +24,9 @@
 //! use chatwire_websocket::{Config, Connection, Event};
 //!
 //! // A client and a server, wired back to back in memory.
-//! let mut client = Connection::client(Config::default(), || [0x12, 0x34, 0x56, 0x78]);
-//! let mut server = Connection::server(Config::default());
 //! let now = Instant::now();
+//! let mut client = Connection::client(now, Config::default(), || [0x12, 0x34, 0x56, 0x78]);
+//! let mut server = Connection::server(now, Config::default());
 //!
 //! client.send_text("hello")?;
 //! let mut wire = Vec::new();
@@ -33,7 +35,7 @@
 //! server.handle_input(now, &wire)?;
 //! while let Some(event) = server.poll_event() {
 //!     if let Event::Text(text) = event {
-//!         server.send_text(&text)?; // echo
+//!         server.send_text(text.as_str())?; // echo
 //!     }
 //! }
 //! wire.clear();
@@ -47,6 +49,7 @@
 #![deny(missing_docs)]
 
 mod close;
+mod config;
 mod connection;
 mod decoder;
 mod encoder;
@@ -54,12 +57,14 @@ mod error;
 mod frame;
 pub mod handshake;
 mod mask;
+mod reassembly;
 
 pub use chatwire_utf8::{InvalidUtf8, Utf8Builder, Utf8Bytes, Utf8Stream};
 pub use close::{
     CloseCode, CloseFrame, MAX_CLOSE_REASON, parse_close_payload, write_close_payload,
 };
-pub use connection::{Config, Connection, Event, Limits, MaskSource, Role, State};
+pub use config::{Config, Limits};
+pub use connection::{Connection, Event, MaskSource, Role, State};
 pub use decoder::{Decoded, FrameDecoder};
 pub use encoder::encode_frame;
 pub use error::{Error, ProtocolError};

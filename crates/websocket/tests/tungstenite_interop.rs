@@ -37,7 +37,7 @@ fn drive(
         while let Some(event) = conn.poll_event() {
             if echo {
                 match &event {
-                    Event::Text(t) => conn.send_text(t).unwrap(),
+                    Event::Text(t) => conn.send_text(t.as_str()).unwrap(),
                     Event::Binary(b) => conn.send_binary(b).unwrap(),
                     _ => {}
                 }
@@ -83,7 +83,7 @@ fn tungstenite_client_against_our_server() {
             .write_accept(&Accept::new().with_protocol("xmpp"), &mut out)
             .unwrap();
         stream.write_all(&out).unwrap();
-        let mut conn = Connection::server(Config::default());
+        let mut conn = Connection::server(Instant::now(), Config::default());
         drive(&mut stream, &mut conn, head.split_off(used), true)
     });
 
@@ -171,7 +171,7 @@ fn our_client_against_a_tungstenite_server() {
     assert!(leftover.is_empty());
 
     let mut n = 0u32;
-    let mut conn = Connection::client(Config::default(), move || {
+    let mut conn = Connection::client(Instant::now(), Config::default(), move || {
         n = n.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
         n.to_be_bytes()
     });

@@ -35,7 +35,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut count = String::new();
     run(&authority, "/getCaseCount", |event, _| {
         if let Event::Text(text) = event {
-            count = text;
+            count = text.as_str().to_owned();
         }
     })?;
     let count: u32 = count.trim().parse()?;
@@ -44,7 +44,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         let path = format!("/runCase?case={case}&agent={}", args.agent);
         let outcome = run(&authority, &path, |event, conn| {
             let _ = match event {
-                Event::Text(text) => conn.send_text(&text),
+                Event::Text(text) => conn.send_text(text.as_str()),
                 Event::Binary(data) => conn.send_binary(&data),
                 _ => Ok(()),
             };
@@ -88,21 +88,12 @@ fn run(
             break used;
         }
     };
-    input.drain(..used);
 
-    let config = Config {
-        limits: Limits {
-            max_frame_size: 64 << 20,
-            ..Limits::default()
-        },
-        ..Config::default()
-    };
-    let mut conn = Connection::client(config, rand::random);
+    let config = Config::default().with_limits(Limits::default().with_max_frame_size(64 << 20));
+    let mut conn = Connection::client(Instant::now(), config, rand::random);
+    // Frames that came right behind the response head.
+    let _ = conn.handle_input(Instant::now(), &input[used..]);
     loop {
-        if !input.is_empty() {
-            let _ = conn.handle_input(Instant::now(), &input);
-            input.clear();
-        }
         while let Some(event) = conn.poll_event() {
             on_event(event, &mut conn);
         }
@@ -116,6 +107,7 @@ fn run(
         if n == 0 {
             return Ok(());
         }
-        input.extend_from_slice(&buf[..n]);
+        // A protocol error queues the close frame; it is flushed above.
+        let _ = conn.handle_input(Instant::now(), &buf[..n]);
     }
 }

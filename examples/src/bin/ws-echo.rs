@@ -62,17 +62,13 @@ fn serve(mut stream: TcpStream) -> std::io::Result<()> {
         .map_err(std::io::Error::other)?;
     stream.write_all(&out)?;
 
-    let mut conn = Connection::server(Config::default());
-    let mut input = head.split_off(used);
+    let mut conn = Connection::server(Instant::now(), Config::default());
+    // Bytes that came right behind the request head.
+    let _ = conn.handle_input(Instant::now(), &head[used..]);
     loop {
-        if !input.is_empty() {
-            // A protocol error queues the close frame; it is flushed below.
-            let _ = conn.handle_input(Instant::now(), &input);
-            input.clear();
-        }
         while let Some(event) = conn.poll_event() {
             let _ = match event {
-                Event::Text(text) => conn.send_text(&text),
+                Event::Text(text) => conn.send_text(text.as_str()),
                 Event::Binary(data) => conn.send_binary(&data),
                 _ => Ok(()),
             };
@@ -87,6 +83,7 @@ fn serve(mut stream: TcpStream) -> std::io::Result<()> {
         if n == 0 {
             return Ok(());
         }
-        input.extend_from_slice(&buf[..n]);
+        // A protocol error queues the close frame; it is flushed above.
+        let _ = conn.handle_input(Instant::now(), &buf[..n]);
     }
 }
