@@ -3,7 +3,8 @@
 //! The framing layer hands over one complete top-level element as bytes;
 //! [`Element::parse`] reads it straight into typed values with quick-xml,
 //! given the [`Context`] of the stream (the inherited default namespace,
-//! `jabber:client` or `jabber:server`). Extension elements this crate does
+//! `jabber:client` or `jabber:server`, and the prefixes and `xml:lang` of a
+//! TCP stream header). Extension elements this crate does
 //! not type are kept as [`minidom::Element`] trees and written back
 //! unchanged. [`Element::serialize`] appends to a caller-owned buffer and
 //! declares namespaces only where the context does not already supply them.
@@ -24,8 +25,11 @@
 //! Parsing is lenient where the protocols ask for it (unknown children and
 //! attributes are kept or ignored, an unknown message type is `normal`) and
 //! strict on what they define (an iq without an id, a presence with an
-//! unknown type, a malformed JID are errors). Each [`Error`] names the stream
-//! or stanza error to answer with.
+//! unknown type, a malformed JID are errors). A [`ParseError`] carries the
+//! stanza's header when it was read and says how to answer
+//! ([`ParseError::answer`]): a stanza error, a stream error, or nothing for
+//! a stanza that was itself an error. [`Limits`] bound what one element
+//! may cost, in bytes, depth, attributes and nodes, checked as it is read.
 //!
 //! ```
 //! use chatwire_xmpp_stanza::{Context, Element, Iq, IqPayload, Message};
@@ -44,7 +48,7 @@
 //!             iq.result(None).serialize(&ctx, &mut out);
 //!         }
 //!         Ok(_) => {}
-//!         Err(e) => panic!("answer with a stream error: {:?}", e.stream_condition()),
+//!         Err(e) => panic!("answer with {:?}", e.answer()),
 //!     }
 //! }
 //! assert_eq!(out, b"<iq type='result' id='p1'/>");

@@ -138,4 +138,16 @@ fn roster_of_non_ascii_jids() {
         "{} bytes, 5039 items: best of {runs}: {best:?}",
         input.len()
     );
+    let jids: Vec<String> = (0..5039)
+        .map(|i| format!("j\u{fc}rgen{i}@m\u{fc}nchen.example"))
+        .collect();
+    let mut best = std::time::Duration::MAX;
+    for _ in 0..runs {
+        let start = std::time::Instant::now();
+        for j in &jids {
+            std::hint::black_box(Jid::new(j).unwrap());
+        }
+        best = best.min(start.elapsed());
+    }
+    println!("5039 Jid::new alone: best of {runs}: {best:?}");
 }
