@@ -45,7 +45,7 @@ fuzz_target!(|data: &[u8]| {
 /// and a stanza error needs a stanza to answer.
 fn check_answer(e: &ParseError) {
     let answer = e.answer();
-    match (&e.header, &answer) {
+    match (e.header(), &answer) {
         (Some(h), Answer::Stanza(..)) => {
             assert!(!h.is_error(), "{e:?}");
             assert!(e.stanza_condition().is_some(), "{e:?}");

@@ -89,11 +89,10 @@ impl Error {
 #[error("{error}")]
 #[non_exhaustive]
 pub struct ParseError {
-    /// What was wrong.
-    pub error: Error,
-    /// The stanza's header; None when the error came before the top-level
-    /// start tag was read, or the element is not a stanza.
-    pub header: Option<StanzaHeader>,
+    error: Error,
+    /// Boxed: the header is only there on the error path, and a small
+    /// error keeps `Result<Element, ParseError>` small.
+    header: Option<Box<StanzaHeader>>,
 }
 
 /// What to send back for a [`ParseError`].
@@ -185,8 +184,24 @@ impl ParseError {
     pub(crate) fn new(error: Error, header: Option<HeaderRef<'_>>, ctx: &Context) -> ParseError {
         ParseError {
             error,
-            header: header.map(|h| h.into_owned(ctx.namespace)),
+            header: header.map(|h| Box::new(h.into_owned(ctx.namespace))),
         }
+    }
+
+    /// What was wrong.
+    pub fn error(&self) -> &Error {
+        &self.error
+    }
+
+    /// What was wrong, without the header.
+    pub fn into_error(self) -> Error {
+        self.error
+    }
+
+    /// The stanza's header; None when the error came before the top-level
+    /// start tag was read, or the element is not a stanza.
+    pub fn header(&self) -> Option<&StanzaHeader> {
+        self.header.as_deref()
     }
 
     /// The stream error a server answers with when it cannot or need not
@@ -215,7 +230,8 @@ impl ParseError {
     /// error (RFC 6120 section 4.9.3.7), since the answer has nowhere to go.
     pub fn answer(&self) -> Answer {
         let stream = Answer::Stream(self.stream_condition());
-        let (Some(header), Some((kind, condition))) = (&self.header, self.error.stanza_condition())
+        let (Some(header), Some((kind, condition))) =
+            (self.header(), self.error.stanza_condition())
         else {
             return stream;
         };

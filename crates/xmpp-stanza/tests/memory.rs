@@ -6,7 +6,12 @@
 //! child process of this test binary (the `measure_one` test, selected by
 //! an environment variable) and reported on its standard output.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 
 use std::alloc::System;
 use std::process::Command;

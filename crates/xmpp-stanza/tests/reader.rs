@@ -140,7 +140,7 @@ fn error_carries_the_stanza_header() {
          <query xmlns='jabber:iq:roster'><item jid='@bad'/></query></iq>",
         &tcp(),
     );
-    let h = err.header.as_ref().expect("header");
+    let h = err.header().expect("header");
     assert_eq!(h.kind(), StanzaKind::Iq);
     assert_eq!(h.id(), Some("q1"));
     assert_eq!(
@@ -155,7 +155,7 @@ fn error_carries_the_stanza_header() {
     );
 
     let err = parse_err("<presence id='p1'><show>sleepy</show></presence>", &tcp());
-    let h = err.header.as_ref().expect("header");
+    let h = err.header().expect("header");
     assert_eq!(
         (h.kind(), h.id(), h.stanza_type()),
         (StanzaKind::Presence, Some("p1"), None)
@@ -170,11 +170,11 @@ fn error_carries_the_stanza_header() {
         "<message id='a&amp;b' type='chat'><body><x/></body></message>",
         &tcp(),
     );
-    assert_eq!(err.header.as_ref().and_then(|h| h.id()), Some("a&b"));
+    assert_eq!(err.header().and_then(|h| h.id()), Some("a&b"));
 
     // A malformed address is kept as the reason it is not a JID.
     let err = parse_err("<message to='a@b/' id='m'><body>x</body></message>", &tcp());
-    let h = err.header.as_ref().expect("header");
+    let h = err.header().expect("header");
     assert_eq!(h.to(), None);
     assert_eq!(h.to_error(), Some(&JidError::EmptyResource));
     assert_eq!(
@@ -199,7 +199,7 @@ fn no_header_without_a_stanza() {
         ),
     ] {
         let err = parse_err(xml, &tcp());
-        assert_eq!(err.header, None, "{xml}");
+        assert!(err.header().is_none(), "{xml}");
         assert_eq!(err.answer(), Answer::Stream(condition.clone()), "{xml}");
         assert_eq!(err.stream_condition(), condition, "{xml}");
         assert_eq!(err.stanza_condition(), None, "{xml}");
@@ -220,7 +220,7 @@ fn no_header_without_a_stanza() {
         ),
     ] {
         let err = parse_err(xml, &tcp());
-        assert_eq!(err.header.as_ref().and_then(|h| h.id()), Some("m"));
+        assert_eq!(err.header().and_then(|h| h.id()), Some("m"));
         assert_eq!(err.answer(), Answer::Stream(condition), "{xml}");
     }
 }
@@ -256,10 +256,7 @@ fn errors_are_never_answered_with_errors() {
                 xml.replacen(' ', " xmlns='jabber:client' ", 1)
             };
             let err = parse_err(&xml, &ctx);
-            assert!(
-                err.header.as_ref().is_some_and(StanzaHeader::is_error),
-                "{xml}"
-            );
+            assert!(err.header().is_some_and(StanzaHeader::is_error), "{xml}");
             assert_eq!(err.answer(), Answer::Ignore, "{xml}");
             assert_eq!(err.stanza_condition(), None, "{xml}");
         }
@@ -271,7 +268,7 @@ fn errors_are_never_answered_with_errors() {
 #[test]
 fn iq_without_id_is_not_answered_with_a_stanza() {
     let err = parse_err("<iq type='get'><ping xmlns='urn:xmpp:ping'/></iq>", &tcp());
-    assert_eq!(err.header.as_ref().map(StanzaHeader::id), Some(None));
+    assert_eq!(err.header().map(StanzaHeader::id), Some(None));
     assert_eq!(
         err.answer(),
         Answer::Stream(StreamErrorCondition::InvalidXml)
@@ -299,7 +296,7 @@ fn malformed_addresses_between_servers() {
     }
     let err = parse_err("<message from='@a' id='1'><body>x</body></message>", &tcp());
     assert_eq!(
-        err.header.as_ref().and_then(|h| h.from_error()),
+        err.header().and_then(|h| h.from_error()),
         Some(&JidError::EmptyLocal)
     );
     assert_eq!(
@@ -403,7 +400,7 @@ fn node_limit_applies_as_read() {
     assert!(Element::parse(ok.as_bytes(), &ctx).is_ok());
     let over = format!("<message>{}</message>", "<body/>".repeat(10));
     let err = Element::parse(over.as_bytes(), &ctx).unwrap_err();
-    assert_eq!(err.error, Error::Limit("nodes per element"));
+    assert_eq!(err.error(), &Error::Limit("nodes per element"));
     assert_eq!(
         err.answer(),
         Answer::Stream(StreamErrorCondition::PolicyViolation)
