@@ -1,5 +1,6 @@
 //! Parses arbitrary strings as JIDs; a valid JID must be stable under
-//! re-parsing and rebuilding from its parts.
+//! re-parsing and rebuilding from its parts, and an ASCII domainpart (the
+//! fast path) must keep the DNS rules the IDNA path applies.
 #![no_main]
 
 use chatwire_xmpp_stanza::Jid;
@@ -22,4 +23,15 @@ fuzz_target!(|data: &[u8]| {
         jid.as_str().len()
     );
     assert!(jid.as_str().len() <= 3 * 1023 + 2);
+    let domain = jid.domain();
+    assert_eq!(Jid::new(domain).expect("the domainpart re-parses").as_str(), domain);
+    if domain.is_ascii() && !domain.starts_with('[') {
+        assert!(domain.len() <= 253, "{domain}");
+        for label in domain.split('.') {
+            assert!(!label.is_empty() && label.len() <= 63, "{domain}");
+            // Reserved LDH labels (RFC 5890 section 2.3.1), A-labels among
+            // them: a JID holds U-labels.
+            assert!(label.get(2..4) != Some("--"), "{domain}");
+        }
+    }
 });

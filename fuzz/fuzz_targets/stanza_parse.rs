@@ -1,8 +1,9 @@
 //! Parses arbitrary bytes as a top-level XMPP element; whatever parses must
-//! survive a serialise/parse round trip unchanged, in the same framing.
+//! survive a serialise/parse round trip unchanged, in the same framing, and
+//! whatever fails must never be answered with an error to an error.
 #![no_main]
 
-use chatwire_xmpp_stanza::{Context, Element};
+use chatwire_xmpp_stanza::{Answer, Context, Element, Limits, ParseError};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
@@ -15,23 +16,42 @@ fuzz_target!(|data: &[u8]| {
         _ => Context::server_tcp(),
     };
     if control & 0x80 != 0 {
-        ctx.limits.max_depth = 4;
-        ctx.limits.max_attributes = 4;
+        ctx.limits = ctx
+            .limits
+            .with_max_depth(4)
+            .with_max_attributes(4)
+            .with_max_nodes(64);
     }
-    let Ok(element) = Element::parse(body, &ctx) else {
-        return;
+    if control & 0x40 != 0 {
+        ctx = ctx
+            .with_lang(Some("en".into()))
+            .with_prefix("db", "jabber:server:dialback")
+            .expect("a valid prefix");
+    }
+    let element = match Element::parse(body, &ctx) {
+        Ok(element) => element,
+        Err(e) => return check_answer(&e),
     };
     let bytes = element.to_bytes(&ctx);
-    let again = match Element::parse(
-        &bytes,
-        &Context {
-            limits: Default::default(),
-            ..ctx
-        },
-    ) {
+    let again = match Element::parse(&bytes, &ctx.clone().with_limits(Limits::default())) {
         Ok(again) => again,
         Err(e) => panic!("re-parse failed: {e}\n{}", String::from_utf8_lossy(&bytes)),
     };
     assert_eq!(again, element, "{}", String::from_utf8_lossy(&bytes));
     assert_eq!(again.to_bytes(&ctx), bytes);
 });
+
+/// RFC 6120 section 8.3.1: an error stanza is never answered with another,
+/// and a stanza error needs a stanza to answer.
+fn check_answer(e: &ParseError) {
+    let answer = e.answer();
+    match (e.header(), &answer) {
+        (Some(h), Answer::Stanza(..)) => {
+            assert!(!h.is_error(), "{e:?}");
+            assert!(e.stanza_condition().is_some(), "{e:?}");
+        }
+        (None, Answer::Stanza(..) | Answer::Ignore) => panic!("no header: {e:?}"),
+        (Some(h), Answer::Ignore) => assert!(h.is_error(), "{e:?}"),
+        _ => assert_eq!(e.stanza_condition(), None),
+    }
+}

@@ -224,14 +224,26 @@ impl AsRef<str> for Jid {
     }
 }
 
-/// Applies a PRECIS profile and insists the result is a fixed point: RFC
-/// 8264 section 7 requires enforcement to be idempotent, and a string whose
-/// normalised form the profile would refuse (U+0387 becomes the contextual
-/// U+00B7) is refused outright.
-fn stable<'s>(enforce: impl Fn(&str) -> Option<String>, s: &'s str) -> Option<Cow<'s, str>> {
-    let once = enforce(s)?;
-    let twice = enforce(&once)?;
-    (twice == once).then_some(Cow::Owned(once))
+/// Applies a PRECIS profile once. Enforcement checks the string class on
+/// its input, before mapping and normalisation, so an output that differs
+/// from the input has its code points checked once more (RFC 8264 section
+/// 7 requires enforcement to be idempotent): U+0387 normalises to the
+/// contextual U+00B7, which the profile refuses, so the first form is
+/// refused too. Input that is already enforced (nearly every JID on the
+/// wire) is borrowed and goes through the profile exactly once.
+fn precis<'s>(
+    s: &'s str,
+    enforce: impl Fn(&str) -> Option<Cow<'_, str>>,
+    prepare: impl Fn(&str) -> bool,
+) -> Option<Cow<'s, str>> {
+    count::bump(&count::PRECIS_ENFORCE);
+    let out = enforce(s)?;
+    if out == s {
+        return Some(Cow::Borrowed(s));
+    }
+    count::bump(&count::PRECIS_CHECK);
+    let out = out.into_owned();
+    prepare(&out).then_some(Cow::Owned(out))
 }
 
 fn offset(n: usize, part: &'static str) -> Result<u16, JidError> {
@@ -272,9 +284,10 @@ fn enforce_local(s: &str) -> Result<Cow<'_, str>, JidError> {
             Cow::Borrowed(s)
         });
     } else {
-        stable(
-            |x| UsernameCaseMapped::enforce(x).ok().map(Cow::into_owned),
+        precis(
             s,
+            |x| UsernameCaseMapped::enforce(x).ok(),
+            |x| UsernameCaseMapped::prepare(x).is_ok(),
         )
         .ok_or(JidError::Local)?
     };
@@ -298,8 +311,12 @@ fn enforce_resource(s: &str) -> Result<Cow<'_, str>, JidError> {
         }
         Cow::Borrowed(s)
     } else {
-        stable(|x| OpaqueString::enforce(x).ok().map(Cow::into_owned), s)
-            .ok_or(JidError::Resource)?
+        precis(
+            s,
+            |x| OpaqueString::enforce(x).ok(),
+            |x| OpaqueString::prepare(x).is_ok(),
+        )
+        .ok_or(JidError::Resource)?
     };
     check_len(&out, "resourcepart", JidError::EmptyResource)?;
     Ok(out)
@@ -314,22 +331,48 @@ fn enforce_domain(s: &str) -> Result<Cow<'_, str>, JidError> {
         let addr: std::net::Ipv6Addr = inner.parse().map_err(|_| JidError::Domain)?;
         return Ok(Cow::Owned(format!("[{addr}]")));
     }
-    if let Some(upper) = plain_ldh_domain(s) {
-        if upper {
-            return Ok(Cow::Owned(s.to_ascii_lowercase()));
-        }
-        return Ok(Cow::Borrowed(s));
+    match plain_ldh_domain(s) {
+        Some(true) => Ok(Cow::Owned(s.to_ascii_lowercase())),
+        Some(false) => Ok(Cow::Borrowed(s)),
+        None => idna_domain(s),
     }
-    let (unicode, result) = idna::domain_to_unicode(s);
-    result.map_err(|_| JidError::Domain)?;
-    let (again, result) = idna::domain_to_unicode(&unicode);
-    if result.is_err() || again != unicode {
+}
+
+/// The domainpart through UTS #46 (IDNA2008 with the STD3 rules and the
+/// hyphen and DNS length checks), in one pass that yields both the
+/// Unicode form (what a JID holds) and the ASCII form (whose length DNS
+/// limits).
+fn idna_domain(s: &str) -> Result<Cow<'_, str>, JidError> {
+    use idna::uts46::{AsciiDenyList, ErrorPolicy, Hyphens, ProcessingSuccess, Uts46};
+    count::bump(&count::IDNA);
+    let mut unicode = String::new();
+    let mut ascii = String::new();
+    let outcome = Uts46::new().process(
+        s.as_bytes(),
+        AsciiDenyList::STD3,
+        Hyphens::Check,
+        ErrorPolicy::FailFast,
+        |_, _, _| true,
+        &mut unicode,
+        Some(&mut ascii),
+    );
+    let (unicode, ascii) = match outcome {
+        Ok(ProcessingSuccess::Passthrough) => (Cow::Borrowed(s), s),
+        Ok(ProcessingSuccess::WroteToSink) if ascii.is_empty() => {
+            let unicode = Cow::<str>::Owned(unicode);
+            if !idna::uts46::verify_dns_length(&unicode, false) {
+                return Err(JidError::Domain);
+            }
+            return Ok(unicode);
+        }
+        Ok(ProcessingSuccess::WroteToSink) => (Cow::Owned(unicode), ascii.as_str()),
+        Err(_) => return Err(JidError::Domain),
+    };
+    if !ascii.is_ascii() || !idna::uts46::verify_dns_length(ascii, false) {
         return Err(JidError::Domain);
     }
-    // The strict conversion applies the STD3 and DNS length rules.
-    idna::domain_to_ascii_strict(&unicode).map_err(|_| JidError::Domain)?;
     check_len(&unicode, "domainpart", JidError::EmptyDomain)?;
-    Ok(Cow::Owned(unicode))
+    Ok(unicode)
 }
 
 /// Splits at the first `b` (an ASCII byte, so both halves stay UTF-8).
@@ -338,11 +381,21 @@ fn split_at_byte(s: &str, b: u8) -> Option<(&str, &str)> {
     Some((s.get(..i)?, s.get(i.checked_add(1)?..)?))
 }
 
-/// Letters, digits and hyphens, labels of 1 to 63 bytes that neither begin
-/// nor end with a hyphen (RFC 5890 LDH labels), and no `xn--` A-label
-/// (those need converting to U-labels). Some(whether there are upper-case
-/// letters) for such a name, in one pass over the bytes.
+/// The longest domain name in text form, without a final dot (RFC 1035
+/// section 2.3.4: 255 octets on the wire).
+const MAX_DOMAIN_BYTES: usize = 253;
+
+/// Letters, digits and hyphens in at most 253 bytes, labels of 1 to 63
+/// bytes that neither begin nor end with a hyphen and have no hyphens in
+/// both the third and fourth places (RFC 5890 section 2.3.1: those are
+/// reserved, `xn--` A-labels among them, which need converting to
+/// U-labels). Some(whether there are upper-case letters) for such a name,
+/// which UTS #46 would pass through unchanged but for the case; None sends
+/// the name down the slow path.
 fn plain_ldh_domain(s: &str) -> Option<bool> {
+    if s.len() > MAX_DOMAIN_BYTES {
+        return None;
+    }
     // The character set first, in a branch-free pass the compiler can
     // vectorise; then the label rules, a few checks per label.
     let (bad, upper) = s.bytes().fold((false, false), |(bad, upper), b| {
@@ -360,9 +413,46 @@ fn plain_ldh_domain(s: &str) -> Option<bool> {
                 && b.len() <= 63
                 && b.first() != Some(&b'-')
                 && b.last() != Some(&b'-')
-                && !b.get(..4).is_some_and(|p| p.eq_ignore_ascii_case(b"xn--"))
+                && b.get(2..4) != Some(b"--")
         })
         .then_some(upper)
+}
+
+/// Counts preparations in unit tests, so that a test can see each part
+/// goes through PRECIS or IDNA once; nothing in other builds.
+mod count {
+    #[cfg(test)]
+    use std::cell::Cell;
+
+    #[cfg(test)]
+    thread_local! {
+        pub(super) static PRECIS_ENFORCE: Cell<usize> = const { Cell::new(0) };
+        pub(super) static PRECIS_CHECK: Cell<usize> = const { Cell::new(0) };
+        pub(super) static IDNA: Cell<usize> = const { Cell::new(0) };
+    }
+
+    #[cfg(test)]
+    pub(super) fn bump(counter: &'static std::thread::LocalKey<Cell<usize>>) {
+        counter.with(|c| c.set(c.get().saturating_add(1)));
+    }
+
+    #[cfg(test)]
+    pub(super) fn take(counter: &'static std::thread::LocalKey<Cell<usize>>) -> usize {
+        counter.with(|c| c.replace(0))
+    }
+
+    #[cfg(not(test))]
+    pub(super) struct Counter;
+    #[cfg(not(test))]
+    pub(super) const PRECIS_ENFORCE: Counter = Counter;
+    #[cfg(not(test))]
+    pub(super) const PRECIS_CHECK: Counter = Counter;
+    #[cfg(not(test))]
+    pub(super) const IDNA: Counter = Counter;
+
+    #[cfg(not(test))]
+    #[inline(always)]
+    pub(super) fn bump(_: &Counter) {}
 }
 
 #[cfg(test)]
@@ -406,12 +496,22 @@ mod tests {
         assert_eq!(plain_ldh_domain("a-b.Example9"), Some(true));
         assert_eq!(plain_ldh_domain("a.example"), Some(false));
         for s in [
-            "", "a..b", "-a.b", "a-.b", "a.", "a_b", "xn--a.b", "a.XN--b",
+            "", "a..b", "-a.b", "a-.b", "a.", "a_b", "xn--a.b", "a.XN--b", "ab--cd", "a.b.ab--",
         ] {
             assert_eq!(plain_ldh_domain(s), None, "{s}");
         }
+        assert_eq!(plain_ldh_domain("a--b.c-d.ab-c"), Some(false));
         assert_eq!(plain_ldh_domain(&"a".repeat(63)), Some(false));
         assert_eq!(plain_ldh_domain(&"a".repeat(64)), None);
+        // RFC 1035 section 2.3.4: 253 bytes without the final dot.
+        let label = "a".repeat(63);
+        let longest = format!("{label}.{label}.{label}.{}", "a".repeat(61));
+        assert_eq!(longest.len(), 253);
+        assert_eq!(plain_ldh_domain(&longest), Some(false));
+        assert_eq!(plain_ldh_domain(&format!("{longest}a")), None);
+        assert!(Jid::new(&format!("{longest}a")).is_err());
+        assert_eq!(ok(&format!("{longest}.")), longest);
+        assert!(Jid::new("a@ab--cd.example").is_err());
         assert_eq!(ok("juliet@EXAMPLE-1.com"), "juliet@example-1.com");
         assert!(Jid::new("juliet@a..com").is_err());
     }
@@ -529,7 +629,97 @@ mod tests {
         );
     }
 
+    /// The three counters, read and reset.
+    fn preparations() -> (usize, usize, usize) {
+        (
+            count::take(&count::PRECIS_ENFORCE),
+            count::take(&count::PRECIS_CHECK),
+            count::take(&count::IDNA),
+        )
+    }
+
+    #[test]
+    fn each_part_is_prepared_once() {
+        preparations();
+        // Already enforced (what peers are asked to send): one pass each.
+        ok("j\u{fc}rgen@m\u{fc}nchen.example/b\u{e4}r");
+        assert_eq!(preparations(), (2, 0, 1));
+        // Mapped on the way: one pass each, plus a class check of each
+        // changed output.
+        ok("J\u{dc}RGEN@M\u{dc}NCHEN.example/b\u{e4}r\u{a0}x");
+        assert_eq!(preparations(), (2, 2, 1));
+        // ASCII takes the fast paths.
+        ok("Juliet@Example.COM/Balcony");
+        assert_eq!(preparations(), (0, 0, 0));
+        // A refused part stops there.
+        assert!(Jid::new("\u{265a}@m\u{fc}nchen.example").is_err());
+        assert_eq!(preparations(), (1, 0, 0));
+    }
+
+    /// The slow path alone, as `enforce_domain` would be without the fast path.
+    fn slow_domain(s: &str) -> Result<String, JidError> {
+        let s = s.strip_suffix('.').unwrap_or(s);
+        check_len(s, "domainpart", JidError::EmptyDomain)?;
+        idna_domain(s).map(Cow::into_owned)
+    }
+
+    fn domain_label() -> impl proptest::strategy::Strategy<Value = String> {
+        use proptest::prelude::*;
+        prop_oneof![
+            "[a-zA-Z0-9]{1,3}",
+            "[a-z0-9-]{1,8}",
+            // Hyphens in the third and fourth places.
+            "[a-zA-Z0-9]{2}--[a-z0-9-]{0,4}",
+            "[xX][nN]--[a-z0-9]{1,10}",
+            // A-labels that decode.
+            Just("xn--mnchen-3ya".to_owned()),
+            Just("xn--r8jz45g".to_owned()),
+            // U-labels, mapped characters, disallowed ones.
+            "[a-z\u{e4}\u{f6}\u{fc}\u{df}\u{3b1}-\u{3c9}\u{4e00}-\u{4e10}]{1,10}",
+            "[A-Z\u{c4}\u{d6}\u{dc}\u{ff21}-\u{ff3a}\u{2163}_]{1,4}",
+            // Around the 63-byte label limit.
+            "[a-z]{60,66}",
+        ]
+    }
+
+    fn domain() -> impl proptest::strategy::Strategy<Value = String> {
+        use proptest::prelude::*;
+        prop_oneof![
+            (
+                proptest::collection::vec(domain_label(), 1..6),
+                any::<bool>()
+            ),
+            // Names around the 253-byte limit.
+            (
+                proptest::collection::vec("[a-z]{60,66}", 3..5),
+                any::<bool>()
+            ),
+        ]
+        .prop_map(|(labels, dot)| {
+            let mut d = labels.join(".");
+            if dot {
+                d.push('.');
+            }
+            d
+        })
+    }
+
     proptest::proptest! {
+        #[test]
+        fn domain_fast_path_matches_slow_path(d in domain()) {
+            let fast = enforce_domain(&d).map(Cow::into_owned);
+            proptest::prop_assert_eq!(fast, slow_domain(&d));
+        }
+
+        #[test]
+        fn ldh_fast_path_only_takes_what_the_slow_path_keeps(d in "[a-zA-Z0-9.-]{1,300}") {
+            if let Some(upper) = plain_ldh_domain(&d) {
+                let slow = idna_domain(&d).map(Cow::into_owned);
+                proptest::prop_assert_eq!(slow, Ok(d.to_ascii_lowercase()));
+                proptest::prop_assert_eq!(upper, d.bytes().any(|b| b.is_ascii_uppercase()));
+            }
+        }
+
         #[test]
         fn never_panics_and_is_idempotent(s in "\\PC{0,40}") {
             if let Ok(j) = Jid::new(&s) {

@@ -3,7 +3,8 @@
 //! The framing layer hands over one complete top-level element as bytes;
 //! [`Element::parse`] reads it straight into typed values with quick-xml,
 //! given the [`Context`] of the stream (the inherited default namespace,
-//! `jabber:client` or `jabber:server`). Extension elements this crate does
+//! `jabber:client` or `jabber:server`, and the prefixes and `xml:lang` of a
+//! TCP stream header). Extension elements this crate does
 //! not type are kept as [`minidom::Element`] trees and written back
 //! unchanged. [`Element::serialize`] appends to a caller-owned buffer and
 //! declares namespaces only where the context does not already supply them.
@@ -24,8 +25,11 @@
 //! Parsing is lenient where the protocols ask for it (unknown children and
 //! attributes are kept or ignored, an unknown message type is `normal`) and
 //! strict on what they define (an iq without an id, a presence with an
-//! unknown type, a malformed JID are errors). Each [`Error`] names the stream
-//! or stanza error to answer with.
+//! unknown type, a malformed JID are errors). A [`ParseError`] carries the
+//! stanza's header when it was read and says how to answer
+//! ([`ParseError::answer`]): a stanza error, a stream error, or nothing for
+//! a stanza that was itself an error. [`Limits`] bound what one element
+//! may cost, in bytes, depth, attributes and nodes, checked as it is read.
 //!
 //! ```
 //! use chatwire_xmpp_stanza::{Context, Element, Iq, IqPayload, Message};
@@ -44,7 +48,7 @@
 //!             iq.result(None).serialize(&ctx, &mut out);
 //!         }
 //!         Ok(_) => {}
-//!         Err(e) => panic!("answer with a stream error: {:?}", e.stream_condition()),
+//!         Err(e) => panic!("answer with {:?}", e.answer()),
 //!     }
 //! }
 //! assert_eq!(out, b"<iq type='result' id='p1'/>");
@@ -72,7 +76,7 @@ mod xml;
 
 pub use bind::Bind;
 pub use disco::{DiscoInfo, Identity};
-pub use error::Error;
+pub use error::{Answer, Error, ParseError, StanzaHeader, StanzaKind};
 pub use features::Features;
 pub use iq::{Iq, IqPayload, IqType};
 pub use jid::{Jid, JidError, MAX_PART_BYTES};
@@ -105,7 +109,12 @@ impl StreamNamespace {
 }
 
 /// Limits checked while reading, before anything is allocated for them.
+///
+/// The defaults keep what one element costs in memory, while it is read
+/// and once it is parsed, within four times the largest element allowed,
+/// whatever its shape.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Limits {
     /// Largest top-level element in bytes.
     pub max_bytes: usize,
@@ -113,6 +122,13 @@ pub struct Limits {
     pub max_depth: usize,
     /// Most attributes (namespace declarations included) on one element.
     pub max_attributes: usize,
+    /// Most nodes in one top-level element, counted as they are read: each
+    /// element, attribute (namespace declarations aside) and run of
+    /// character data counts one. An element kept in an unknown-payload
+    /// tree counts five, since minidom stores it at several times the cost
+    /// of a typed value, plus one per 64 bytes of the namespace name it
+    /// keeps a copy of.
+    pub max_nodes: usize,
 }
 
 impl Default for Limits {
@@ -121,12 +137,45 @@ impl Default for Limits {
             max_bytes: 256 * 1024,
             max_depth: 32,
             max_attributes: 64,
+            max_nodes: 8192,
         }
     }
 }
 
+impl Limits {
+    /// Sets [`Limits::max_bytes`].
+    pub fn with_max_bytes(mut self, max_bytes: usize) -> Limits {
+        self.max_bytes = max_bytes;
+        self
+    }
+
+    /// Sets [`Limits::max_depth`].
+    pub fn with_max_depth(mut self, max_depth: usize) -> Limits {
+        self.max_depth = max_depth;
+        self
+    }
+
+    /// Sets [`Limits::max_attributes`].
+    pub fn with_max_attributes(mut self, max_attributes: usize) -> Limits {
+        self.max_attributes = max_attributes;
+        self
+    }
+
+    /// Sets [`Limits::max_nodes`].
+    pub fn with_max_nodes(mut self, max_nodes: usize) -> Limits {
+        self.max_nodes = max_nodes;
+        self
+    }
+}
+
 /// What the framing layer knows about the stream an element came from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+///
+/// On a TCP stream the header declares the content namespace, the `stream`
+/// prefix, possibly more prefixes (`db` for dialback, say) and the
+/// stream's `xml:lang`; every element inherits them (RFC 6120 sections
+/// 4.8 and 8.1.5). Over WebSocket (RFC 7395) each element declares its own.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Context {
     /// The stream's content namespace.
     pub namespace: StreamNamespace,
@@ -136,6 +185,17 @@ pub struct Context {
     pub inherited: bool,
     /// Reading limits.
     pub limits: Limits,
+    /// Further prefixes the stream header declares, in declaration order.
+    prefixes: Vec<(String, String)>,
+    /// The stream header's `xml:lang`.
+    lang: Option<String>,
+}
+
+impl Default for Context {
+    /// A client-to-server TCP stream.
+    fn default() -> Context {
+        Context::client_tcp()
+    }
 }
 
 impl Context {
@@ -145,6 +205,8 @@ impl Context {
             namespace: StreamNamespace::Client,
             inherited: true,
             limits: Limits::default(),
+            prefixes: Vec::new(),
+            lang: None,
         }
     }
 
@@ -163,6 +225,80 @@ impl Context {
             ..Context::client_tcp()
         }
     }
+
+    /// Sets the reading limits.
+    pub fn with_limits(mut self, limits: Limits) -> Context {
+        self.limits = limits;
+        self
+    }
+
+    /// Sets the stream's `xml:lang` (None: the header had none).
+    pub fn with_lang(mut self, lang: Option<String>) -> Context {
+        self.lang = lang;
+        self
+    }
+
+    /// Adds a prefix the stream header declares; a prefix declared again
+    /// is rebound. `stream` is bound to its namespace without this.
+    pub fn with_prefix(
+        mut self,
+        prefix: impl Into<String>,
+        namespace: impl Into<String>,
+    ) -> Result<Context, ContextError> {
+        let prefix = prefix.into();
+        let namespace = namespace.into();
+        if prefix == "xml" || prefix == "xmlns" {
+            return Err(ContextError::ReservedPrefix(prefix));
+        }
+        if !xml::is_ncname(&prefix) {
+            return Err(ContextError::InvalidPrefix(prefix));
+        }
+        if namespace.is_empty() || namespace == ns::XML || namespace == xml::XMLNS_NAMESPACE {
+            return Err(ContextError::InvalidNamespace(namespace));
+        }
+        self.prefixes.retain(|(p, _)| *p != prefix);
+        self.prefixes.push((prefix, namespace));
+        Ok(self)
+    }
+
+    /// The stream's `xml:lang`, the language of every stanza that does not
+    /// declare its own (RFC 6120 section 8.1.5).
+    pub fn lang(&self) -> Option<&str> {
+        self.lang.as_deref()
+    }
+
+    /// The prefixes added with [`Context::with_prefix`], as (prefix,
+    /// namespace) in declaration order.
+    pub fn prefixes(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.prefixes.iter().map(|(p, n)| (p.as_str(), n.as_str()))
+    }
+
+    /// The namespace `prefix` is bound to by the stream, `stream` included
+    /// (which a WebSocket element declares itself, but the reader binds
+    /// anyway).
+    pub fn prefix(&self, prefix: &str) -> Option<&str> {
+        self.prefixes
+            .iter()
+            .rev()
+            .find(|(p, _)| p == prefix)
+            .map(|(_, n)| n.as_str())
+            .or((prefix == "stream").then_some(ns::STREAM))
+    }
+}
+
+/// Why a stream prefix cannot be added to a [`Context`].
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ContextError {
+    /// `xml` and `xmlns` are bound by XML itself.
+    #[error("reserved prefix {0:?}")]
+    ReservedPrefix(String),
+    /// Not an XML name without a colon.
+    #[error("invalid prefix {0:?}")]
+    InvalidPrefix(String),
+    /// Empty, or the XML namespace (Namespaces in XML 1.0 section 3).
+    #[error("namespace {0:?} cannot be bound to a prefix")]
+    InvalidNamespace(String),
 }
 
 /// Any top-level element of an XMPP stream.
@@ -186,9 +322,12 @@ pub enum Element {
 }
 
 impl Element {
-    /// Parses one complete top-level element.
-    pub fn parse(bytes: &[u8], ctx: &Context) -> Result<Element, Error> {
+    /// Parses one complete top-level element. An error carries the
+    /// stanza's header when it was read, and says how to answer it.
+    pub fn parse(bytes: &[u8], ctx: &Context) -> Result<Element, ParseError> {
+        let mut header = None;
         xml::parse_with(bytes, ctx, |r, start| {
+            header = error::HeaderRef::capture(&start, ctx);
             let stanza_ns = ctx.namespace.as_str();
             Ok(match (start.ns(), start.local()) {
                 (ns, "message") if ns == stanza_ns => Element::Message(Message::parse(r, &start)?),
@@ -207,6 +346,7 @@ impl Element {
                 _ => Element::Unknown(r.tree(start)?),
             })
         })
+        .map_err(|e| ParseError::new(e, header, ctx))
     }
 
     /// Appends the serialised element to `out`.

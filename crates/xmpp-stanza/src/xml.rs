@@ -1,10 +1,14 @@
 //! Restricted XML (RFC 6120 section 11) on top of quick-xml: namespace
-//! resolution, limits, and the writer helpers every element shares.
+//! resolution, the well-formedness checks quick-xml leaves to its caller,
+//! per-element limits, and the writer helpers every element shares.
 //!
-//! The reader works on one complete top-level element. Namespace prefixes
-//! are resolved here rather than by quick-xml so that the framing layer's
-//! context (the inherited default namespace and the `stream` prefix of a
-//! TCP stream header) can be bound before the first byte is read.
+//! The reader works on one complete top-level element. quick-xml splits it
+//! into tags, text and references; names, attributes, references and `]]>`
+//! are checked here against XML 1.0 (fifth edition) and Namespaces in XML
+//! 1.0. Namespace prefixes are resolved here rather than by quick-xml so
+//! that the framing layer's context (the inherited default namespace and
+//! the prefixes of a TCP stream header) is bound before the first byte is
+//! read.
 
 use std::borrow::Cow;
 
@@ -14,8 +18,27 @@ use crate::error::Error;
 use crate::ns;
 use crate::{Context, Limits};
 
+/// What an element kept in an unknown-payload tree counts against
+/// [`Limits::max_nodes`]: minidom stores one in 170 to 550 bytes (an
+/// element with one child pays for four in its child vector), several
+/// times what a typed value takes per node (measured in `tests/memory.rs`).
+const TREE_ELEMENT_NODES: usize = 5;
+
+/// Each element of a tree keeps its own copy of its namespace name (and a
+/// prefixed attribute may too), so copies count one more node per this
+/// many bytes: a long namespace inherited by many small elements costs
+/// what it occupies.
+const NAMESPACE_BYTES_PER_NODE: usize = 64;
+
+/// Namespace names of prefixed attributes kept for sharing within a tree.
+const SHARED_ATTR_NAMESPACES: usize = 4;
+
+/// The namespace name `xmlns` prefixes are bound to; nothing else may be.
+pub(crate) const XMLNS_NAMESPACE: &str = "http://www.w3.org/2000/xmlns/";
+
 /// A namespace binding in scope: `prefix` None is the default namespace.
-/// Both borrow the input unless the namespace name contained references.
+/// Both borrow the input (or the context) unless the namespace name
+/// contained references.
 struct Binding<'a> {
     prefix: Option<&'a str>,
     ns: Cow<'a, str>,
@@ -26,6 +49,8 @@ struct Binding<'a> {
 struct Attr<'a> {
     prefix: Option<&'a str>,
     local: &'a str,
+    /// The namespace the prefix is bound to; empty without a prefix.
+    ns: Cow<'a, str>,
     value: Cow<'a, str>,
 }
 
@@ -64,6 +89,15 @@ impl<'a> Start<'a> {
         }
         Ok(())
     }
+
+    /// The value of the unprefixed attribute `name`, borrowing the input
+    /// where the attribute does.
+    pub(crate) fn attr_cow(&self, name: &str) -> Option<Cow<'a, str>> {
+        self.attrs
+            .iter()
+            .find(|a| a.prefix.is_none() && a.local == name)
+            .map(|a| a.value.clone())
+    }
 }
 
 /// One token of the element being read.
@@ -86,12 +120,20 @@ pub(crate) struct Reader<'a> {
     /// No `&`, tab, newline or carriage return anywhere in the input, so
     /// no attribute value needs unescaping or normalising.
     plain: bool,
+    /// Elements, attributes and text nodes read so far, weighted as
+    /// [`Limits::max_nodes`] describes.
+    nodes: usize,
+    /// The last token was character data, so more of it continues the
+    /// same text node.
+    in_text: bool,
+    /// Namespace names already copied for prefixed attributes of trees.
+    attr_namespaces: Vec<minidom::rxml::Namespace<'static>>,
 }
 
 impl<'a> Reader<'a> {
     /// Checks the whole input once (size, UTF-8, legal characters) and
     /// binds the context's namespaces.
-    pub(crate) fn new(input: &'a [u8], ctx: &Context) -> Result<Self, Error> {
+    pub(crate) fn new(input: &'a [u8], ctx: &'a Context) -> Result<Self, Error> {
         if input.len() > ctx.limits.max_bytes {
             return Err(Error::Limit("element size"));
         }
@@ -113,6 +155,12 @@ impl<'a> Reader<'a> {
             ns: Cow::Borrowed(ns::STREAM),
             depth: 0,
         });
+        // Declared later, so they win over the two above when they rebind.
+        bindings.extend(ctx.prefixes().map(|(prefix, ns)| Binding {
+            prefix: Some(prefix),
+            ns: Cow::Borrowed(ns),
+            depth: 0,
+        }));
         Ok(Self {
             input: text,
             xml,
@@ -120,6 +168,9 @@ impl<'a> Reader<'a> {
             depth: 0,
             limits: ctx.limits,
             plain,
+            nodes: 0,
+            in_text: false,
+            attr_namespaces: Vec::new(),
         })
     }
 
@@ -148,7 +199,16 @@ impl<'a> Reader<'a> {
 
     /// The next token inside the current element.
     pub(crate) fn next(&mut self) -> Result<Token<'a>, Error> {
-        match self.xml.read_event().map_err(xml_error)? {
+        let event = self.xml.read_event().map_err(xml_error)?;
+        let is_text = matches!(
+            event,
+            Event::Text(_) | Event::CData(_) | Event::GeneralRef(_)
+        );
+        if is_text && !self.in_text {
+            self.charge(1)?;
+        }
+        self.in_text = is_text;
+        match event {
             Event::Start(raw) => self.start(raw).map(Token::Start),
             Event::End(_) => {
                 // Bindings are pushed in document order, so the closing
@@ -159,9 +219,15 @@ impl<'a> Reader<'a> {
                 self.depth = self.depth.saturating_sub(1);
                 Ok(Token::End)
             }
-            Event::Text(t) => Ok(Token::Text(t.xml10_content())),
+            Event::Text(t) => {
+                // XML 1.0 production [14]: character data never has `]]>`.
+                if t[..].contains("]]>") {
+                    return Err(Error::Xml("']]>' in character data".into()));
+                }
+                Ok(Token::Text(t.xml10_content()))
+            }
             Event::CData(c) => Ok(Token::Text(c.xml10_content())),
-            Event::GeneralRef(r) => resolve_ref(&r.into_inner()).map(Token::Text),
+            Event::GeneralRef(r) => resolve_ref(&r.into_inner()).map(|c| Token::Text(char_text(c))),
             Event::Empty(_) => Err(Error::Xml("unexpanded empty element".into())),
             Event::Comment(_) => Err(Error::Restricted("comment")),
             Event::PI(_) | Event::Decl(_) => Err(Error::Restricted("processing instruction")),
@@ -206,27 +272,25 @@ impl<'a> Reader<'a> {
     /// Reads the element `start` and its content into a minidom tree, so an
     /// unknown extension survives a round trip.
     pub(crate) fn tree(&mut self, start: Start<'a>) -> Result<minidom::Element, Error> {
-        let local = start.local();
-        let name = rxml_name(local)?;
+        // `start` was counted once when it was read.
+        self.charge(
+            (TREE_ELEMENT_NODES - 1).saturating_add(start.ns.len() / NAMESPACE_BYTES_PER_NODE),
+        )?;
+        let name = rxml_name(start.local)?;
         let mut el = minidom::Element::bare(name.as_str(), &*start.ns);
         for Attr {
             prefix,
             local,
+            ns,
             value,
         } in start.attrs
         {
             let ns = match prefix {
                 None => minidom::rxml::Namespace::NONE,
-                Some("xml") => minidom::rxml::Namespace::XML,
-                Some(p) => minidom::rxml::Namespace::from(self.lookup(Some(p))?.into_owned()),
+                Some(_) => self.attr_namespace(&ns)?,
             };
-            let name = rxml_name(local)?;
-            // Unprefixed names were already checked for duplicates when the
-            // tag was read; prefixed ones may collide through their namespaces.
-            if prefix.is_some() && el.attrs().get(&ns, &name).is_some() {
-                return Err(Error::Xml("duplicate attribute".into()));
-            }
-            el.set_attr(ns, name, value.into_owned());
+            // Duplicates were refused when the tag was read.
+            el.set_attr(ns, rxml_name(local)?, value.into_owned());
         }
         loop {
             match self.next()? {
@@ -244,13 +308,42 @@ impl<'a> Reader<'a> {
         }
     }
 
+    /// A namespace name for a prefixed attribute of a tree, shared with the
+    /// attributes before it where it repeats.
+    fn attr_namespace(&mut self, ns: &str) -> Result<minidom::rxml::Namespace<'static>, Error> {
+        if ns == ns::XML {
+            return Ok(minidom::rxml::Namespace::XML);
+        }
+        if let Some(shared) = self.attr_namespaces.iter().find(|n| n.as_str() == ns) {
+            return Ok(shared.clone());
+        }
+        self.charge(ns.len() / NAMESPACE_BYTES_PER_NODE)?;
+        let copy = minidom::rxml::Namespace::from(ns.to_owned());
+        if self.attr_namespaces.len() >= SHARED_ATTR_NAMESPACES {
+            self.attr_namespaces.remove(0);
+        }
+        self.attr_namespaces.push(copy.clone());
+        Ok(copy)
+    }
+
+    /// Counts `n` more nodes against the limit.
+    fn charge(&mut self, n: usize) -> Result<(), Error> {
+        self.nodes = self.nodes.saturating_add(n);
+        if self.nodes > self.limits.max_nodes {
+            return Err(Error::Limit("nodes per element"));
+        }
+        Ok(())
+    }
+
     fn start(&mut self, raw: BytesStart<'a>) -> Result<Start<'a>, Error> {
-        let mut attrs = Vec::new();
         self.depth = self.depth.saturating_add(1);
         if self.depth > self.limits.max_depth {
             return Err(Error::Limit("nesting depth"));
         }
+        self.charge(1)?;
+        let mut attrs: Vec<Attr<'a>> = Vec::new();
         let mut count = 0usize;
+        let mut prefixed = false;
         // Duplicates are checked below on the names, without the
         // allocation quick-xml's own check makes per tag.
         let mut raw_attrs = RawAttrs {
@@ -261,63 +354,92 @@ impl<'a> Reader<'a> {
             if count > self.limits.max_attributes {
                 return Err(Error::Limit("attributes per element"));
             }
-            let prefix = if key == "xmlns" {
-                None
-            } else if let Some(p) = key.strip_prefix("xmlns:") {
-                if p.is_empty() || p == "xml" || p == "xmlns" {
-                    return Err(Error::Restricted("reserved prefix"));
-                }
-                Some(p)
-            } else {
-                let value = attr_value(key, raw_value, self.plain)?;
-                let (prefix, local) = match split_colon(key) {
-                    Some((p, l)) => (Some(p), l),
-                    None => (None, key),
-                };
-                if attrs
-                    .iter()
-                    .any(|a: &Attr<'_>| a.prefix == prefix && a.local == local)
-                {
-                    return Err(Error::Xml("duplicate attribute".into()));
-                }
-                if attrs.is_empty() {
-                    attrs.reserve(8);
-                }
-                attrs.push(Attr {
-                    prefix,
-                    local,
-                    value,
-                });
+            if key == "xmlns" {
+                self.declare(None, raw_value)?;
                 continue;
-            };
-            let depth = self.depth;
-            if self
-                .bindings
-                .iter()
-                .any(|b| b.depth == depth && b.prefix == prefix)
-            {
-                return Err(Error::Xml("duplicate namespace declaration".into()));
             }
-            let ns = attr_value(key, raw_value, self.plain)?;
-            if prefix.is_some() && ns.is_empty() {
-                return Err(Error::Xml("empty prefix binding".into()));
+            if let Some(p) = key.strip_prefix("xmlns:") {
+                self.declare(Some(p), raw_value)?;
+                continue;
             }
-            self.bindings.push(Binding {
+            self.charge(1)?;
+            let (prefix, local) = split_qname(key)?;
+            // Unprefixed names are compared here; prefixed ones once their
+            // prefixes are resolved, since declarations may follow them.
+            if prefix.is_none() && attrs.iter().any(|a| a.prefix.is_none() && a.local == local) {
+                return Err(Error::Xml("duplicate attribute".into()));
+            }
+            prefixed |= prefix.is_some();
+            if attrs.is_empty() {
+                attrs.reserve(8);
+            }
+            attrs.push(Attr {
                 prefix,
-                ns,
-                depth: self.depth,
+                local,
+                ns: Cow::Borrowed(""),
+                value: attr_value(raw_value, self.plain)?,
             });
         }
-        let qname = self.borrowed(raw.name().0)?;
-        let (prefix, local) = match split_colon(qname) {
-            Some((p, l)) => (Some(p), l),
-            None => (None, qname),
-        };
-        if local.as_bytes().contains(&b':') {
-            return Err(Error::Xml(format!("invalid name {qname:?}")));
+        if prefixed {
+            self.resolve_attrs(&mut attrs)?;
         }
+        let (prefix, local) = split_qname(self.borrowed(raw.name().0)?)?;
         let ns = self.lookup(prefix)?;
         Ok(Start { local, ns, attrs })
+    }
+
+    /// Binds `prefix` (None: the default namespace) for the element being
+    /// started (Namespaces in XML 1.0 section 3).
+    fn declare(&mut self, prefix: Option<&'a str>, raw_value: &'a str) -> Result<(), Error> {
+        if let Some(p) = prefix {
+            if p == "xml" || p == "xmlns" {
+                return Err(Error::Restricted("reserved prefix"));
+            }
+            if !is_ncname(p) {
+                return Err(Error::Xml(format!("invalid prefix {p:?}")));
+            }
+        }
+        let depth = self.depth;
+        if self
+            .bindings
+            .iter()
+            .rev()
+            .take_while(|b| b.depth == depth)
+            .any(|b| b.prefix == prefix)
+        {
+            return Err(Error::Xml("duplicate namespace declaration".into()));
+        }
+        let ns = attr_value(raw_value, self.plain)?;
+        if prefix.is_some() && ns.is_empty() {
+            return Err(Error::Xml("empty prefix binding".into()));
+        }
+        if ns == ns::XML || ns == XMLNS_NAMESPACE {
+            return Err(Error::Restricted("reserved namespace"));
+        }
+        self.bindings.push(Binding { prefix, ns, depth });
+        Ok(())
+    }
+
+    /// Resolves the prefixes of attributes once the whole tag is read and
+    /// refuses two with the same namespace and local name (Namespaces in
+    /// XML 1.0 section 6.3).
+    fn resolve_attrs(&self, attrs: &mut [Attr<'a>]) -> Result<(), Error> {
+        for attr in attrs.iter_mut() {
+            if attr.prefix.is_some() {
+                attr.ns = self.lookup(attr.prefix)?;
+            }
+        }
+        for (i, a) in attrs.iter().enumerate() {
+            let later = attrs.get(i.saturating_add(1)..).unwrap_or_default();
+            if a.prefix.is_some()
+                && later
+                    .iter()
+                    .any(|b| b.prefix.is_some() && b.local == a.local && b.ns == a.ns)
+            {
+                return Err(Error::Xml("duplicate attribute".into()));
+            }
+        }
+        Ok(())
     }
 
     /// A name from the tag, with the input's lifetime.
@@ -347,8 +469,8 @@ impl<'a> Reader<'a> {
 }
 
 /// The attributes of a start tag, `name='value'` or `name="value"` pairs
-/// split by optional whitespace, read straight from the input (quick-xml's
-/// own iterator does the same with more bookkeeping per attribute).
+/// split by whitespace, read straight from the input (quick-xml's own
+/// iterator does the same with more bookkeeping per attribute).
 struct RawAttrs<'a> {
     rest: &'a str,
 }
@@ -376,7 +498,12 @@ impl<'a> RawAttrs<'a> {
         let body = after_eq.get(1..).ok_or_else(bad)?;
         let value_end = body.bytes().position(|b| b == quote).ok_or_else(bad)?;
         let value = body.get(..value_end).ok_or_else(bad)?;
-        self.rest = body.get(value_end.saturating_add(1)..).ok_or_else(bad)?;
+        let after = body.get(value_end.saturating_add(1)..).ok_or_else(bad)?;
+        // XML 1.0 production [40]: whitespace before every attribute.
+        if after.bytes().next().is_some_and(|b| !is_space(b)) {
+            return Err(Error::Xml("no whitespace between attributes".into()));
+        }
+        self.rest = after;
         Ok(Some((key, value)))
     }
 }
@@ -395,7 +522,7 @@ fn skip_space(s: &str) -> &str {
 /// checks that nothing but whitespace follows.
 pub(crate) fn parse_with<'a, T>(
     bytes: &'a [u8],
-    ctx: &Context,
+    ctx: &'a Context,
     f: impl FnOnce(&mut Reader<'a>, Start<'a>) -> Result<T, Error>,
 ) -> Result<T, Error> {
     let mut r = Reader::new(bytes, ctx)?;
@@ -405,42 +532,92 @@ pub(crate) fn parse_with<'a, T>(
     Ok(value)
 }
 
-/// An attribute value with references resolved and whitespace normalised,
-/// borrowing the input when there was nothing to do.
-/// `plain` says the whole input has no reference and no whitespace to
+/// An attribute value with references resolved and whitespace normalised
+/// (XML 1.0 section 3.3.3), borrowing the input when there was nothing to
+/// do. `plain` says the whole input has no reference and no whitespace to
 /// normalise (the common case), leaving only `<` to look for.
-fn attr_value<'a>(key: &'a str, raw: &'a str, plain: bool) -> Result<Cow<'a, str>, Error> {
+fn attr_value(raw: &str, plain: bool) -> Result<Cow<'_, str>, Error> {
     if raw.bytes().fold(false, |lt, b| lt | (b == b'<')) {
         return Err(Error::Xml("'<' in an attribute value".into()));
     }
-    if plain {
+    let special = |b: u8| matches!(b, b'&' | b'\t' | b'\n' | b'\r');
+    if plain || !raw.bytes().any(special) {
         return Ok(Cow::Borrowed(raw));
     }
-    let attr = quick_xml::events::attributes::Attribute {
-        key: quick_xml::name::QName(key),
-        value: Cow::Borrowed(raw),
-    };
-    let value = attr
-        .normalized_value(quick_xml::XmlVersion::Implicit1_0)
-        .map_err(|e| match e {
-            quick_xml::Error::Escape(_) => Error::Restricted("entity reference"),
-            other => Error::Xml(other.to_string()),
-        })?;
-    let value = match value {
-        Cow::Borrowed(same) if same == raw => Cow::Borrowed(raw),
-        Cow::Borrowed(other) => Cow::Owned(other.to_owned()),
-        Cow::Owned(s) => {
-            check_chars(&s)?;
-            Cow::Owned(s)
+    let mut out = String::with_capacity(raw.len());
+    let mut rest = raw;
+    while let Some(at) = rest.bytes().position(special) {
+        let (before, from) = rest.split_at_checked(at).unwrap_or((rest, ""));
+        out.push_str(before);
+        let mut chars = from.chars();
+        match chars.next() {
+            Some('&') => {
+                let body = chars.as_str();
+                let semi = body
+                    .find(';')
+                    .ok_or_else(|| Error::Xml("unterminated reference".into()))?;
+                out.push(resolve_ref(body.get(..semi).unwrap_or_default())?);
+                rest = body.get(semi.saturating_add(1)..).unwrap_or_default();
+                continue;
+            }
+            // A line end is one space: "\r\n" was one newline before
+            // normalisation (XML 1.0 section 2.11).
+            Some('\r') => {
+                rest = chars.as_str();
+                rest = rest.strip_prefix('\n').unwrap_or(rest);
+            }
+            _ => rest = chars.as_str(),
         }
-    };
-    Ok(value)
+        out.push(' ');
+    }
+    out.push_str(rest);
+    Ok(Cow::Owned(out))
 }
 
-/// Splits `prefix:local` at the first colon.
-fn split_colon(s: &str) -> Option<(&str, &str)> {
-    let i = s.as_bytes().iter().position(|&b| b == b':')?;
-    Some((s.get(..i)?, s.get(i.checked_add(1)?..)?))
+/// Splits `prefix:local`; both parts must be NCNames.
+fn split_qname(qname: &str) -> Result<(Option<&str>, &str), Error> {
+    let (prefix, local) = match qname.split_once(':') {
+        Some((p, l)) => (Some(p), l),
+        None => (None, qname),
+    };
+    if prefix.is_some_and(|p| !is_ncname(p)) || !is_ncname(local) {
+        return Err(Error::Xml(format!("invalid name {qname:?}")));
+    }
+    Ok((prefix, local))
+}
+
+/// An XML name without a colon (Namespaces in XML 1.0 production [4]).
+pub(crate) fn is_ncname(s: &str) -> bool {
+    let mut chars = s.chars();
+    chars.next().is_some_and(is_name_start_char) && chars.all(is_name_char)
+}
+
+/// XML 1.0 production [4] NameStartChar, without the colon.
+fn is_name_start_char(c: char) -> bool {
+    if c.is_ascii() {
+        return c.is_ascii_alphabetic() || c == '_';
+    }
+    matches!(c,
+        '\u{C0}'..='\u{D6}'
+        | '\u{D8}'..='\u{F6}'
+        | '\u{F8}'..='\u{2FF}'
+        | '\u{370}'..='\u{37D}'
+        | '\u{37F}'..='\u{1FFF}'
+        | '\u{200C}'..='\u{200D}'
+        | '\u{2070}'..='\u{218F}'
+        | '\u{2C00}'..='\u{2FEF}'
+        | '\u{3001}'..='\u{D7FF}'
+        | '\u{F900}'..='\u{FDCF}'
+        | '\u{FDF0}'..='\u{FFFD}'
+        | '\u{10000}'..='\u{EFFFF}')
+}
+
+/// XML 1.0 production [4a] NameChar, without the colon.
+fn is_name_char(c: char) -> bool {
+    if c.is_ascii() {
+        return c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.');
+    }
+    is_name_start_char(c) || matches!(c, '\u{B7}' | '\u{300}'..='\u{36F}' | '\u{203F}'..='\u{2040}')
 }
 
 fn rxml_name(s: &str) -> Result<minidom::rxml::NcName, Error> {
@@ -452,34 +629,49 @@ fn xml_error(e: quick_xml::Error) -> Error {
 }
 
 fn is_whitespace(s: &str) -> bool {
-    s.bytes().all(|b| matches!(b, b' ' | b'\t' | b'\n' | b'\r'))
+    s.bytes().all(is_space)
+}
+
+/// The text of a resolved reference, without allocating for the five
+/// predefined entities.
+fn char_text(c: char) -> Cow<'static, str> {
+    Cow::Borrowed(match c {
+        '<' => "<",
+        '>' => ">",
+        '&' => "&",
+        '\'' => "'",
+        '"' => "\"",
+        other => return Cow::Owned(other.to_string()),
+    })
 }
 
 /// Only the five predefined entities and character references exist in
-/// restricted XML.
-fn resolve_ref(name: &str) -> Result<Cow<'static, str>, Error> {
-    let fixed = match name {
-        "lt" => "<",
-        "gt" => ">",
-        "amp" => "&",
-        "apos" => "'",
-        "quot" => "\"",
-        _ => {
-            let code = if let Some(hex) = name.strip_prefix("#x") {
-                u32::from_str_radix(hex, 16).ok()
-            } else if let Some(dec) = name.strip_prefix('#') {
-                dec.parse::<u32>().ok()
-            } else {
-                return Err(Error::Restricted("entity reference"));
-            };
-            let c = code
-                .and_then(char::from_u32)
-                .filter(|c| is_xml_char(*c))
-                .ok_or_else(|| Error::Xml("invalid character reference".into()))?;
-            return Ok(Cow::Owned(c.to_string()));
-        }
+/// restricted XML (XML 1.0 production [66]: `&#` decimal digits `;` or
+/// `&#x` hexadecimal digits `;`, naming a character XML allows).
+fn resolve_ref(name: &str) -> Result<char, Error> {
+    let (digits, radix) = match name {
+        "lt" => return Ok('<'),
+        "gt" => return Ok('>'),
+        "amp" => return Ok('&'),
+        "apos" => return Ok('\''),
+        "quot" => return Ok('"'),
+        _ => match name.strip_prefix("#x") {
+            Some(hex) => (hex, 16),
+            None => match name.strip_prefix('#') {
+                Some(dec) => (dec, 10),
+                None => return Err(Error::Restricted("entity reference")),
+            },
+        },
     };
-    Ok(Cow::Borrowed(fixed))
+    let bad = || Error::Xml("invalid character reference".into());
+    if digits.is_empty() || !digits.chars().all(|c| c.is_digit(radix)) {
+        return Err(bad());
+    }
+    u32::from_str_radix(digits, radix)
+        .ok()
+        .and_then(char::from_u32)
+        .filter(|c| is_xml_char(*c))
+        .ok_or_else(bad)
 }
 
 fn is_xml_char(c: char) -> bool {
@@ -669,11 +861,12 @@ mod tests {
 
     #[test]
     fn attribute_syntax() {
-        let el = read_tree("<a x = \"1\"\ty='2'z='a&amp;b\tc'/>").unwrap();
+        let el = read_tree("<a x = \"1\"\ty='2' z='a&amp;b\tc\r\nd&#xA;'/>").unwrap();
         assert_eq!(el.attr("x"), Some("1"));
         assert_eq!(el.attr("y"), Some("2"));
-        assert_eq!(el.attr("z"), Some("a&b c"));
+        assert_eq!(el.attr("z"), Some("a&b c d\n"));
         for bad in [
+            "<a y='2'z='3'/>",
             "<a x/>",
             "<a x=1/>",
             "<a ='1'/>",
