@@ -241,7 +241,9 @@ impl PartialEq<Utf8Bytes> for &str {
 }
 
 /// Builds a [`Utf8Bytes`] from pieces, checking each as it arrives and failing
-/// at the first byte after which no valid text can follow.
+/// at the first byte after which no valid text can follow. A refusal is final:
+/// every later push and [`Utf8Builder::finish`] fail too, so text that skipped a
+/// refused piece can never come out as [`Utf8Bytes`].
 #[derive(Debug, Default)]
 pub struct Utf8Builder {
     data: BytesMut,
@@ -399,6 +401,32 @@ mod tests {
         );
     }
 
+    /// Feeds `piece` the way `how` names: 0 `push`, 1 `push_transformed`, 2 `push_owned`.
+    fn push_by(builder: &mut Utf8Builder, how: usize, piece: &[u8]) -> Result<(), InvalidUtf8> {
+        match how % 3 {
+            0 => builder.push(piece),
+            1 => builder.push_transformed(piece, |_| {}),
+            _ => builder.push_owned(BytesMut::from(piece)),
+        }
+    }
+
+    #[test]
+    fn a_refused_piece_poisons_the_builder() {
+        for how in 0..3 {
+            let mut builder = Utf8Builder::new();
+            // "\xE2\x82" begins "€"; the next piece ends it, then holds 0xFF: refused.
+            assert_eq!(push_by(&mut builder, how, b"\xE2\x82"), Ok(()));
+            assert_eq!(push_by(&mut builder, how, b"\xAC\xFF"), Err(InvalidUtf8));
+            // Nothing after the refusal can make the text valid again.
+            assert_eq!(
+                push_by(&mut builder, how, b"abc"),
+                Err(InvalidUtf8),
+                "{how}"
+            );
+            assert_eq!(builder.finish(), Err(InvalidUtf8), "{how}");
+        }
+    }
+
     proptest! {
         #[test]
         fn builder_agrees_with_std(bytes in proptest::collection::vec(any::<u8>(), 0..64), cut in 0usize..64) {
@@ -411,6 +439,22 @@ mod tests {
             match std::str::from_utf8(&bytes) {
                 Ok(text) => prop_assert_eq!(result.map(|t| t.as_str().to_owned()), Ok(text.to_owned())),
                 Err(_) => prop_assert_eq!(result, Err(InvalidUtf8)),
+            }
+        }
+
+        /// Whatever the pieces and however they are pushed, with refusals ignored, the
+        /// builder finishes exactly when std accepts all the pieces joined, into that text.
+        #[test]
+        fn refusals_are_final(pieces in proptest::collection::vec((proptest::collection::vec(any::<u8>(), 0..6), 0usize..3), 0..6)) {
+            let mut builder = Utf8Builder::new();
+            let mut joined = Vec::new();
+            for (piece, how) in &pieces {
+                let _ = push_by(&mut builder, *how, piece);
+                joined.extend_from_slice(piece);
+            }
+            match std::str::from_utf8(&joined) {
+                Ok(text) => prop_assert_eq!(builder.finish().map(|t| t.as_str().to_owned()), Ok(text.to_owned())),
+                Err(_) => prop_assert_eq!(builder.finish(), Err(InvalidUtf8)),
             }
         }
 

@@ -4,11 +4,16 @@
 
 /// Validates text that arrives in pieces, keeping at most three bytes of an
 /// unfinished code point between pieces.
+///
+/// A refusal is final: once a piece is refused, so is every later one and
+/// [`Utf8Stream::finish`], whatever it holds (no continuation can repair the text).
 #[derive(Debug, Clone, Default)]
 pub struct Utf8Stream {
     /// The start of a code point cut off at the end of the last piece.
     pending: [u8; 4],
     pending_len: usize,
+    /// A piece was refused since the text began.
+    failed: bool,
 }
 
 /// The text is not UTF-8, or can no longer become UTF-8 whatever follows.
@@ -30,7 +35,26 @@ impl Utf8Stream {
     }
 
     /// Checks the next piece of the text.
-    pub fn feed(&mut self, mut piece: &[u8]) -> Result<(), InvalidUtf8> {
+    pub fn feed(&mut self, piece: &[u8]) -> Result<(), InvalidUtf8> {
+        if self.failed {
+            return Err(InvalidUtf8);
+        }
+        let checked = self.check(piece);
+        self.failed = checked.is_err();
+        checked
+    }
+
+    /// Ends the text: an unfinished code point at the end, or an earlier refusal, is
+    /// an error. The stream is then ready for the next text.
+    pub fn finish(&mut self) -> Result<(), InvalidUtf8> {
+        let complete = self.pending_len == 0 && !self.failed;
+        self.pending_len = 0;
+        self.failed = false;
+        if complete { Ok(()) } else { Err(InvalidUtf8) }
+    }
+
+    /// Checks `piece` after what came before; may leave the state half updated on error.
+    fn check(&mut self, mut piece: &[u8]) -> Result<(), InvalidUtf8> {
         if self.pending_len > 0 {
             piece = self.finish_pending(piece)?;
             if self.pending_len > 0 {
@@ -42,13 +66,6 @@ impl Utf8Stream {
             Err(e) if e.error_len().is_some() => Err(InvalidUtf8),
             Err(e) => self.keep_tail(piece.get(e.valid_up_to()..).unwrap_or_default()),
         }
-    }
-
-    /// Ends the text: an unfinished code point at the end is an error.
-    pub fn finish(&mut self) -> Result<(), InvalidUtf8> {
-        let complete = self.pending_len == 0;
-        self.pending_len = 0;
-        if complete { Ok(()) } else { Err(InvalidUtf8) }
     }
 
     /// Tops up the pending code point from `piece`; returns what is left of `piece`.
@@ -140,6 +157,19 @@ mod tests {
         assert_eq!(feed_in_pieces(text.as_bytes(), &cuts), Ok(()));
     }
 
+    #[test]
+    fn an_error_is_final_until_finish() {
+        let mut v = Utf8Stream::new();
+        // 0xE2 0x82 begins "€"; 0xAC ends it, then 0xFF can begin nothing.
+        assert_eq!(v.feed(&[0xE2, 0x82]), Ok(()));
+        assert_eq!(v.feed(&[0xAC, 0xFF]), Err(InvalidUtf8));
+        assert_eq!(v.feed(b"abc"), Err(InvalidUtf8));
+        assert_eq!(v.finish(), Err(InvalidUtf8));
+        // `finish` ends the text: the next one starts clean.
+        assert_eq!(v.feed(b"abc"), Ok(()));
+        assert_eq!(v.finish(), Ok(()));
+    }
+
     proptest! {
         #[test]
         fn agrees_with_std_whatever_the_cuts(bytes in proptest::collection::vec(any::<u8>(), 0..40), cuts in proptest::collection::vec(0usize..40, 0..6)) {
@@ -147,6 +177,21 @@ mod tests {
             cuts.sort_unstable();
             let expected = std::str::from_utf8(&bytes).is_ok();
             prop_assert_eq!(feed_in_pieces(&bytes, &cuts).is_ok(), expected);
+        }
+
+        /// Errors ignored, the text still ends valid exactly when std accepts it whole.
+        #[test]
+        fn ignoring_errors_never_makes_text_valid(bytes in proptest::collection::vec(any::<u8>(), 0..40), cuts in proptest::collection::vec(0usize..40, 0..6)) {
+            let mut cuts = cuts;
+            cuts.sort_unstable();
+            let mut v = Utf8Stream::new();
+            let mut start = 0;
+            for cut in cuts.into_iter().chain([bytes.len()]) {
+                let cut = cut.clamp(start, bytes.len());
+                let _ = v.feed(&bytes[start..cut]);
+                start = cut;
+            }
+            prop_assert_eq!(v.finish().is_ok(), std::str::from_utf8(&bytes).is_ok());
         }
 
         #[test]

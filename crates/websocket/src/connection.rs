@@ -87,12 +87,14 @@ pub type MaskSource = Box<dyn FnMut() -> [u8; 4] + Send>;
 /// waits in the struct), and the event queue and the output buffer give back
 /// large allocations when they empty.
 ///
-/// Each payload is copied once out of the caller's input into an allocation of its
-/// own, unmasked and (for text) checked on the way; nothing is sliced out of a
-/// shared buffer. A message that arrives in one frame is allocated at exactly its
-/// length; a fragmented one at most twice its length. So a payload the caller keeps
-/// never holds more than twice its own size alive, and never holds the connection's
-/// memory.
+/// Each payload is copied out of the caller's input into an allocation of its own,
+/// unmasked and (for text) checked on the way; nothing is sliced out of a shared
+/// buffer. A message that arrives in one frame is allocated at exactly its length;
+/// a fragmented one at most twice its length. So a payload the caller keeps never
+/// holds more than twice its own size alive, and never holds the connection's
+/// memory. Room is made as bytes arrive, not as a header announces them: a message
+/// read in one piece is copied once, one spread over several reads is moved again
+/// as its allocation doubles (allocations adding up to about 2.5 times its size).
 ///
 /// Output is bounded by [`Config::max_queued_output`] (see
 /// [`queued_output`](Self::queued_output)); automatic pongs coalesce, so a peer

@@ -89,8 +89,9 @@ pub enum Error {
     /// A close code that an endpoint may not send (section 7.4).
     #[error("close code {0} may not be sent")]
     InvalidCloseCode(u16),
-    /// The connection has failed (the peer broke the protocol or went silent) and
-    /// its close frame, with this code, is queued or sent: nothing more can be sent.
+    /// The connection has failed (the peer broke the protocol or went silent) with
+    /// this code: nothing more can be sent. Its close frame carries the code, unless
+    /// this side had sent its own close frame before the failure.
     #[error("the connection failed with close code {}", .0.0)]
     Failed(CloseCode),
     /// Queuing this frame would take the output past

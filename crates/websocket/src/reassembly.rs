@@ -1,9 +1,10 @@
 //! A data message put together from its frames (RFC 6455 section 5.4), in an
 //! allocation of its own sized to the message.
 //!
-//! Every payload byte is copied once, from the caller's input into the
-//! message, and unmasked on the way; text is checked for UTF-8 in the same
-//! pass. A message that arrives in one frame gets an allocation of exactly its
+//! Every payload byte is copied from the caller's input into the message and
+//! unmasked on the way; text is checked for UTF-8 in the same pass, once. When
+//! the allocation grows, the bytes already in it move along (amortised: each
+//! byte moves about once more). A message that arrives in one frame gets an allocation of exactly its
 //! length (the frame header says how long it is; room is made as bytes arrive,
 //! so a peer that announces a large frame and sends nothing costs nothing). A
 //! fragmented message grows by doubling, never past the end of its final frame,
