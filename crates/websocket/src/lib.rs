@@ -45,7 +45,7 @@
 //! assert_eq!(client.poll_event(), Some(Event::Text("hello".into())));
 //! # Ok::<(), chatwire_websocket::Error>(())
 //! ```
-#![forbid(unsafe_code)]
+#![deny(unsafe_code)]
 #![deny(missing_docs)]
 
 mod close;
