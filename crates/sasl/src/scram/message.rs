@@ -79,7 +79,9 @@ pub(crate) fn parse_client_first(msg: &[u8]) -> Result<ClientFirst<'_>, Error> {
     let authzid = match authzid_part {
         "" => None,
         other => match other.strip_prefix("a=") {
-            Some(name) if !name.is_empty() => Some(unescape_saslname(name)?),
+            Some(name) if !name.is_empty() => {
+                Some(unescape_saslname(name).map_err(|_| Error::InvalidAuthzid)?)
+            }
             _ => return Err(Error::Malformed("gs2 authzid")),
         },
     };
@@ -186,7 +188,8 @@ pub(crate) fn escape_saslname(name: &str) -> String {
     out
 }
 
-/// Decodes a saslname; any `=` not starting `=2C` or `=3D` is an error.
+/// Decodes a saslname; any `=` not starting `=2C` or `=3D` is
+/// [`Error::InvalidUsernameEncoding`] (`e=invalid-username-encoding`).
 pub(crate) fn unescape_saslname(name: &str) -> Result<String, Error> {
     let mut out = String::with_capacity(name.len());
     let mut rest = name;
@@ -199,7 +202,7 @@ pub(crate) fn unescape_saslname(name: &str) -> Result<String, Error> {
             out.push('=');
             rest = t;
         } else {
-            return Err(Error::Malformed("bad escape in saslname"));
+            return Err(Error::InvalidUsernameEncoding);
         }
     }
     out.push_str(rest);
