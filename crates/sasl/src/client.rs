@@ -118,8 +118,8 @@ impl Client {
     /// the exchange: the one entry point for a client that reads stream features.
     ///
     /// A binding-capable client (one with [`ClientConfig::channel_bindings`]) uses -PLUS when
-    /// offered, with the first of its types the server lists (XEP-0440; any of its types when
-    /// the server lists none), and fails rather than fall back when no type is shared; whatever
+    /// offered, with the first of its types the server lists (XEP-0440; its first type when the
+    /// server lists none), and fails rather than fall back when no type is shared; whatever
     /// a man in the middle does to the lists, it binds or fails. PLAIN is picked only over TLS
     /// unless [`ClientConfig::allow_plain_without_tls`]. The XEP-0474 `h=` attribute is checked
     /// against the offer.
@@ -150,9 +150,9 @@ impl Client {
     /// ignore it. -PLUS uses the first of [`ClientConfig::channel_bindings`].
     ///
     /// # Errors
-    /// [`Error::InvalidArgument`] for a bad nonce, missing password, missing channel binding
-    /// for -PLUS, or bounds that contradict each other; [`Error::Saslprep`] for a refused user
-    /// name or password.
+    /// [`Error::InvalidArgument`] for a bad nonce, a missing password, a user name refused by
+    /// SASLprep or empty once prepared, missing channel binding for -PLUS, or bounds that
+    /// contradict each other; [`Error::Saslprep`] for a password refused by SASLprep.
     pub fn new(mechanism: Mechanism, config: &ClientConfig, nonce: &str) -> Result<Self, Error> {
         let binding = if mechanism.is_plus() {
             config.channel_bindings.first()

@@ -3,10 +3,12 @@
 #![allow(clippy::unwrap_used, clippy::panic, clippy::indexing_slicing)] // test helpers
 
 use chatwire_sasl::{
-    AccountPolicy, ChannelBinding, Client, ClientConfig, ClientStep, DowngradeProtection, Error,
-    Mechanism, ScramHash, Secret, Server, ServerConfig, ServerOffer, ServerStep, StoredCredentials,
+    AccountPolicy, ChannelBinding, Client, ClientConfig, DowngradeProtection, Error, Mechanism,
+    ScramHash, Secret, Server, ServerConfig, ServerOffer, StoredCredentials,
 };
 use proptest::prelude::*;
+
+mod common;
 
 const CNONCE: &str = "clientnonceAAAA";
 const SNONCE: &str = "servernonceBBBBCCCC";
@@ -64,26 +66,9 @@ fn user() -> ClientConfig {
 
 /// Drives `client` against the real server. `Ok` holds the mechanism the server accepted.
 fn drive(mut client: Client, ssdp: bool) -> Result<Mechanism, Error> {
-    let mech = client.mechanism();
-    let mut server = real_server(mech, ssdp)?;
+    let mut server = real_server(client.mechanism(), ssdp)?;
     let stored = account();
-    let mut step = server.start(Some(&client.start()?))?;
-    loop {
-        step = match step {
-            ServerStep::NeedCredentials { .. } => server.credentials(Some(&stored))?,
-            ServerStep::Challenge(c) => match client.step(&c)? {
-                ClientStep::Response(r) => server.step(&r)?,
-                ClientStep::Verified => server.step(b"")?,
-            },
-            ServerStep::Success {
-                additional_data,
-                outcome,
-            } => {
-                client.success(additional_data.as_deref())?;
-                return Ok(outcome.mechanism);
-            }
-        }
-    }
+    common::drive(&mut client, &mut server, |_| Some(&stored)).map(|outcome| outcome.mechanism)
 }
 
 fn binding_client() -> ClientConfig {
@@ -117,45 +102,41 @@ fn unmodified_offer_binds() {
     }
 }
 
+/// The real offer as a man in the middle rewrote it: -PLUS kept or removed, and the XEP-0440
+/// types replaced.
+fn rewritten(keep_plus: bool, cb_types: &[&str]) -> ServerOffer {
+    ServerOffer::new(
+        MECHANISMS
+            .into_iter()
+            .filter(|m| keep_plus || !m.ends_with("-PLUS")),
+    )
+    .with_channel_binding_types(cb_types.iter().copied())
+    .with_tls(true)
+}
+
+/// The binding-capable client fails with `want`, with or without XEP-0474 on the server.
+fn assert_fails_either_way(offer: &ServerOffer, want: &Error) {
+    for ssdp in [false, true] {
+        assert_eq!(attempt(offer, &binding_client(), ssdp).as_ref(), Err(want));
+    }
+}
+
 #[test]
 fn plus_removed_fails() {
-    let offer = ServerOffer::new(MECHANISMS.into_iter().filter(|m| !m.ends_with("-PLUS")))
-        .with_channel_binding_types(CB_TYPES)
-        .with_tls(true);
-    for ssdp in [false, true] {
-        // The client sends `y`; the server, which advertised -PLUS, refuses it.
-        assert_eq!(
-            attempt(&offer, &binding_client(), ssdp),
-            Err(Error::Downgrade)
-        );
-    }
+    // The client sends `y`; the server, which advertised -PLUS, refuses it.
+    assert_fails_either_way(&rewritten(false, &CB_TYPES), &Error::Downgrade);
 }
 
 /// The attack seen in the field: the XEP-0440 list rewritten to a type the client lacks.
 #[test]
 fn channel_binding_types_rewritten_fails() {
-    let offer = ServerOffer::new(MECHANISMS)
-        .with_channel_binding_types(["tls-unique"])
-        .with_tls(true);
-    for ssdp in [false, true] {
-        assert_eq!(
-            attempt(&offer, &binding_client(), ssdp),
-            Err(Error::UnsupportedChannelBinding)
-        );
-    }
+    let offer = rewritten(true, &["tls-unique"]);
+    assert_fails_either_way(&offer, &Error::UnsupportedChannelBinding);
 }
 
 #[test]
 fn both_rewritten_fails() {
-    let offer = ServerOffer::new(MECHANISMS.into_iter().filter(|m| !m.ends_with("-PLUS")))
-        .with_channel_binding_types(["tls-unique"])
-        .with_tls(true);
-    for ssdp in [false, true] {
-        assert_eq!(
-            attempt(&offer, &binding_client(), ssdp),
-            Err(Error::Downgrade)
-        );
-    }
+    assert_fails_either_way(&rewritten(false, &["tls-unique"]), &Error::Downgrade);
 }
 
 #[test]
