@@ -40,13 +40,14 @@ impl Secret {
         Ok(Self(mac))
     }
 
-    /// HMAC-SHA-256 of the concatenated `parts` under the secret.
-    fn mac(&self, parts: &[&[u8]]) -> Zeroizing<Vec<u8>> {
+    /// HMAC-SHA-256 of the concatenated `parts` under the secret (used for salts, which are
+    /// public: the result is not wiped).
+    fn mac(&self, parts: &[&[u8]]) -> [u8; 32] {
         let mut mac = self.0.clone();
         for part in parts {
             mac.update(part);
         }
-        Zeroizing::new(mac.finalize().into_bytes().to_vec())
+        mac.finalize().into_bytes().into()
     }
 }
 
@@ -229,19 +230,22 @@ impl ExchangeAccount {
 /// repeated attempts see the same salt, as they would for a real account. Longer salts append
 /// blocks under a second label (the labels differ before their NUL, so inputs never collide).
 fn fake_salt(secret: &Secret, username: &str, len: usize) -> Vec<u8> {
-    let mut salt = secret.mac(&[b"chatwire-sasl fake salt\0", username.as_bytes()]);
+    let mut salt = Vec::with_capacity(len);
     let mut counter: u8 = 0;
     while salt.len() < len {
+        let block = if counter == 0 {
+            secret.mac(&[b"chatwire-sasl fake salt\0", username.as_bytes()])
+        } else {
+            secret.mac(&[
+                b"chatwire-sasl fake salt+\0",
+                &[counter],
+                username.as_bytes(),
+            ])
+        };
+        salt.extend(block.iter().take(len.saturating_sub(salt.len())));
         counter = counter.wrapping_add(1);
-        let block = secret.mac(&[
-            b"chatwire-sasl fake salt+\0",
-            &[counter],
-            username.as_bytes(),
-        ]);
-        salt.extend_from_slice(&block);
     }
-    salt.truncate(len);
-    salt.to_vec()
+    salt
 }
 
 #[cfg(test)]
