@@ -71,8 +71,13 @@ fn recorded_exchange(user: &str, stored: Option<&StoredCredentials>) -> (Vec<u8>
     (first, last)
 }
 
+/// A server builds its configuration once (keying the secret) and clones it per connection.
 fn new_server() -> Server {
-    let config = ServerConfig::new(Secret::new(*b"bench secret, thirty-two bytes!!").unwrap());
+    thread_local! {
+        static CONFIG: ServerConfig =
+            ServerConfig::new(Secret::new(*b"bench secret, thirty-two bytes!!").unwrap());
+    }
+    let config = CONFIG.with(ServerConfig::clone);
     Server::new(
         Mechanism::ScramSha256,
         config,

@@ -33,7 +33,9 @@ impl Secret {
     pub fn new(bytes: impl Into<Vec<u8>>) -> Result<Self, Error> {
         let bytes = Zeroizing::new(bytes.into());
         if bytes.len() < Self::MIN_LEN {
-            return Err(Error::InvalidArgument("server secret shorter than 16 bytes"));
+            return Err(Error::InvalidArgument(
+                "server secret shorter than 16 bytes",
+            ));
         }
         let mac = <Hmac<Sha256> as KeyInit>::new_from_slice(&bytes)
             .map_err(|_| Error::InvalidArgument("server secret"))?;
@@ -69,7 +71,10 @@ impl fmt::Debug for Secret {
 pub struct AccountPolicy {
     iterations: u32,
     salt_len: usize,
-    hashes: Vec<ScramHash>,
+    /// The first `hash_count` entries are the hashes, strongest first (no allocation, so a
+    /// configuration cloned per connection stays cheap).
+    hashes: [ScramHash; 3],
+    hash_count: usize,
 }
 
 impl Default for AccountPolicy {
@@ -78,7 +83,8 @@ impl Default for AccountPolicy {
         Self {
             iterations: 4096,
             salt_len: 16,
-            hashes: ScramHash::STRONGEST_FIRST.to_vec(),
+            hashes: ScramHash::STRONGEST_FIRST,
+            hash_count: ScramHash::STRONGEST_FIRST.len(),
         }
     }
 }
@@ -100,17 +106,22 @@ impl AccountPolicy {
         if salt_len == 0 || salt_len > Self::MAX_SALT_LEN {
             return Err(Error::InvalidArgument("salt length out of range"));
         }
-        if hashes.is_empty() {
+        let mut kept = ScramHash::STRONGEST_FIRST;
+        let mut hash_count = 0;
+        for hash in ScramHash::STRONGEST_FIRST {
+            if let (true, Some(slot)) = (hashes.contains(&hash), kept.get_mut(hash_count)) {
+                *slot = hash;
+                hash_count += 1;
+            }
+        }
+        if hash_count == 0 {
             return Err(Error::InvalidArgument("no hash"));
         }
-        let hashes = ScramHash::STRONGEST_FIRST
-            .into_iter()
-            .filter(|h| hashes.contains(h))
-            .collect();
         Ok(Self {
             iterations,
             salt_len,
-            hashes,
+            hashes: kept,
+            hash_count,
         })
     }
 
@@ -129,7 +140,7 @@ impl AccountPolicy {
     /// Hashes every account has keys for, strongest first.
     #[must_use]
     pub fn hashes(&self) -> &[ScramHash] {
-        &self.hashes
+        self.hashes.get(..self.hash_count).unwrap_or_default()
     }
 
     /// Derives an account that follows the policy from a password and a fresh random salt.
@@ -143,7 +154,7 @@ impl AccountPolicy {
                 "salt length differs from the policy",
             ));
         }
-        StoredCredentials::derive(password, salt, self.iterations, &self.hashes)
+        StoredCredentials::derive(password, salt, self.iterations, self.hashes())
     }
 
     /// Whether `credentials` look like the policy: same iteration count, salt length and hashes.
@@ -151,12 +162,12 @@ impl AccountPolicy {
     pub fn is_followed_by(&self, credentials: &StoredCredentials) -> bool {
         credentials.iterations() == self.iterations
             && credentials.salt().len() == self.salt_len
-            && credentials.hashes().eq(self.hashes.iter().copied())
+            && credentials.hashes().eq(self.hashes().iter().copied())
     }
 
     /// The hash PLAIN checks passwords with: the strongest.
     fn plain_hash(&self) -> ScramHash {
-        self.hashes.first().copied().unwrap_or(ScramHash::Sha256)
+        self.hashes().first().copied().unwrap_or(ScramHash::Sha256)
     }
 }
 

@@ -1,6 +1,8 @@
 //! The server side of SCRAM (RFC 5802 s5, s6): server-first from the caller's credentials,
 //! proof and channel-binding checks, server-final.
 
+use core::fmt::Write;
+
 use subtle::ConstantTimeEq;
 
 use super::message::{self, CbFlag};
@@ -114,13 +116,10 @@ impl ScramServer {
                     return Err(e);
                 }
             };
-        let mut server_first = format!(
-            "r={}{},s={},i={}",
-            pending.client_nonce,
-            self.nonce,
-            message::encode_b64(&account.salt),
-            account.iterations
-        );
+        let mut server_first = format!("r={}{},s=", pending.client_nonce, self.nonce);
+        message::push_b64(&mut server_first, &account.salt);
+        // Writing to a String cannot fail.
+        let _ = write!(server_first, ",i={}", account.iterations);
         if let Some(dp) = &config.downgrade_protection {
             server_first.push_str(",h=");
             server_first.push_str(&dp.attribute_value(self.hash));
@@ -203,6 +202,8 @@ impl ScramServer {
             return Err(Error::NotAuthorized);
         }
         let server_signature = self.hash.hmac(&account.server_key, &auth_message)?;
-        Ok(format!("v={}", message::encode_b64(&server_signature)).into_bytes())
+        let mut server_final = String::from("v=");
+        message::push_b64(&mut server_final, &server_signature);
+        Ok(server_final.into_bytes())
     }
 }
