@@ -1,11 +1,12 @@
 //! SCRAM costs: `Hi()` (PBKDF2) through chatwire-sasl beside the pbkdf2 crate called directly
-//! with the same parameters, and a whole server exchange from stored keys (no PBKDF2).
+//! with the same parameters, and a whole server exchange from stored keys (no PBKDF2), for a
+//! known user and for an unknown one (which must cost the same).
 
 use std::hint::black_box;
 
 use chatwire_sasl::{
-    Client, ClientConfig, ClientStep, Mechanism, ScramHash, Secret, Server, ServerConfig,
-    ServerStep, StoredCredentials,
+    AccountPolicy, Client, ClientConfig, ClientStep, Error, Mechanism, ScramHash, Secret, Server,
+    ServerConfig, ServerStep, StoredCredentials,
 };
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 
@@ -55,13 +56,13 @@ fn scram_hi(c: &mut Criterion) {
 }
 
 /// Client messages recorded once, replayed against a fresh server each iteration.
-fn recorded_exchange(stored: &StoredCredentials) -> (Vec<u8>, Vec<u8>) {
-    let config = ClientConfig::new("user", "pencil");
+fn recorded_exchange(user: &str, stored: Option<&StoredCredentials>) -> (Vec<u8>, Vec<u8>) {
+    let config = ClientConfig::new(user, "pencil");
     let mut client = Client::new(Mechanism::ScramSha256, &config, "rOprNGfwEbeRWgbNEkqO").unwrap();
-    let first = client.start().unwrap();
+    let first = client.start().unwrap().to_vec();
     let mut server = new_server();
     server.start(Some(&first)).unwrap();
-    let ServerStep::Challenge(server_first) = server.credentials(Some(stored)).unwrap() else {
+    let ServerStep::Challenge(server_first) = server.credentials(stored).unwrap() else {
         panic!("expected server-first")
     };
     let ClientStep::Response(last) = client.step(&server_first).unwrap() else {
@@ -70,8 +71,13 @@ fn recorded_exchange(stored: &StoredCredentials) -> (Vec<u8>, Vec<u8>) {
     (first, last)
 }
 
+/// A server builds its configuration once (keying the secret) and clones it per connection.
 fn new_server() -> Server {
-    let config = ServerConfig::new(Secret::new(*b"bench secret"));
+    thread_local! {
+        static CONFIG: ServerConfig =
+            ServerConfig::new(Secret::new(*b"bench secret, thirty-two bytes!!").unwrap());
+    }
+    let config = CONFIG.with(ServerConfig::clone);
     Server::new(
         Mechanism::ScramSha256,
         config,
@@ -80,21 +86,37 @@ fn new_server() -> Server {
     .unwrap()
 }
 
+/// One server-side exchange: client-first, the lookup's answer, client-final.
+fn server_exchange(
+    first: &[u8],
+    stored: Option<&StoredCredentials>,
+    last: &[u8],
+) -> Result<ServerStep, Error> {
+    let mut server = new_server();
+    server.start(Some(black_box(first)))?;
+    server.credentials(stored)?;
+    server.step(black_box(last))
+}
+
 fn scram_server_verify(c: &mut Criterion) {
-    let stored = StoredCredentials::derive(ScramHash::Sha256, "pencil", SALT, ITERATIONS).unwrap();
-    let (first, last) = recorded_exchange(&stored);
+    let stored = AccountPolicy::default().derive("pencil", SALT).unwrap();
+    let (first, last) = recorded_exchange("user", Some(&stored));
+    let (unknown_first, unknown_last) = recorded_exchange("nobody", None);
     let mut group = c.benchmark_group("scram_server_verify");
     group.throughput(Throughput::Elements(1));
     group.bench_function(BenchmarkId::new("chatwire", "sha256"), |b| {
-        b.iter(|| {
-            let mut server = new_server();
-            server.start(Some(black_box(&first))).unwrap();
-            server.credentials(Some(&stored)).unwrap();
-            match server.step(black_box(&last)).unwrap() {
-                ServerStep::Success { outcome, .. } => outcome,
-                other => panic!("{other:?}"),
-            }
+        b.iter(|| match server_exchange(&first, Some(&stored), &last) {
+            Ok(ServerStep::Success { outcome, .. }) => outcome,
+            other => panic!("{other:?}"),
         });
+    });
+    group.bench_function(BenchmarkId::new("chatwire", "sha256-unknown-user"), |b| {
+        b.iter(
+            || match server_exchange(&unknown_first, None, &unknown_last) {
+                Err(Error::NotAuthorized) => {}
+                other => panic!("{other:?}"),
+            },
+        );
     });
     group.finish();
 }

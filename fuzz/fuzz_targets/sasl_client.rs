@@ -23,9 +23,11 @@ fuzz_target!(|data: &[u8]| {
     if selector & 0x80 != 0 {
         config.authzid = Some("ad,min".into());
     }
+    config.min_server_nonce_len = 1;
     if mechanism.is_plus() || selector & 0x40 != 0 {
-        config.channel_binding =
-            Some(ChannelBinding::new("tls-exporter", b"THIS IS FAKE CB DATA".to_vec()).unwrap());
+        config
+            .channel_bindings
+            .push(ChannelBinding::new("tls-exporter", b"THIS IS FAKE CB DATA".to_vec()).unwrap());
     }
     let nonce = match mechanism.scram_hash() {
         Some(ScramHash::Sha1) => "fyko+d2lbbFgONRv9qkxdawL",

@@ -1,36 +1,41 @@
 //! The SASL server on arbitrary client messages at every step, for every mechanism: it must
-//! never panic, and a success must name who authenticated.
+//! never panic, a success must name who authenticated, and neither an unknown user nor an
+//! account without keys for the mechanism's hash ever succeeds.
 //!
 //! Input: a mechanism byte, then client messages separated by 0xFF (never in UTF-8). Real
 //! credentials for "user"/"pencil" with the RFC 5802 / RFC 7677 salts, so the seeds built from
-//! those vectors reach the final proof check.
+//! those vectors reach the final proof check; "sha1only" has SHA-1 keys only.
 #![no_main]
 
 use std::sync::OnceLock;
 
 use chatwire_sasl::{
-    ChannelBinding, Mechanism, ScramHash, Secret, Server, ServerConfig, ServerStep,
+    AccountPolicy, ChannelBinding, Mechanism, ScramHash, Secret, Server, ServerConfig, ServerStep,
     StoredCredentials,
 };
 use libfuzzer_sys::fuzz_target;
 
-fn credentials(hash: ScramHash) -> &'static StoredCredentials {
+/// "user" with the salt of the RFC vector for the mechanism's hash (RFC 5802 for SHA-1,
+/// RFC 7677 for the others), keys for every hash; "sha1only" with SHA-1 keys only.
+fn credentials(hash: ScramHash, username: &str) -> Option<&'static StoredCredentials> {
     static CREDS: OnceLock<[StoredCredentials; 3]> = OnceLock::new();
     let all = CREDS.get_or_init(|| {
         let sha1_salt = [65, 37, 194, 71, 228, 58, 177, 233, 60, 109, 255, 118];
         let sha2_salt = [
             91, 109, 153, 104, 157, 18, 53, 142, 236, 160, 75, 20, 18, 54, 250, 129,
         ];
+        let all = ScramHash::STRONGEST_FIRST;
         [
-            StoredCredentials::derive(ScramHash::Sha1, "pencil", &sha1_salt, 4096).unwrap(),
-            StoredCredentials::derive(ScramHash::Sha256, "pencil", &sha2_salt, 4096).unwrap(),
-            StoredCredentials::derive(ScramHash::Sha512, "pencil", &sha2_salt, 4096).unwrap(),
+            StoredCredentials::derive("pencil", &sha1_salt, 4096, &all).unwrap(),
+            StoredCredentials::derive("pencil", &sha2_salt, 4096, &all).unwrap(),
+            StoredCredentials::derive("pencil", &sha2_salt, 1, &[ScramHash::Sha1]).unwrap(),
         ]
     });
-    match hash {
-        ScramHash::Sha1 => &all[0],
-        ScramHash::Sha256 => &all[1],
-        _ => &all[2],
+    match (username, hash) {
+        ("user", ScramHash::Sha1) => Some(&all[0]),
+        ("user", _) => Some(&all[1]),
+        ("sha1only", _) => Some(&all[2]),
+        _ => None,
     }
 }
 
@@ -44,8 +49,9 @@ fuzz_target!(|data: &[u8]| {
         ScramHash::Sha1 => "3rfcNHYJY1ZVvWVs7j",
         _ => "%hvYDpWUa2RaTCAfuxFIlj)hNlF$k0",
     };
-    let mut config = ServerConfig::new(Secret::new(*b"fuzz secret"));
-    config.fake_iterations = 1;
+    let policy = AccountPolicy::new(1, 16, &ScramHash::STRONGEST_FIRST).unwrap();
+    let mut config = ServerConfig::new(Secret::new(*b"fuzz secret, sixteen bytes or so").unwrap())
+        .with_account_policy(policy);
     config.plus_advertised = selector & 0x80 != 0;
     config.external_identity = (selector & 0x40 != 0).then(|| "cert".to_owned());
     config
@@ -60,11 +66,15 @@ fuzz_target!(|data: &[u8]| {
     let mut messages = rest.split(|&b| b == 0xff);
     let first = messages.next();
     let mut step = server.start(first.filter(|m| !m.is_empty() || selector & 0x20 == 0));
+    let mut may_succeed = true;
     loop {
         step = match step {
             Ok(ServerStep::NeedCredentials { username, .. }) => {
-                let known = username == "user";
-                server.credentials(known.then(|| credentials(hash)))
+                assert!(!username.is_empty());
+                let account = credentials(hash, &username);
+                may_succeed = account
+                    .is_some_and(|a| mechanism == Mechanism::Plain || a.keys(hash).is_some());
+                server.credentials(account)
             }
             Ok(ServerStep::Challenge(_)) => match messages.next() {
                 Some(m) => server.step(m),
@@ -73,7 +83,9 @@ fuzz_target!(|data: &[u8]| {
             Ok(ServerStep::Success { outcome, .. }) => {
                 assert_eq!(outcome.mechanism, mechanism);
                 if mechanism.scram_hash().is_some() || mechanism == Mechanism::Plain {
-                    assert_eq!(outcome.authcid.as_deref(), Some("user"));
+                    assert!(may_succeed, "{outcome:?}");
+                    let who = outcome.authcid.as_deref();
+                    assert!(matches!(who, Some("user" | "sha1only")), "{outcome:?}");
                 }
                 // Nothing is accepted after success.
                 if let Some(m) = messages.next() {

@@ -1,5 +1,5 @@
-//! Channel-binding data supplied by the caller (RFC 5929, RFC 9266), the XEP-0440 choice of
-//! type, and the XEP-0474 downgrade-protection hash.
+//! Channel-binding data supplied by the caller (RFC 5929, RFC 9266) and the XEP-0474
+//! downgrade-protection hash.
 
 use core::fmt;
 
@@ -61,18 +61,6 @@ pub(crate) fn is_cb_name(s: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'-')
 }
 
-/// Picks the channel-binding type to use from those the server advertised with XEP-0440
-/// (`<sasl-channel-binding/>`) and those the caller can produce, in the caller's order of
-/// preference. Without an advertisement, XEP-0440 s4 says to assume `tls-unique` only for
-/// TLS 1.2 or lower and `tls-exporter` for TLS 1.3; that choice is the caller's.
-#[must_use]
-pub fn select_channel_binding<'a>(advertised: &[&str], available: &[&'a str]) -> Option<&'a str> {
-    available
-        .iter()
-        .copied()
-        .find(|kind| advertised.contains(kind))
-}
-
 /// XEP-0474 SCRAM downgrade protection: what the server advertised, hashed into the `h=`
 /// attribute of the server-first-message.
 #[derive(Clone, Debug, PartialEq, Eq, Default)]
@@ -116,19 +104,6 @@ mod tests {
         assert!(ChannelBinding::new("tls-exporter", vec![1]).is_ok());
         assert!(ChannelBinding::new("tls,x", vec![1]).is_err());
         assert!(ChannelBinding::new("", vec![1]).is_err());
-    }
-
-    #[test]
-    fn xep0440_selection() {
-        let got = select_channel_binding(
-            &["tls-server-end-point", "tls-exporter"],
-            &["tls-exporter", "tls-unique"],
-        );
-        assert_eq!(got, Some("tls-exporter"));
-        assert_eq!(
-            select_channel_binding(&["tls-unique"], &["tls-exporter"]),
-            None
-        );
     }
 
     #[test]

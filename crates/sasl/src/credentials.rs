@@ -1,5 +1,6 @@
-//! What a SCRAM server stores per user (RFC 5802 s3): salt, iteration count, StoredKey and
-//! ServerKey. Never the SaltedPassword or ClientKey, which would let a thief log in.
+//! What a SCRAM server stores per account (RFC 5802 s3): one salt and one iteration count, and
+//! StoredKey and ServerKey for each hash. Never the SaltedPassword or ClientKey, which would let
+//! a thief log in.
 
 use core::fmt;
 
@@ -33,76 +34,123 @@ impl fmt::Debug for Password {
     }
 }
 
-/// Server-side SCRAM credentials for one user and one hash.
+/// StoredKey and ServerKey of one account for one hash.
 #[derive(Clone, Zeroize, ZeroizeOnDrop)]
-pub struct StoredCredentials {
+pub struct ScramKeys {
     #[zeroize(skip)]
     hash: ScramHash,
-    salt: Vec<u8>,
-    iterations: u32,
     stored_key: Vec<u8>,
     server_key: Vec<u8>,
 }
 
+impl ScramKeys {
+    /// The hash these keys were derived with.
+    #[must_use]
+    pub const fn hash(&self) -> ScramHash {
+        self.hash
+    }
+
+    /// StoredKey = H(ClientKey).
+    #[must_use]
+    pub fn stored_key(&self) -> &[u8] {
+        &self.stored_key
+    }
+
+    /// ServerKey = HMAC(SaltedPassword, "Server Key").
+    #[must_use]
+    pub fn server_key(&self) -> &[u8] {
+        &self.server_key
+    }
+}
+
+impl fmt::Debug for ScramKeys {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ScramKeys")
+            .field("hash", &self.hash)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Server-side credentials of one account: the salt and iteration count, shared by every hash
+/// so that SCRAM-SHA-1, -256 and -512 show the same values (the one policy unknown users are
+/// made to follow too, see [`crate::AccountPolicy`]), and the keys of each hash the account has.
+///
+/// One value is one row of a user store: the server asks for it by user name
+/// ([`crate::ServerStep::NeedCredentials`]) and picks the keys of the mechanism's hash itself.
+#[derive(Clone)]
+pub struct StoredCredentials {
+    salt: Vec<u8>,
+    iterations: u32,
+    keys: Vec<ScramKeys>,
+}
+
 impl StoredCredentials {
-    /// Derives the stored form from a password (SASLprep applied), a caller-chosen random salt
-    /// and an iteration count.
+    /// Derives the keys of every hash in `hashes` from a password (SASLprep applied), a
+    /// caller-chosen random salt and an iteration count. [`crate::AccountPolicy::derive`] does
+    /// the same with the policy's values.
     ///
     /// # Errors
-    /// [`Error::Saslprep`] for a refused password, [`Error::InvalidArgument`] for an empty salt or
-    /// a zero iteration count.
+    /// [`Error::Saslprep`] for a password refused by SASLprep or empty once prepared,
+    /// [`Error::InvalidArgument`] for an empty salt, a zero iteration count or no hash.
     pub fn derive(
-        hash: ScramHash,
         password: &str,
         salt: &[u8],
         iterations: u32,
+        hashes: &[ScramHash],
     ) -> Result<Self, Error> {
-        if salt.is_empty() {
-            return Err(Error::InvalidArgument("empty salt"));
+        let mut credentials = Self::new(salt.to_vec(), iterations)?;
+        if hashes.is_empty() {
+            return Err(Error::InvalidArgument("no hash to derive keys for"));
         }
-        let prepared = Zeroizing::new(saslprep(password)?.into_owned());
-        let salted = Zeroizing::new(hash.hi(prepared.as_bytes(), salt, iterations)?);
-        let keys = Keys::from_salted_password(hash, &salted)?;
+        let prepared = prepare_password(password)?;
+        for &hash in hashes {
+            let salted = Zeroizing::new(hash.hi(prepared.as_bytes(), salt, iterations)?);
+            let keys = Keys::from_salted_password(hash, &salted)?;
+            credentials.insert(ScramKeys {
+                hash,
+                stored_key: keys.stored_key.to_vec(),
+                server_key: keys.server_key.to_vec(),
+            });
+        }
+        Ok(credentials)
+    }
+
+    /// Starts credentials from a stored salt and iteration count, without keys; add them with
+    /// [`StoredCredentials::with_keys`]. An account without keys for a mechanism's hash fails
+    /// that mechanism like a wrong password.
+    ///
+    /// # Errors
+    /// [`Error::InvalidArgument`] for an empty salt or a zero iteration count.
+    pub fn new(salt: Vec<u8>, iterations: u32) -> Result<Self, Error> {
+        if salt.is_empty() || iterations == 0 {
+            return Err(Error::InvalidArgument("empty salt or zero iterations"));
+        }
         Ok(Self {
-            hash,
-            salt: salt.to_vec(),
+            salt,
             iterations,
-            stored_key: keys.stored_key.to_vec(),
-            server_key: keys.server_key.to_vec(),
+            keys: Vec::new(),
         })
     }
 
-    /// Builds credentials from stored parts (for example a database row).
+    /// Adds (or replaces) the stored keys of one hash, for example from a database row.
     ///
     /// # Errors
-    /// [`Error::InvalidArgument`] when a key has the wrong length for `hash`, the salt is empty or
-    /// the iteration count is zero.
-    pub fn from_parts(
+    /// [`Error::InvalidArgument`] when a key has the wrong length for `hash`.
+    pub fn with_keys(
+        mut self,
         hash: ScramHash,
-        salt: Vec<u8>,
-        iterations: u32,
         stored_key: Vec<u8>,
         server_key: Vec<u8>,
     ) -> Result<Self, Error> {
         if stored_key.len() != hash.output_len() || server_key.len() != hash.output_len() {
             return Err(Error::InvalidArgument("key length does not match the hash"));
         }
-        if salt.is_empty() || iterations == 0 {
-            return Err(Error::InvalidArgument("empty salt or zero iterations"));
-        }
-        Ok(Self {
+        self.insert(ScramKeys {
             hash,
-            salt,
-            iterations,
             stored_key,
             server_key,
-        })
-    }
-
-    /// The hash these keys were derived with.
-    #[must_use]
-    pub const fn hash(&self) -> ScramHash {
-        self.hash
+        });
+        Ok(self)
     }
 
     /// The salt.
@@ -117,82 +165,75 @@ impl StoredCredentials {
         self.iterations
     }
 
-    /// StoredKey = H(ClientKey).
+    /// The keys for `hash`, if the account has them.
     #[must_use]
-    pub fn stored_key(&self) -> &[u8] {
-        &self.stored_key
+    pub fn keys(&self, hash: ScramHash) -> Option<&ScramKeys> {
+        self.keys.iter().find(|k| k.hash == hash)
     }
 
-    /// ServerKey = HMAC(SaltedPassword, "Server Key").
-    #[must_use]
-    pub fn server_key(&self) -> &[u8] {
-        &self.server_key
+    /// The hashes this account has keys for, strongest first.
+    pub fn hashes(&self) -> impl Iterator<Item = ScramHash> + '_ {
+        ScramHash::STRONGEST_FIRST
+            .into_iter()
+            .filter(|&hash| self.keys(hash).is_some())
     }
 
-    /// Checks a plaintext password (PLAIN) against the stored keys, in constant time.
+    /// Checks a plaintext password (PLAIN) against the keys of the strongest hash held, in
+    /// constant time. `false` when the account has no keys at all.
     ///
     /// # Errors
     /// [`Error::Saslprep`] when the password is refused by SASLprep.
     pub fn verify_password(&self, password: &str) -> Result<bool, Error> {
-        let prepared = Zeroizing::new(saslprep(password)?.into_owned());
-        let salted = Zeroizing::new(self.hash.hi(
-            prepared.as_bytes(),
+        let Some(keys) = self.hashes().next().and_then(|hash| self.keys(hash)) else {
+            return Ok(false);
+        };
+        verify_plain(
+            keys.hash,
             &self.salt,
             self.iterations,
-        )?);
-        let keys = Keys::from_salted_password(self.hash, &salted)?;
-        Ok(bool::from(keys.stored_key.ct_eq(&self.stored_key)))
+            &keys.stored_key,
+            password,
+        )
     }
 
-    /// Stand-in credentials for a user that does not exist: the salt is derived from a server
-    /// secret and the name, so repeated attempts see the same salt as for a real account, and the
-    /// keys are derived from the secret too, so no proof can match.
-    pub(crate) fn fake(
-        hash: ScramHash,
-        secret: &[u8],
-        username: &str,
-        iterations: u32,
-        salt_len: usize,
-    ) -> Result<Self, Error> {
-        if salt_len == 0 || salt_len > crate::ServerConfig::MAX_FAKE_SALT_LEN {
-            return Err(Error::InvalidArgument("fake salt length out of range"));
-        }
-        // The first block keeps the original derivation; longer salts append blocks under a
-        // distinct label (the labels differ before their NUL, so inputs never collide).
-        let mut salt =
-            ScramHash::Sha256.hmac(secret, &[b"chatwire-sasl fake salt\0", username.as_bytes()])?;
-        let mut counter: u8 = 0;
-        while salt.len() < salt_len {
-            counter = counter.wrapping_add(1);
-            let block = ScramHash::Sha256.hmac(
-                secret,
-                &[
-                    b"chatwire-sasl fake salt+\0",
-                    &[counter],
-                    username.as_bytes(),
-                ],
-            )?;
-            salt.extend_from_slice(&block);
-        }
-        salt.truncate(salt_len);
-        let key = hash.hmac(secret, &[b"chatwire-sasl fake key\0", username.as_bytes()])?;
-        Ok(Self {
-            hash,
-            salt: salt.to_vec(),
-            iterations: iterations.max(1),
-            stored_key: key.to_vec(),
-            server_key: key.to_vec(),
-        })
+    fn insert(&mut self, keys: ScramKeys) {
+        self.keys.retain(|k| k.hash != keys.hash);
+        self.keys.push(keys);
     }
 }
 
 impl fmt::Debug for StoredCredentials {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("StoredCredentials")
-            .field("hash", &self.hash)
             .field("iterations", &self.iterations)
+            .field("hashes", &self.hashes().collect::<Vec<_>>())
             .finish_non_exhaustive()
     }
+}
+
+/// PLAIN's check: derive the keys from `password` and compare StoredKey in constant time.
+/// Runs the full derivation even when the result cannot match (unknown users), so the time
+/// taken depends only on the hash, salt length and iteration count.
+pub(crate) fn verify_plain(
+    hash: ScramHash,
+    salt: &[u8],
+    iterations: u32,
+    stored_key: &[u8],
+    password: &str,
+) -> Result<bool, Error> {
+    let prepared = prepare_password(password)?;
+    let salted = Zeroizing::new(hash.hi(prepared.as_bytes(), salt, iterations)?);
+    let keys = Keys::from_salted_password(hash, &salted)?;
+    Ok(bool::from(keys.stored_key.ct_eq(stored_key)))
+}
+
+/// SASLprep for a password, refusing one that prepares to nothing (RFC 4616 s2, RFC 5802 s5.1).
+pub(crate) fn prepare_password(password: &str) -> Result<Zeroizing<String>, Error> {
+    let prepared = Zeroizing::new(saslprep(password)?.into_owned());
+    if prepared.is_empty() {
+        return Err(Error::Saslprep);
+    }
+    Ok(prepared)
 }
 
 /// ClientKey, StoredKey and ServerKey derived from a SaltedPassword.
@@ -219,46 +260,56 @@ impl Keys {
 mod tests {
     use super::*;
 
+    const ALL: [ScramHash; 3] = [ScramHash::Sha1, ScramHash::Sha256, ScramHash::Sha512];
+
     #[test]
     fn debug_hides_keys() {
-        let c = StoredCredentials::derive(ScramHash::Sha1, "pencil", b"salt", 16).unwrap();
+        let c = StoredCredentials::derive("pencil", b"salt", 16, &ALL).unwrap();
         let text = format!("{c:?}");
-        assert!(!text.contains("stored_key"));
+        assert!(!text.contains("stored_key"), "{text}");
+        assert!(text.contains("Sha512"), "{text}");
         assert_eq!(format!("{:?}", Password::new("pencil")), "Password(..)");
     }
 
     #[test]
     fn plain_password_check() {
-        let c = StoredCredentials::derive(ScramHash::Sha256, "pen\u{AD}cil", b"salt", 16).unwrap();
+        let c =
+            StoredCredentials::derive("pen\u{AD}cil", b"salt", 16, &[ScramHash::Sha256]).unwrap();
         assert!(c.verify_password("pencil").unwrap());
         assert!(!c.verify_password("pencik").unwrap());
+        let keyless = StoredCredentials::new(b"salt".to_vec(), 16).unwrap();
+        assert!(!keyless.verify_password("pencil").unwrap());
     }
 
     #[test]
-    fn fake_salt_is_stable_per_user() {
-        let a = StoredCredentials::fake(ScramHash::Sha1, b"secret", "nobody", 4096, 16).unwrap();
-        let b = StoredCredentials::fake(ScramHash::Sha1, b"secret", "nobody", 4096, 16).unwrap();
-        let c = StoredCredentials::fake(ScramHash::Sha1, b"secret", "other", 4096, 16).unwrap();
-        assert_eq!(a.salt(), b.salt());
-        assert_ne!(a.salt(), c.salt());
-        assert_eq!(a.salt().len(), 16);
+    fn one_salt_for_every_hash() {
+        let c = StoredCredentials::derive("pencil", b"salt", 16, &ALL).unwrap();
+        assert_eq!(c.hashes().collect::<Vec<_>>(), ScramHash::STRONGEST_FIRST);
+        for hash in ALL {
+            assert_eq!(c.keys(hash).unwrap().stored_key().len(), hash.output_len());
+        }
+        let rebuilt = StoredCredentials::new(c.salt().to_vec(), c.iterations())
+            .unwrap()
+            .with_keys(
+                ScramHash::Sha1,
+                c.keys(ScramHash::Sha1).unwrap().stored_key().to_vec(),
+                c.keys(ScramHash::Sha1).unwrap().server_key().to_vec(),
+            )
+            .unwrap();
+        assert!(rebuilt.verify_password("pencil").unwrap());
+        assert!(rebuilt.keys(ScramHash::Sha256).is_none());
     }
 
     #[test]
-    fn fake_salt_length_follows_the_config() {
-        let short =
-            StoredCredentials::fake(ScramHash::Sha1, b"secret", "nobody", 4096, 16).unwrap();
-        for len in [1, 28, 32, 33, 64, 100, 256] {
-            let f =
-                StoredCredentials::fake(ScramHash::Sha1, b"secret", "nobody", 4096, len).unwrap();
-            assert_eq!(f.salt().len(), len);
-            let common = len.min(16);
-            assert_eq!(f.salt()[..common], short.salt()[..common], "{len}");
-        }
-        let a = StoredCredentials::fake(ScramHash::Sha1, b"secret", "nobody", 4096, 64).unwrap();
-        assert_ne!(a.salt()[..32], a.salt()[32..], "blocks must differ");
-        for bad in [0, 257] {
-            assert!(StoredCredentials::fake(ScramHash::Sha1, b"secret", "x", 4096, bad).is_err());
-        }
+    fn bad_parts_refused() {
+        assert!(StoredCredentials::new(Vec::new(), 1).is_err());
+        assert!(StoredCredentials::new(b"s".to_vec(), 0).is_err());
+        let c = StoredCredentials::new(b"s".to_vec(), 1).unwrap();
+        assert!(
+            c.with_keys(ScramHash::Sha1, vec![0; 32], vec![0; 20])
+                .is_err()
+        );
+        assert!(StoredCredentials::derive("pencil", b"s", 1, &[]).is_err());
+        assert!(StoredCredentials::derive("\u{AD}", b"s", 1, &ALL).is_err());
     }
 }

@@ -170,13 +170,18 @@ pub enum Error {
         /// Configured limit.
         limit: usize,
     },
-    /// A string failed SASLprep (RFC 4013): prohibited character or bidi rule.
+    /// A string failed SASLprep (RFC 4013): prohibited character or bidi rule, or a user name
+    /// that prepares to nothing (RFC 5802 s5.1).
     #[error("string rejected by SASLprep")]
     Saslprep,
+    /// A SCRAM user name has `=` not starting `=2C` or `=3D` (RFC 5802 s5.1).
+    #[error("invalid user name encoding")]
+    InvalidUsernameEncoding,
     /// The peer used the reserved `m=` attribute (RFC 5802 s5.1), which must be refused.
     #[error("mandatory extension (m=) not supported")]
     ExtensionNotSupported,
-    /// The server nonce does not start with the client nonce, or adds nothing to it.
+    /// The server nonce does not start with the client nonce, or adds fewer characters to it
+    /// than [`crate::ClientConfig::min_server_nonce_len`].
     #[error("server nonce does not extend the client nonce")]
     NonceMismatch,
     /// The server asks for an iteration count outside the client's bounds.
@@ -201,9 +206,16 @@ pub enum Error {
     /// The channel-binding data or gs2 header repeated in `c=` do not match.
     #[error("channel binding does not match")]
     ChannelBindingMismatch,
-    /// The client asked for a channel-binding type the server cannot provide.
+    /// The client asked for a channel-binding type the server cannot provide, or (client side)
+    /// the server offers -PLUS but none of the client's channel-binding types.
     #[error("unsupported channel-binding type")]
     UnsupportedChannelBinding,
+    /// The client sent `p=` with a mechanism that has no channel binding (not -PLUS).
+    #[error("channel binding requested with a mechanism that has none")]
+    ChannelBindingNotSupported,
+    /// None of the offered mechanisms is acceptable under the client's policy.
+    #[error("no acceptable mechanism offered")]
+    NoAcceptableMechanism,
     /// Downgrade detected: `y` flag while the server offers -PLUS, a gs2 flag that does not fit the
     /// mechanism, or a XEP-0474 hash that does not match what was advertised.
     #[error("channel-binding or mechanism downgrade detected")]
@@ -224,7 +236,7 @@ pub enum Error {
     #[error("method called in the wrong state")]
     InvalidState,
     /// API misuse: an argument is unusable (empty nonce, nonce with `,`, missing channel binding
-    /// for -PLUS, credentials for another hash).
+    /// for -PLUS, a bound that contradicts another, a server secret that is too short).
     #[error("invalid argument: {0}")]
     InvalidArgument(&'static str),
 }
@@ -238,10 +250,12 @@ impl Error {
             Self::Malformed(_)
             | Self::TooLong { .. }
             | Self::Saslprep
+            | Self::InvalidUsernameEncoding
+            | Self::ChannelBindingNotSupported
             | Self::ExtensionNotSupported
             | Self::UnexpectedMessage => Failure::MalformedRequest,
             Self::InvalidAuthzid => Failure::InvalidAuthzid,
-            Self::UnknownMechanism => Failure::InvalidMechanism,
+            Self::UnknownMechanism | Self::NoAcceptableMechanism => Failure::InvalidMechanism,
             Self::NotAuthorized
             | Self::NonceMismatch
             | Self::IterationCount { .. }
@@ -261,7 +275,10 @@ impl Error {
         match self {
             Self::Base64(_) => ScramServerError::InvalidEncoding,
             Self::ExtensionNotSupported => ScramServerError::ExtensionsNotSupported,
-            Self::Saslprep => ScramServerError::InvalidUsernameEncoding,
+            Self::Saslprep | Self::InvalidUsernameEncoding => {
+                ScramServerError::InvalidUsernameEncoding
+            }
+            Self::ChannelBindingNotSupported => ScramServerError::ChannelBindingNotSupported,
             Self::NotAuthorized => ScramServerError::InvalidProof,
             Self::ChannelBindingMismatch => ScramServerError::ChannelBindingsDontMatch,
             Self::UnsupportedChannelBinding => ScramServerError::UnsupportedChannelBindingType,

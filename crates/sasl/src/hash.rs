@@ -21,6 +21,9 @@ pub enum ScramHash {
 }
 
 impl ScramHash {
+    /// Every hash, strongest first.
+    pub const STRONGEST_FIRST: [Self; 3] = [Self::Sha512, Self::Sha256, Self::Sha1];
+
     /// Length of `H` output in bytes (also the length of every key and proof).
     #[must_use]
     pub const fn output_len(self) -> usize {

@@ -6,33 +6,41 @@
 //! - RFC 4616 (PLAIN) s2 message format.
 //! - RFC 4505 (ANONYMOUS) s3 trace token.
 //! - RFC 5802 (SCRAM) s3 key derivation, s5 exchange, s5.1 attributes (username escaping,
-//!   reserved `m=` refused, optional attributes ignored), s6 channel binding and the `y`
-//!   downgrade rule, s7 grammar and `server-error` values.
+//!   empty prepared user names refused, reserved `m=` refused, optional attributes ignored),
+//!   s6 channel binding and the `y` downgrade rule, s7 grammar and `server-error` values.
 //! - RFC 7677 (SCRAM-SHA-256), and SCRAM-SHA-512 with the same construction.
-//! - RFC 4013 (SASLprep) on user names and passwords.
+//! - RFC 4013 (SASLprep) on user names and passwords, prepared as queries (unassigned code
+//!   points allowed, RFC 5802 s5.1). Authorization identities are passed on as sent.
 //! - RFC 5929 / RFC 9266 channel-binding types, supplied by the caller; XEP-0440 type choice;
-//!   XEP-0474 downgrade protection (`h=`).
+//!   XEP-0474 downgrade protection (`h=`), which a client can require.
 //! - RFC 6120 s6.5 failure conditions, via [`Error::failure`].
 //!
 //! The crate does no IO and draws no randomness: nonces and salts are arguments (see
 //! [`nonce`]), so every exchange can be replayed from fixed vectors. Payloads are raw bytes;
 //! XMPP's base64 layer is the caller's, with [`encode_payload`], [`encode_initial_response`]
-//! and [`decode_payload`] as helpers. Servers keep only [`StoredCredentials`] and are asked
-//! for them mid-exchange.
+//! and [`decode_payload`] as helpers.
+//!
+//! A client negotiates from the server's stream features with [`Client::negotiate`]. A server
+//! keeps one [`StoredCredentials`] per account (one salt and iteration count for every hash,
+//! under an [`AccountPolicy`]) and is asked for it by user name mid-exchange; an unknown user is
+//! shown a stand-in that follows the same policy, down to the work done.
 //!
 //! # Driving both roles
 //! ```
-//! use chatwire_sasl::{Client, ClientConfig, ClientStep, Mechanism, Secret, Server,
-//!     ServerConfig, ServerStep, StoredCredentials, ScramHash};
+//! use chatwire_sasl::{AccountPolicy, Client, ClientConfig, ClientStep, Secret, Server,
+//!     ServerConfig, ServerOffer, ServerStep};
 //!
 //! # fn main() -> Result<(), chatwire_sasl::Error> {
-//! let offered = ["PLAIN", "SCRAM-SHA-1", "SCRAM-SHA-256"];
-//! let mech = Mechanism::select(offered, &Mechanism::DEFAULT_PREFERENCE, false).unwrap();
-//! let mut client = Client::new(mech, &ClientConfig::new("user", "pencil"), "clientnonce123")?;
-//! let mut server = Server::new(mech, ServerConfig::new(Secret::new(*b"server secret")), "srvnonce")?;
-//! let stored = StoredCredentials::derive(ScramHash::Sha256, "pencil", b"salt1234", 4096)?;
+//! // Stream features, as the client read them.
+//! let offer = ServerOffer::new(["PLAIN", "SCRAM-SHA-1", "SCRAM-SHA-256"]).with_tls(true);
+//! let mut client =
+//!     Client::negotiate(&offer, &ClientConfig::new("user", "pencil"), "clientnonce123")?;
+//! let config = ServerConfig::new(Secret::new(*b"a server secret of 32 bytes, ok!")?);
+//! let mut server = Server::new(client.mechanism(), config, "a-fresh-server-nonce")?;
+//! // The user store: one row per account, derived once at registration.
+//! let stored = AccountPolicy::default().derive("pencil", b"16 random bytes!")?;
 //!
-//! let mut to_server = client.start()?;                    // <auth mechanism='SCRAM-SHA-256'>
+//! let mut to_server = client.start()?.to_vec();          // <auth mechanism='SCRAM-SHA-256'>
 //! let mut step = server.start(Some(&to_server))?;
 //! loop {
 //!     match step {
@@ -60,6 +68,7 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+mod account;
 mod anonymous;
 mod channel_binding;
 mod client;
@@ -68,21 +77,25 @@ mod error;
 mod external;
 mod hash;
 mod mechanism;
+mod negotiate;
 mod payload;
 mod plain;
 mod saslprep;
 mod scram;
 mod server;
 
-pub use channel_binding::{ChannelBinding, DowngradeProtection, select_channel_binding};
+pub use account::{AccountPolicy, Secret};
+pub use channel_binding::{ChannelBinding, DowngradeProtection};
 pub use client::{Client, ClientConfig, ClientStep};
-pub use credentials::{Password, StoredCredentials};
+pub use credentials::{Password, ScramKeys, StoredCredentials};
 pub use error::{Error, Failure, ScramServerError};
 pub use hash::ScramHash;
 pub use mechanism::Mechanism;
+pub use negotiate::ServerOffer;
 pub use payload::{decode_payload, encode_initial_response, encode_payload};
+pub(crate) use saslprep::prepare_username;
 pub use saslprep::saslprep;
-pub use server::{Outcome, Secret, Server, ServerConfig, ServerStep};
+pub use server::{Outcome, Server, ServerConfig, ServerStep};
 
 /// Bytes of randomness in a nonce from [`nonce`] (RFC 5802 asks for a fresh, unpredictable value).
 pub const NONCE_RANDOM_BYTES: usize = 18;

@@ -1,4 +1,4 @@
-//! Mechanism names (RFC 4422 s3.1) and the client's choice among the ones a server offers.
+//! Mechanism names (RFC 4422 s3.1).
 
 use core::fmt;
 use core::str::FromStr;
@@ -43,8 +43,9 @@ impl Mechanism {
         Self::Anonymous,
     ];
 
-    /// The client's default preference: every password mechanism, strongest first. EXTERNAL and
-    /// ANONYMOUS are left out because they change who the client is, not how it proves it.
+    /// The client's default preference ([`crate::ClientConfig::preference`]): every password
+    /// mechanism, strongest first. EXTERNAL and ANONYMOUS are left out because they change who
+    /// the client is, not how it proves it.
     pub const DEFAULT_PREFERENCE: [Self; 7] = [
         Self::ScramSha512Plus,
         Self::ScramSha256Plus,
@@ -90,27 +91,6 @@ impl Mechanism {
             Self::ScramSha1Plus | Self::ScramSha256Plus | Self::ScramSha512Plus
         )
     }
-
-    /// Picks the first mechanism of `preference` that the server `offered`. -PLUS variants are
-    /// only chosen when `channel_binding_available`, so a client without TLS data falls back to
-    /// plain SCRAM. A client that has channel-binding data but still ends up with plain SCRAM
-    /// (say, no common binding type) should set [`crate::ClientConfig::server_offers_plus`] from
-    /// the same `offered` list, so it sends `y` (RFC 5802 s6) only when no -PLUS was offered.
-    pub fn select<'a, I>(
-        offered: I,
-        preference: &[Self],
-        channel_binding_available: bool,
-    ) -> Option<Self>
-    where
-        I: IntoIterator<Item = &'a str>,
-        I::IntoIter: Clone,
-    {
-        let offered = offered.into_iter();
-        preference.iter().copied().find(|mech| {
-            (channel_binding_available || !mech.is_plus())
-                && offered.clone().any(|name| name == mech.name())
-        })
-    }
 }
 
 impl fmt::Display for Mechanism {
@@ -143,36 +123,5 @@ mod tests {
         }
         assert!("scram-sha-1".parse::<Mechanism>().is_err());
         assert!("DIGEST-MD5".parse::<Mechanism>().is_err());
-    }
-
-    #[test]
-    fn select_prefers_strongest_and_plus_only_with_binding() {
-        let offered = [
-            "PLAIN",
-            "SCRAM-SHA-1",
-            "SCRAM-SHA-256",
-            "SCRAM-SHA-256-PLUS",
-        ];
-        let pref = Mechanism::DEFAULT_PREFERENCE;
-        assert_eq!(
-            Mechanism::select(offered, &pref, true),
-            Some(Mechanism::ScramSha256Plus)
-        );
-        assert_eq!(
-            Mechanism::select(offered, &pref, false),
-            Some(Mechanism::ScramSha256)
-        );
-        assert_eq!(
-            Mechanism::select(["PLAIN"], &pref, true),
-            Some(Mechanism::Plain)
-        );
-        assert_eq!(
-            Mechanism::select(["X-OAUTH2", "ANONYMOUS"], &pref, true),
-            None
-        );
-        assert_eq!(
-            Mechanism::select(["ANONYMOUS"], &[Mechanism::Anonymous], false),
-            Some(Mechanism::Anonymous)
-        );
     }
 }

@@ -3,6 +3,7 @@
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
+use zeroize::Zeroizing;
 
 use crate::Error;
 
@@ -13,14 +14,19 @@ pub fn encode_payload(data: &[u8]) -> String {
 }
 
 /// Encodes the initial response of `<auth/>`: empty data is sent as `=` so the receiver can
-/// tell "present but empty" from "absent" (RFC 6120 s6.4.2).
+/// tell "present but empty" from "absent" (RFC 6120 s6.4.2). The text is wiped when dropped:
+/// PLAIN's carries the password.
 #[must_use]
-pub fn encode_initial_response(data: &[u8]) -> String {
+pub fn encode_initial_response(data: &[u8]) -> Zeroizing<String> {
     if data.is_empty() {
-        "=".to_owned()
-    } else {
-        STANDARD.encode(data)
+        return Zeroizing::new("=".to_owned());
     }
+    // Sized up front: a String that grows frees partial copies.
+    let mut text = Zeroizing::new(String::with_capacity(
+        base64::encoded_len(data.len(), true).unwrap_or(0),
+    ));
+    STANDARD.encode_string(data, &mut text);
+    text
 }
 
 /// Decodes a payload: `=` and the empty string are empty data; anything else must be padded
@@ -57,7 +63,8 @@ mod tests {
 
     #[test]
     fn empty_forms() {
-        assert_eq!(encode_initial_response(b""), "=");
+        assert_eq!(*encode_initial_response(b""), "=");
+        assert_eq!(*encode_initial_response(b"\0tim\0pw"), "AHRpbQBwdw==");
         assert_eq!(encode_payload(b""), "");
         assert_eq!(decode_payload("=", 10).unwrap(), b"");
         assert_eq!(decode_payload("", 10).unwrap(), b"");

@@ -3,40 +3,16 @@
 
 use core::fmt;
 
-use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
+use zeroize::Zeroizing;
 
+use crate::account::ExchangeAccount;
 use crate::channel_binding::DowngradeProtection;
+use crate::credentials::verify_plain;
 use crate::scram::server::ScramServer;
 use crate::{
-    ChannelBinding, Error, Mechanism, ScramHash, StoredCredentials, anonymous, external, plain,
-    saslprep,
+    AccountPolicy, ChannelBinding, Error, Mechanism, Secret, StoredCredentials, anonymous,
+    external, plain, prepare_username,
 };
-
-/// A server secret (for unknown-user salts), wiped on drop and never printed.
-///
-/// It must be at least 16 random bytes (32 recommended) from a CSPRNG: anyone who can guess it
-/// can compute the fake salts and so tell unknown users from real ones. Keep it stable across
-/// restarts so an unknown user keeps the same fake salt.
-#[derive(Clone, Zeroize, ZeroizeOnDrop)]
-pub struct Secret(Vec<u8>);
-
-impl Secret {
-    /// Wraps secret bytes: at least 16 random bytes, see [`Secret`].
-    #[must_use]
-    pub fn new(bytes: impl Into<Vec<u8>>) -> Self {
-        Self(bytes.into())
-    }
-
-    pub(crate) fn expose(&self) -> &[u8] {
-        &self.0
-    }
-}
-
-impl fmt::Debug for Secret {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("Secret(..)")
-    }
-}
 
 /// Server settings shared by every exchange.
 #[derive(Clone, Debug)]
@@ -48,13 +24,13 @@ pub struct ServerConfig {
     pub plus_advertised: bool,
     /// When set, the server-first-message carries the XEP-0474 `h=` attribute.
     pub downgrade_protection: Option<DowngradeProtection>,
-    /// Key for the fake salts of unknown users.
+    /// Key for the salts shown to unknown users.
     pub secret: Secret,
-    /// Iteration count shown for unknown users; match what real accounts use.
-    pub fake_iterations: u32,
-    /// Salt length in bytes shown for unknown users (default 16, at most
-    /// [`ServerConfig::MAX_FAKE_SALT_LEN`]); match what real accounts use.
-    pub fake_salt_len: usize,
+    /// How real accounts are stored; unknown users are shown a stand-in that follows it.
+    pub account_policy: AccountPolicy,
+    /// Highest iteration count the server works with (default 10^6): the policy's must not be
+    /// above it, and stored credentials above it are refused rather than run by PLAIN.
+    pub max_iterations: u32,
     /// Identity established by the TLS layer, for EXTERNAL. Without it EXTERNAL fails.
     pub external_identity: Option<String>,
     /// Longest client message accepted, in bytes.
@@ -62,10 +38,8 @@ pub struct ServerConfig {
 }
 
 impl ServerConfig {
-    /// Longest accepted [`ServerConfig::fake_salt_len`].
-    pub const MAX_FAKE_SALT_LEN: usize = 256;
-
-    /// Defaults: no channel binding, 4096 fake iterations, 16-byte fake salts, 8 KiB messages.
+    /// Defaults: no channel binding, the default [`AccountPolicy`], at most 10^6 iterations,
+    /// 8 KiB messages.
     #[must_use]
     pub fn new(secret: Secret) -> Self {
         Self {
@@ -73,11 +47,32 @@ impl ServerConfig {
             plus_advertised: false,
             downgrade_protection: None,
             secret,
-            fake_iterations: 4096,
-            fake_salt_len: 16,
+            account_policy: AccountPolicy::default(),
+            max_iterations: 1_000_000,
             external_identity: None,
             max_message_len: 8192,
         }
+    }
+
+    /// Sets the account policy.
+    #[must_use]
+    pub fn with_account_policy(mut self, policy: AccountPolicy) -> Self {
+        self.account_policy = policy;
+        self
+    }
+
+    /// Checks the settings against each other, so that a misconfiguration fails every exchange
+    /// at [`Server::new`] rather than showing for some users only.
+    fn check(&self) -> Result<(), Error> {
+        if self.account_policy.iterations() > self.max_iterations {
+            return Err(Error::InvalidArgument(
+                "account policy iterations above max_iterations",
+            ));
+        }
+        if self.max_message_len == 0 {
+            return Err(Error::InvalidArgument("max_message_len is zero"));
+        }
+        Ok(())
     }
 }
 
@@ -90,7 +85,8 @@ pub struct Outcome {
     pub mechanism: Mechanism,
     /// Authentication identity after SASLprep (`None` for ANONYMOUS).
     pub authcid: Option<String>,
-    /// Requested authorization identity, if any.
+    /// Requested authorization identity, if any, as sent: every mechanism passes it on raw and
+    /// the caller checks it as what it is (a JID, for XMPP).
     pub authzid: Option<String>,
     /// ANONYMOUS trace token, if any.
     pub trace: Option<String>,
@@ -101,11 +97,12 @@ pub struct Outcome {
 pub enum ServerStep {
     /// Send this as the `<challenge/>` payload.
     Challenge(Vec<u8>),
-    /// Look up `username`'s credentials and call [`Server::credentials`].
+    /// Look up `username`'s credentials and call [`Server::credentials`] with them, or with
+    /// `None` when there is no such account.
     NeedCredentials {
-        /// User name after SASLprep.
+        /// User name after SASLprep, never empty.
         username: String,
-        /// Requested authorization identity (informational at this point).
+        /// Requested authorization identity, as sent (no SASLprep); informational here.
         authzid: Option<String>,
     },
     /// Send `<success/>` with `additional_data` (SCRAM's server-final-message).
@@ -148,8 +145,10 @@ impl Server {
     /// `,`, see [`crate::nonce`]); other mechanisms ignore it.
     ///
     /// # Errors
-    /// [`Error::InvalidArgument`] for an unusable SCRAM nonce.
+    /// [`Error::InvalidArgument`] for an unusable SCRAM nonce or settings that contradict each
+    /// other (see [`ServerConfig::max_iterations`]).
     pub fn new(mechanism: Mechanism, config: ServerConfig, nonce: &str) -> Result<Self, Error> {
+        config.check()?;
         let inner = match mechanism {
             Mechanism::Plain => Inner::Plain(PlainState::AwaitMessage),
             Mechanism::External => Inner::External,
@@ -202,11 +201,13 @@ impl Server {
     }
 
     /// Resumes after [`ServerStep::NeedCredentials`]: `None` for an unknown user, who then sees
-    /// the same exchange as a real one until the final check fails.
+    /// the same exchange as a real one (salt, iteration count, work done) until the final check
+    /// fails. An account without keys for the mechanism's hash fails the same way.
     ///
     /// # Errors
     /// [`Error::InvalidState`] when no credentials were asked for, [`Error::InvalidArgument`] for
-    /// credentials of another hash (SCRAM), [`Error::NotAuthorized`] for a wrong PLAIN password.
+    /// credentials above [`ServerConfig::max_iterations`] (the exchange can be resumed with other
+    /// credentials), [`Error::NotAuthorized`] for a wrong PLAIN password or unknown user.
     pub fn credentials(
         &mut self,
         credentials: Option<&StoredCredentials>,
@@ -274,7 +275,7 @@ fn plain_message(state: &mut PlainState, data: &[u8]) -> Result<ServerStep, Erro
         PlainState::Done => return Err(Error::UnexpectedMessage),
     }
     let msg = plain::decode(data)?;
-    let authcid = saslprep(msg.authcid)?.into_owned();
+    let authcid = prepare_username(msg.authcid)?;
     let authzid = msg.authzid.map(str::to_owned);
     *state = PlainState::AwaitCredentials {
         authcid: authcid.clone(),
@@ -294,29 +295,28 @@ fn plain_verify(
     credentials: Option<&StoredCredentials>,
 ) -> Result<ServerStep, Error> {
     let PlainState::AwaitCredentials {
-        authcid,
-        authzid,
+        authcid, password, ..
+    } = &*state
+    else {
+        return Err(Error::InvalidState);
+    };
+    // An unknown user costs the same as a known one: the same PBKDF2 under the policy. An error
+    // here is misuse, and the caller may retry with other credentials.
+    let account = ExchangeAccount::resolve(config, authcid, None, credentials)?;
+    let matches = verify_plain(
+        account.hash,
+        &account.salt,
+        account.iterations,
+        &account.stored_key,
         password,
+    );
+    let PlainState::AwaitCredentials {
+        authcid, authzid, ..
     } = core::mem::replace(state, PlainState::Done)
     else {
         return Err(Error::InvalidState);
     };
-    // An unknown user costs the same PBKDF2 as a known one.
-    let fake;
-    let (credentials, known) = match credentials {
-        Some(c) => (c, true),
-        None => {
-            fake = StoredCredentials::fake(
-                ScramHash::Sha256,
-                config.secret.expose(),
-                &authcid,
-                config.fake_iterations,
-                config.fake_salt_len,
-            )?;
-            (&fake, false)
-        }
-    };
-    if !credentials.verify_password(&password)? || !known {
+    if !matches? || !account.known {
         return Err(Error::NotAuthorized);
     }
     Ok(ServerStep::Success {

@@ -2,20 +2,32 @@
 #![allow(clippy::unwrap_used, clippy::panic, clippy::indexing_slicing)] // test helpers
 
 use chatwire_sasl::{
-    ChannelBinding, Client, ClientConfig, ClientStep, Error, Failure, Mechanism, Outcome,
-    ScramHash, ScramServerError, Secret, Server, ServerConfig, ServerStep, StoredCredentials,
+    AccountPolicy, ChannelBinding, Client, ClientConfig, ClientStep, Error, Failure, Mechanism,
+    Outcome, ScramHash, ScramServerError, Secret, Server, ServerConfig, ServerStep,
+    StoredCredentials,
 };
 use proptest::prelude::*;
 
+mod common;
+
 const CNONCE: &str = "clientnonceAAAA";
-const SNONCE: &str = "servernonceBBBB";
+const SNONCE: &str = "servernonceBBBBCCCC";
+/// A server nonce part long enough for the client's default minimum.
+const SPART: &str = "0123456789abcdef";
 
 fn server_config() -> ServerConfig {
-    ServerConfig::new(Secret::new(*b"0123456789abcdef0123456789abcdef"))
+    ServerConfig::new(Secret::new(*b"0123456789abcdef0123456789abcdef").unwrap())
 }
 
 fn creds(hash: ScramHash, password: &str) -> StoredCredentials {
-    StoredCredentials::derive(hash, password, b"saltsaltsalt", 4096).unwrap()
+    StoredCredentials::derive(password, b"saltsaltsalt", 4096, &[hash]).unwrap()
+}
+
+/// A client that has sent its client-first-message with nonce `abc`.
+fn started_client(config: &ClientConfig) -> Client {
+    let mut client = Client::new(Mechanism::ScramSha1, config, "abc").unwrap();
+    client.start().unwrap();
+    client
 }
 
 /// Runs a whole exchange; the server knows only `user` with password `pencil`.
@@ -28,25 +40,9 @@ fn run(
     let stored = creds(hash, "pencil");
     let mut client = Client::new(mech, client_config, CNONCE)?;
     let mut server = Server::new(mech, server_config, SNONCE)?;
-    let mut step = server.start(Some(&client.start()?))?;
-    loop {
-        step = match step {
-            ServerStep::NeedCredentials { username, .. } => {
-                server.credentials((username == "user").then_some(&stored))?
-            }
-            ServerStep::Challenge(c) => match client.step(&c)? {
-                ClientStep::Response(r) => server.step(&r)?,
-                ClientStep::Verified => server.step(b"")?,
-            },
-            ServerStep::Success {
-                additional_data,
-                outcome,
-            } => {
-                client.success(additional_data.as_deref())?;
-                return Ok(outcome);
-            }
-        }
-    }
+    common::drive(&mut client, &mut server, |name| {
+        (name == "user").then_some(&stored)
+    })
 }
 
 fn scram_mechs() -> [Mechanism; 3] {
@@ -65,7 +61,7 @@ fn every_mechanism_round_trips() {
         cc.authzid = Some("admin@example.com".into());
         let mut sc = server_config();
         if mech.is_plus() {
-            cc.channel_binding = Some(cb.clone());
+            cc.channel_bindings.push(cb.clone());
             sc.channel_bindings.push(cb.clone());
             sc.plus_advertised = true;
         }
@@ -123,7 +119,7 @@ fn unknown_user_gets_stable_fake_salt() {
     assert_eq!(a, first("ghost"));
     assert_ne!(a, first("other-ghost"));
     let salt = a.split(",s=").nth(1).unwrap().split(',').next().unwrap();
-    assert_eq!(salt.len(), 24, "16-byte salt like real accounts");
+    assert_eq!(salt.len(), 24, "16-byte salt like the default policy's");
     assert!(a.ends_with(",i=4096"));
 }
 
@@ -131,7 +127,7 @@ fn unknown_user_gets_stable_fake_salt() {
 fn username_is_escaped_and_saslprepped() {
     let cc = ClientConfig::new("us,er=x\u{AD}", "pen\u{AD}cil");
     let mut client = Client::new(Mechanism::ScramSha256, &cc, CNONCE).unwrap();
-    let first = String::from_utf8(client.start().unwrap()).unwrap();
+    let first = String::from_utf8(client.start().unwrap().to_vec()).unwrap();
     assert_eq!(first, format!("n,,n=us=2Cer=3Dx,r={CNONCE}"));
     let mut server = Server::new(Mechanism::ScramSha256, server_config(), SNONCE).unwrap();
     let step = server.start(Some(first.as_bytes())).unwrap();
@@ -175,11 +171,9 @@ fn mandatory_extension_refused_both_ways() {
         err.scram_server_error(),
         ScramServerError::ExtensionsNotSupported
     );
-    let mut client =
-        Client::new(Mechanism::ScramSha1, &ClientConfig::new("u", "p"), "abc").unwrap();
-    client.start().unwrap();
+    let mut client = started_client(&ClientConfig::new("u", "p"));
     assert_eq!(
-        client.step(b"m=ext,r=abcdef,s=QSXC,i=4096"),
+        client.step(format!("m=ext,r=abc{SPART},s=QSXC,i=4096").as_bytes()),
         Err(Error::ExtensionNotSupported)
     );
 }
@@ -188,13 +182,11 @@ fn mandatory_extension_refused_both_ways() {
 #[test]
 fn server_nonce_must_extend_client_nonce() {
     for sf in [
-        "r=otherNonce,s=QSXC,i=4096",
+        "r=otherNonce0123456789abcdef,s=QSXC,i=4096",
         "r=abc,s=QSXC,i=4096",
         "r=ab,s=QSXC,i=4096",
     ] {
-        let mut client =
-            Client::new(Mechanism::ScramSha1, &ClientConfig::new("u", "p"), "abc").unwrap();
-        client.start().unwrap();
+        let mut client = started_client(&ClientConfig::new("u", "p"));
         assert_eq!(
             client.step(sf.as_bytes()),
             Err(Error::NonceMismatch),
@@ -213,9 +205,8 @@ fn iteration_bounds() {
         (1_000_001, false),
     ] {
         cc.max_iterations = 1_000_000;
-        let mut client = Client::new(Mechanism::ScramSha1, &cc, "abc").unwrap();
-        client.start().unwrap();
-        let sf = format!("r=abcdef,s=QSXC,i={i}");
+        let mut client = started_client(&cc);
+        let sf = format!("r=abc{SPART},s=QSXC,i={i}");
         if ok {
             // Skip the expensive derivation for the large count: only check the bound.
             if i == 4096 {
@@ -232,10 +223,10 @@ fn iteration_bounds() {
 
 #[test]
 fn server_error_is_typed() {
-    let mut client =
-        Client::new(Mechanism::ScramSha1, &ClientConfig::new("u", "p"), "abc").unwrap();
-    client.start().unwrap();
-    client.step(b"r=abcdef,s=QSXC,i=4096").unwrap();
+    let mut client = started_client(&ClientConfig::new("u", "p"));
+    client
+        .step(format!("r=abc{SPART},s=QSXC,i=4096").as_bytes())
+        .unwrap();
     assert_eq!(
         client.step(b"e=invalid-proof"),
         Err(Error::ServerError(ScramServerError::InvalidProof))
@@ -245,9 +236,9 @@ fn server_error_is_typed() {
 #[test]
 fn client_rejects_bad_or_missing_verifier() {
     let start = || {
-        let mut c = Client::new(Mechanism::ScramSha1, &ClientConfig::new("u", "p"), "abc").unwrap();
-        c.start().unwrap();
-        c.step(b"r=abcdef,s=QSXC,i=4096").unwrap();
+        let mut c = started_client(&ClientConfig::new("u", "p"));
+        c.step(format!("r=abc{SPART},s=QSXC,i=4096").as_bytes())
+            .unwrap();
         c
     };
     assert_eq!(
@@ -263,60 +254,13 @@ fn client_rejects_bad_or_missing_verifier() {
 
 #[test]
 fn y_flag_downgrade_detected() {
-    let mut cc = ClientConfig::new("user", "pencil");
-    cc.channel_binding = Some(ChannelBinding::new("tls-exporter", vec![1; 32]).unwrap());
+    let cc = ClientConfig::new("user", "pencil")
+        .with_channel_binding(ChannelBinding::new("tls-exporter", vec![1; 32]).unwrap());
     let mut sc = server_config();
     sc.plus_advertised = true;
     assert_eq!(run(Mechanism::ScramSha256, &cc, sc), Err(Error::Downgrade));
     // Without -PLUS on offer the same `y` exchange is fine.
     assert!(run(Mechanism::ScramSha256, &cc, server_config()).is_ok());
-}
-
-#[test]
-fn plus_offered_but_not_chosen_sends_n() {
-    // XEP-0440: no common binding type, so plain SCRAM is picked with binding data still set.
-    let offered = ["SCRAM-SHA-256", "SCRAM-SHA-256-PLUS"];
-    let mut cc = ClientConfig::new("user", "pencil")
-        .with_server_offers_plus(offered.iter().any(|m| m.ends_with("-PLUS")));
-    cc.channel_binding = Some(ChannelBinding::new("tls-unique", vec![1; 12]).unwrap());
-    let mut client = Client::new(Mechanism::ScramSha256, &cc, CNONCE).unwrap();
-    assert!(client.start().unwrap().starts_with(b"n,,"));
-    let mut sc = server_config();
-    sc.plus_advertised = true;
-    assert!(run(Mechanism::ScramSha256, &cc, sc).is_ok());
-    // Without binding data the flag is `n` either way; -PLUS still needs the data.
-    let bare = ClientConfig::new("user", "pencil").with_server_offers_plus(true);
-    let mut client = Client::new(Mechanism::ScramSha256, &bare, CNONCE).unwrap();
-    assert!(client.start().unwrap().starts_with(b"n,,"));
-}
-
-#[test]
-fn wrong_hash_credentials_can_be_retried() {
-    let cc = ClientConfig::new("user", "pencil");
-    let mut client = Client::new(Mechanism::ScramSha256, &cc, CNONCE).unwrap();
-    let mut server = Server::new(Mechanism::ScramSha256, server_config(), SNONCE).unwrap();
-    let step = server.start(Some(&client.start().unwrap())).unwrap();
-    assert!(matches!(step, ServerStep::NeedCredentials { .. }));
-    let err = server
-        .credentials(Some(&creds(ScramHash::Sha1, "pencil")))
-        .unwrap_err();
-    assert!(err.is_api_misuse(), "{err:?}");
-    let ServerStep::Challenge(first) = server
-        .credentials(Some(&creds(ScramHash::Sha256, "pencil")))
-        .unwrap()
-    else {
-        panic!("no server-first")
-    };
-    let ClientStep::Response(fin) = client.step(&first).unwrap() else {
-        panic!("no client-final")
-    };
-    let ServerStep::Success {
-        additional_data, ..
-    } = server.step(&fin).unwrap()
-    else {
-        panic!("no success")
-    };
-    client.success(additional_data.as_deref()).unwrap();
 }
 
 #[test]
@@ -327,8 +271,8 @@ fn fake_salt_length_is_configurable() {
         CNONCE,
     )
     .unwrap();
-    let mut sc = server_config();
-    sc.fake_salt_len = 28;
+    let sc = server_config()
+        .with_account_policy(AccountPolicy::new(4096, 28, &[ScramHash::Sha256]).unwrap());
     let mut server = Server::new(Mechanism::ScramSha256, sc, SNONCE).unwrap();
     server.start(Some(&client.start().unwrap())).unwrap();
     let ServerStep::Challenge(c) = server.credentials(None).unwrap() else {
@@ -349,10 +293,10 @@ fn gs2_flag_must_fit_the_mechanism() {
         Err(Error::Malformed(_))
     ));
     let mut server = Server::new(Mechanism::ScramSha256, server_config(), SNONCE).unwrap();
-    assert!(matches!(
+    assert_eq!(
         server.start(Some(b"p=tls-exporter,,n=user,r=abc")),
-        Err(Error::Malformed(_))
-    ));
+        Err(Error::ChannelBindingNotSupported)
+    );
     let mut server = Server::new(Mechanism::ScramSha256Plus, server_config(), SNONCE).unwrap();
     assert_eq!(
         server.start(Some(b"p=tls-unique,,n=user,r=abc")),
@@ -362,8 +306,8 @@ fn gs2_flag_must_fit_the_mechanism() {
 
 #[test]
 fn channel_binding_mismatch_refused() {
-    let mut cc = ClientConfig::new("user", "pencil");
-    cc.channel_binding = Some(ChannelBinding::new("tls-exporter", vec![1; 32]).unwrap());
+    let cc = ClientConfig::new("user", "pencil")
+        .with_channel_binding(ChannelBinding::new("tls-exporter", vec![1; 32]).unwrap());
     let mut sc = server_config();
     sc.channel_bindings
         .push(ChannelBinding::new("tls-exporter", vec![2; 32]).unwrap());
@@ -397,13 +341,25 @@ fn server_state_misuse_and_replay() {
     ));
     // Input while waiting for credentials is misuse, and does not end the exchange.
     assert_eq!(server.step(b"x"), Err(Error::InvalidState));
-    let wrong_hash = creds(ScramHash::Sha1, "pencil");
+    let too_costly = StoredCredentials::derive("pencil", b"salt", 1, &[ScramHash::Sha256])
+        .and_then(|c| {
+            StoredCredentials::new(c.salt().to_vec(), 2_000_000)?.with_keys(
+                ScramHash::Sha256,
+                c.keys(ScramHash::Sha256).unwrap().stored_key().to_vec(),
+                c.keys(ScramHash::Sha256).unwrap().server_key().to_vec(),
+            )
+        })
+        .unwrap();
     assert!(
         server
-            .credentials(Some(&wrong_hash))
+            .credentials(Some(&too_costly))
             .unwrap_err()
             .is_api_misuse()
     );
+    assert!(matches!(
+        server.credentials(Some(&creds(ScramHash::Sha256, "pencil"))),
+        Ok(ServerStep::Challenge(_))
+    ));
 }
 
 #[test]
@@ -475,7 +431,7 @@ proptest! {
         let mut cc = ClientConfig::new(user.clone(), password.clone());
         cc.authzid = (!authzid.is_empty()).then(|| authzid.clone());
         cc.min_iterations = 1;
-        let stored = StoredCredentials::derive(ScramHash::Sha1, &password, b"s", 1).unwrap();
+        let stored = StoredCredentials::derive(&password, b"s", 1, &[ScramHash::Sha1]).unwrap();
         let mut client = Client::new(Mechanism::ScramSha1, &cc, CNONCE).unwrap();
         let mut server = Server::new(Mechanism::ScramSha1, server_config(), SNONCE).unwrap();
         let ServerStep::NeedCredentials { username, authzid: az } =
@@ -493,7 +449,7 @@ proptest! {
     fn tampered_client_final_refused(pos in 0usize..200, bit in 0u8..8) {
         let mut cc = ClientConfig::new("user", "pencil");
         cc.min_iterations = 1;
-        let stored = StoredCredentials::derive(ScramHash::Sha256, "pencil", b"s", 1).unwrap();
+        let stored = StoredCredentials::derive("pencil", b"s", 1, &[ScramHash::Sha256]).unwrap();
         let mut client = Client::new(Mechanism::ScramSha256, &cc, CNONCE).unwrap();
         let mut server = Server::new(Mechanism::ScramSha256, server_config(), SNONCE).unwrap();
         server.start(Some(&client.start().unwrap())).unwrap();
@@ -523,8 +479,8 @@ fn success_data_before_client_final_refused() {
 
 #[test]
 fn debug_output_carries_no_secrets() {
-    let mut cc = ClientConfig::new("user", "hunter2-secret");
-    cc.channel_binding = Some(ChannelBinding::new("tls-exporter", b"cbsecret".to_vec()).unwrap());
+    let cc = ClientConfig::new("user", "hunter2-secret")
+        .with_channel_binding(ChannelBinding::new("tls-exporter", b"cbsecret".to_vec()).unwrap());
     let text = format!("{cc:?}");
     assert!(!text.contains("hunter2"), "{text}");
     assert!(!text.contains("99, 98"), "{text}");
@@ -532,4 +488,152 @@ fn debug_output_carries_no_secrets() {
     assert!(!format!("{sc:?}").contains("0123456789"));
     let client = Client::new(Mechanism::Plain, &cc, "n").unwrap();
     assert!(!format!("{client:?}").contains("hunter2"));
+}
+
+/// RFC 5802 s5.1 prepares strings "as a query": a code point unassigned in Unicode 3.2 (an
+/// emoji) is allowed. 4576ba9 refused it with `Saslprep` in both roles.
+#[test]
+fn unassigned_code_point_in_password_authenticates() {
+    let password = "pen\u{1F600}cil";
+    for mech in [Mechanism::ScramSha256, Mechanism::Plain] {
+        let stored =
+            StoredCredentials::derive(password, b"saltsaltsalt", 4096, &[ScramHash::Sha256])
+                .unwrap();
+        let cc = ClientConfig::new("user", password);
+        let mut client = Client::new(mech, &cc, CNONCE).unwrap();
+        let mut server = Server::new(mech, server_config(), SNONCE).unwrap();
+        let outcome = common::drive(&mut client, &mut server, |_| Some(&stored)).unwrap();
+        assert_eq!(outcome.mechanism, mech);
+    }
+}
+
+/// RFC 5802 s5.1: a user name that prepares to the empty string is refused (4576ba9 asked the
+/// caller for the credentials of "").
+#[test]
+fn username_preparing_to_nothing_refused() {
+    let mut server = Server::new(Mechanism::ScramSha256, server_config(), SNONCE).unwrap();
+    let err = server
+        .start(Some("n,,n=\u{AD},r=abc".as_bytes()))
+        .unwrap_err();
+    assert_eq!(err, Error::Saslprep);
+    assert_eq!(
+        err.scram_server_error(),
+        ScramServerError::InvalidUsernameEncoding
+    );
+    let mut server = Server::new(Mechanism::Plain, server_config(), "").unwrap();
+    assert_eq!(
+        server.start(Some("\0\u{AD}\u{200B}\0pencil".as_bytes())),
+        Err(Error::Saslprep)
+    );
+    let err = Client::new(
+        Mechanism::ScramSha256,
+        &ClientConfig::new("\u{AD}", "pencil"),
+        CNONCE,
+    )
+    .unwrap_err();
+    assert!(err.is_api_misuse(), "{err:?}");
+}
+
+/// The authzid goes to the caller as sent by every mechanism; SASLprep would turn U+00AA into
+/// `a` (4576ba9 did so for SCRAM only, and refused what SASLprep refuses).
+#[test]
+fn authzid_is_passed_raw_by_every_mechanism() {
+    for authzid in ["\u{AA}dmin@example.com", "ad\u{7}min"] {
+        for mech in [
+            Mechanism::ScramSha256,
+            Mechanism::Plain,
+            Mechanism::External,
+        ] {
+            let mut cc = ClientConfig::new("user", "pencil");
+            cc.authzid = Some(authzid.to_owned());
+            let mut sc = server_config();
+            sc.external_identity = Some("user".into());
+            let outcome = run(mech, &cc, sc).unwrap_or_else(|e| panic!("{mech}: {e}"));
+            assert_eq!(outcome.authzid.as_deref(), Some(authzid), "{mech}");
+        }
+    }
+}
+
+/// RFC 5802 s5.1: `=` not followed by `2C` or `3D` fails with `invalid-username-encoding`
+/// (4576ba9: `other-error`).
+#[test]
+fn bad_escape_is_invalid_username_encoding() {
+    for bad in [
+        "n,,n=us=2Xer,r=abc",
+        "n,,n=user=,r=abc",
+        "n,,n=us=3der,r=abc",
+    ] {
+        let mut server = Server::new(Mechanism::ScramSha256, server_config(), SNONCE).unwrap();
+        let err = server.start(Some(bad.as_bytes())).unwrap_err();
+        assert_eq!(err, Error::InvalidUsernameEncoding, "{bad}");
+        assert_eq!(
+            err.scram_server_error(),
+            ScramServerError::InvalidUsernameEncoding
+        );
+        assert_eq!(err.failure(), Failure::MalformedRequest);
+    }
+    let mut server = Server::new(Mechanism::ScramSha256, server_config(), SNONCE).unwrap();
+    assert_eq!(
+        server.start(Some(b"n,a=ad=min,n=user,r=abc")),
+        Err(Error::InvalidAuthzid)
+    );
+}
+
+/// RFC 5802 s7: `p=` on a mechanism without channel binding gets `channel-binding-not-supported`
+/// (4576ba9: `other-error`).
+#[test]
+fn channel_binding_on_a_non_plus_mechanism_is_not_supported() {
+    let mut server = Server::new(Mechanism::ScramSha256, server_config(), SNONCE).unwrap();
+    let err = server
+        .start(Some(b"p=tls-exporter,,n=user,r=abc"))
+        .unwrap_err();
+    assert_eq!(
+        err.scram_server_error(),
+        ScramServerError::ChannelBindingNotSupported
+    );
+    assert_eq!(
+        err.scram_server_error().as_str(),
+        "channel-binding-not-supported"
+    );
+}
+
+/// The client wants a server nonce part of at least `min_server_nonce_len` characters
+/// (4576ba9 accepted a single one).
+#[test]
+fn short_server_nonce_refused() {
+    let mut cc = ClientConfig::new("u", "p");
+    for (part, ok) in [("d", false), ("0123456789abcde", false), (SPART, true)] {
+        let mut client = started_client(&cc);
+        let result = client.step(format!("r=abc{part},s=QSXC,i=4096").as_bytes());
+        assert_eq!(result.is_ok(), ok, "{part}: {result:?}");
+        if !ok {
+            assert_eq!(result, Err(Error::NonceMismatch));
+        }
+    }
+    cc.min_server_nonce_len = 1;
+    assert!(started_client(&cc).step(b"r=abcd,s=QSXC,i=4096").is_ok());
+}
+
+/// Bounds that contradict each other are refused when the exchange is built (4576ba9 accepted
+/// a client minimum above its maximum, and had no server maximum).
+#[test]
+fn contradicting_bounds_refused() {
+    let mut cc = ClientConfig::new("u", "p");
+    cc.min_iterations = 5000;
+    cc.max_iterations = 4096;
+    assert!(
+        Client::new(Mechanism::ScramSha1, &cc, "abc")
+            .unwrap_err()
+            .is_api_misuse()
+    );
+    cc.min_iterations = 0;
+    assert!(Client::new(Mechanism::ScramSha1, &cc, "abc").is_err());
+    let mut sc = server_config();
+    sc.account_policy = AccountPolicy::new(100_000, 16, &[ScramHash::Sha256]).unwrap();
+    sc.max_iterations = 99_999;
+    assert!(
+        Server::new(Mechanism::Plain, sc, "")
+            .unwrap_err()
+            .is_api_misuse()
+    );
 }

@@ -5,9 +5,11 @@ use zeroize::Zeroizing;
 
 use super::message::{self, ServerFinal};
 use crate::channel_binding::DowngradeProtection;
-use crate::credentials::Keys;
+use crate::credentials::{Keys, prepare_password};
 use crate::hash::Key;
-use crate::{ClientConfig, Error, ScramHash, ScramServerError, saslprep};
+use crate::{
+    ChannelBinding, ClientConfig, Error, Mechanism, ScramHash, ScramServerError, prepare_username,
+};
 
 /// Where a SCRAM client is in the exchange.
 enum State {
@@ -16,6 +18,33 @@ enum State {
     SentFinal { server_signature: Key },
     Verified,
     Failed,
+}
+
+/// The gs2-cbind-flag a client sends (RFC 5802 s6).
+pub(crate) enum ChannelBindingUse<'a> {
+    /// `n`: the client cannot bind.
+    Unable,
+    /// `y`: the client could bind but the server offered no -PLUS; a server that did offer it
+    /// refuses the exchange, which is how a stripped mechanism list is caught.
+    CapableNotOffered,
+    /// `p=`: the client binds with this data.
+    Bound(&'a ChannelBinding),
+}
+
+impl<'a> ChannelBindingUse<'a> {
+    /// A binding-capable client (one with any channel-binding data) never sends `n`.
+    pub(crate) fn for_mechanism(
+        mechanism: Mechanism,
+        binding: Option<&'a ChannelBinding>,
+        config: &ClientConfig,
+    ) -> Result<Self, Error> {
+        match (mechanism.is_plus(), binding) {
+            (true, Some(binding)) => Ok(Self::Bound(binding)),
+            (true, None) => Err(Error::InvalidArgument("-PLUS needs channel-binding data")),
+            (false, _) if !config.channel_bindings.is_empty() => Ok(Self::CapableNotOffered),
+            (false, _) => Ok(Self::Unable),
+        }
+    }
 }
 
 pub(crate) struct ScramClient {
@@ -28,15 +57,18 @@ pub(crate) struct ScramClient {
     nonce: String,
     min_iterations: u32,
     max_iterations: u32,
+    min_server_nonce_len: usize,
     downgrade: Option<DowngradeProtection>,
+    require_downgrade_protection: bool,
     state: State,
 }
 
 impl ScramClient {
     pub(crate) fn new(
         hash: ScramHash,
-        plus: bool,
+        channel_binding: ChannelBindingUse<'_>,
         config: &ClientConfig,
+        downgrade: Option<DowngradeProtection>,
         nonce: &str,
     ) -> Result<Self, Error> {
         if !message::is_printable(nonce) {
@@ -44,19 +76,18 @@ impl ScramClient {
                 "nonce must be printable ASCII without ','",
             ));
         }
-        let username = saslprep(&config.authcid)?;
-        if username.is_empty() {
-            return Err(Error::InvalidArgument("empty user name"));
+        if config.require_downgrade_protection && downgrade.is_none() {
+            return Err(Error::InvalidArgument(
+                "XEP-0474 required but no advertisement to check it against",
+            ));
         }
-        let password = Zeroizing::new(saslprep(config.password.expose())?.into_owned());
-        let (flag, cb_data) = match (&config.channel_binding, plus) {
-            (Some(cb), true) => (format!("p={}", cb.kind()), Some(cb.data().to_vec())),
-            (None, true) => return Err(Error::InvalidArgument("-PLUS needs channel-binding data")),
-            // RFC 5802 s6: `y` says "I could bind but you offered no -PLUS", which lets a server
-            // that did offer it detect a stripped mechanism list.
-            (Some(_), false) if !config.server_offers_plus => ("y".to_owned(), None),
-            // -PLUS was offered but not chosen (e.g. no common binding type): `y` would be false.
-            (_, false) => ("n".to_owned(), None),
+        let username = prepare_username(&config.authcid)
+            .map_err(|_| Error::InvalidArgument("user name refused by SASLprep or empty"))?;
+        let password = prepare_password(config.password.expose())?;
+        let (flag, cb_data) = match channel_binding {
+            ChannelBindingUse::Bound(cb) => (format!("p={}", cb.kind()), Some(cb.data().to_vec())),
+            ChannelBindingUse::CapableNotOffered => ("y".to_owned(), None),
+            ChannelBindingUse::Unable => ("n".to_owned(), None),
         };
         let authzid = match config.authzid.as_deref() {
             None | Some("") => String::new(),
@@ -71,7 +102,9 @@ impl ScramClient {
             nonce: nonce.to_owned(),
             min_iterations: config.min_iterations,
             max_iterations: config.max_iterations,
-            downgrade: config.downgrade_protection.clone(),
+            min_server_nonce_len: config.min_server_nonce_len,
+            downgrade,
+            require_downgrade_protection: config.require_downgrade_protection,
             state: State::Initial,
         })
     }
@@ -123,7 +156,7 @@ impl ScramClient {
     fn client_final(&self, input: &[u8]) -> Result<(Vec<u8>, Key), Error> {
         let first = message::parse_server_first(input)?;
         match first.nonce.strip_prefix(self.nonce.as_str()) {
-            Some(server_part) if !server_part.is_empty() => {}
+            Some(server_part) if server_part.len() >= self.min_server_nonce_len.max(1) => {}
             _ => return Err(Error::NonceMismatch),
         }
         if first.iterations < self.min_iterations || first.iterations > self.max_iterations {
@@ -133,11 +166,15 @@ impl ScramClient {
                 max: self.max_iterations,
             });
         }
-        if let (Some(expected), Some(got)) = (&self.downgrade, first.downgrade_hash) {
-            let expected = expected.attribute_value(self.hash);
-            if !bool::from(expected.as_bytes().ct_eq(got.as_bytes())) {
-                return Err(Error::Downgrade);
+        match (&self.downgrade, first.downgrade_hash) {
+            (Some(expected), Some(got)) => {
+                let expected = expected.attribute_value(self.hash);
+                if !bool::from(expected.as_bytes().ct_eq(got.as_bytes())) {
+                    return Err(Error::Downgrade);
+                }
             }
+            (_, None) if self.require_downgrade_protection => return Err(Error::Downgrade),
+            _ => {}
         }
         let mut cbind_input = self.gs2_header.as_bytes().to_vec();
         if let Some(data) = &self.cb_data {

@@ -1,6 +1,8 @@
 //! The SCRAM message grammar of RFC 5802 s7: parsing borrows from the received bytes, so the
 //! AuthMessage is always built from exactly what was exchanged.
 
+use std::borrow::Cow;
+
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 
@@ -27,8 +29,8 @@ pub(crate) struct ClientFirst<'a> {
     pub(crate) authzid: Option<String>,
     /// client-first-message-bare, the first part of the AuthMessage.
     pub(crate) bare: &'a str,
-    /// The user name with `=2C`/`=3D` decoded.
-    pub(crate) username: String,
+    /// The user name with `=2C`/`=3D` decoded (borrowed when it has none).
+    pub(crate) username: Cow<'a, str>,
     pub(crate) nonce: &'a str,
 }
 
@@ -79,7 +81,11 @@ pub(crate) fn parse_client_first(msg: &[u8]) -> Result<ClientFirst<'_>, Error> {
     let authzid = match authzid_part {
         "" => None,
         other => match other.strip_prefix("a=") {
-            Some(name) if !name.is_empty() => Some(unescape_saslname(name)?),
+            Some(name) if !name.is_empty() => Some(
+                unescape_saslname(name)
+                    .map_err(|_| Error::InvalidAuthzid)?
+                    .into_owned(),
+            ),
             _ => return Err(Error::Malformed("gs2 authzid")),
         },
     };
@@ -186,8 +192,12 @@ pub(crate) fn escape_saslname(name: &str) -> String {
     out
 }
 
-/// Decodes a saslname; any `=` not starting `=2C` or `=3D` is an error.
-pub(crate) fn unescape_saslname(name: &str) -> Result<String, Error> {
+/// Decodes a saslname; any `=` not starting `=2C` or `=3D` is
+/// [`Error::InvalidUsernameEncoding`] (`e=invalid-username-encoding`).
+pub(crate) fn unescape_saslname(name: &str) -> Result<Cow<'_, str>, Error> {
+    if !name.contains('=') {
+        return Ok(Cow::Borrowed(name));
+    }
     let mut out = String::with_capacity(name.len());
     let mut rest = name;
     while let Some((head, tail)) = rest.split_once('=') {
@@ -199,11 +209,11 @@ pub(crate) fn unescape_saslname(name: &str) -> Result<String, Error> {
             out.push('=');
             rest = t;
         } else {
-            return Err(Error::Malformed("bad escape in saslname"));
+            return Err(Error::InvalidUsernameEncoding);
         }
     }
     out.push_str(rest);
-    Ok(out)
+    Ok(Cow::Owned(out))
 }
 
 /// `printable = %x21-2B / %x2D-7E` (RFC 5802 s7), non-empty.
@@ -213,6 +223,11 @@ pub(crate) fn is_printable(s: &str) -> bool {
 
 pub(crate) fn encode_b64(data: &[u8]) -> String {
     STANDARD.encode(data)
+}
+
+/// Appends the base64 of `data` to `out`, without a String of its own.
+pub(crate) fn push_b64(out: &mut String, data: &[u8]) {
+    STANDARD.encode_string(data, out);
 }
 
 fn decode_b64(value: &str, what: &'static str) -> Result<Vec<u8>, Error> {

@@ -1,11 +1,15 @@
 //! The server side of SCRAM (RFC 5802 s5, s6): server-first from the caller's credentials,
 //! proof and channel-binding checks, server-final.
 
+use core::fmt::Write;
+
 use subtle::ConstantTimeEq;
 
 use super::message::{self, CbFlag};
+use crate::account::ExchangeAccount;
 use crate::{
-    Error, Mechanism, Outcome, ScramHash, ServerConfig, ServerStep, StoredCredentials, saslprep,
+    Error, Mechanism, Outcome, ScramHash, ServerConfig, ServerStep, StoredCredentials,
+    prepare_username,
 };
 
 /// What the client-first-message established, kept until the final check.
@@ -23,9 +27,8 @@ enum State {
     AwaitCredentials(Pending),
     AwaitFinal {
         pending: Pending,
-        credentials: StoredCredentials,
+        account: ExchangeAccount,
         server_first: String,
-        unknown_user: bool,
     },
     Done,
     Failed,
@@ -68,12 +71,10 @@ impl ScramServer {
             }
             State::AwaitFinal {
                 pending,
-                credentials,
+                account,
                 server_first,
-                unknown_user,
             } => {
-                let server_final =
-                    self.client_final(input, &pending, &credentials, &server_first, unknown_user)?;
+                let server_final = self.client_final(input, &pending, &account, &server_first)?;
                 self.state = State::Done;
                 Ok(ServerStep::Success {
                     additional_data: Some(server_final),
@@ -105,31 +106,20 @@ impl ScramServer {
                 return Err(Error::InvalidState);
             }
         };
-        let (credentials, unknown_user) = match credentials {
-            Some(c) if c.hash() == self.hash => (c.clone(), false),
-            Some(_) => {
-                // The caller's mistake, not the peer's: let it retry with the right credentials.
-                self.state = State::AwaitCredentials(pending);
-                return Err(Error::InvalidArgument("credentials for another hash"));
-            }
-            None => (
-                StoredCredentials::fake(
-                    self.hash,
-                    config.secret.expose(),
-                    &pending.username,
-                    config.fake_iterations,
-                    config.fake_salt_len,
-                )?,
-                true,
-            ),
-        };
-        let mut server_first = format!(
-            "r={}{},s={},i={}",
-            pending.client_nonce,
-            self.nonce,
-            message::encode_b64(credentials.salt()),
-            credentials.iterations()
-        );
+        let account =
+            match ExchangeAccount::resolve(config, &pending.username, Some(self.hash), credentials)
+            {
+                Ok(account) => account,
+                Err(e) => {
+                    // The caller's mistake, not the peer's: let it retry with other credentials.
+                    self.state = State::AwaitCredentials(pending);
+                    return Err(e);
+                }
+            };
+        let mut server_first = format!("r={}{},s=", pending.client_nonce, self.nonce);
+        message::push_b64(&mut server_first, &account.salt);
+        // Writing to a String cannot fail.
+        let _ = write!(server_first, ",i={}", account.iterations);
         if let Some(dp) = &config.downgrade_protection {
             server_first.push_str(",h=");
             server_first.push_str(&dp.attribute_value(self.hash));
@@ -137,9 +127,8 @@ impl ScramServer {
         let reply = server_first.clone().into_bytes();
         self.state = State::AwaitFinal {
             pending,
-            credentials,
+            account,
             server_first,
-            unknown_user,
         };
         Ok(ServerStep::Challenge(reply))
     }
@@ -156,26 +145,18 @@ impl ScramServer {
                     .ok_or(Error::UnsupportedChannelBinding)?;
                 expected_cbind.extend_from_slice(cb.data());
             }
-            (CbFlag::Used(_), false) => return Err(Error::Malformed("p= needs a -PLUS mechanism")),
+            (CbFlag::Used(_), false) => return Err(Error::ChannelBindingNotSupported),
             (_, true) => return Err(Error::Malformed("-PLUS needs p=")),
             // RFC 5802 s6: `y` means the client could bind but did not see -PLUS offered.
             (CbFlag::ClientOnly, false) if config.plus_advertised => return Err(Error::Downgrade),
             (CbFlag::ClientOnly | CbFlag::None, false) => {}
         }
-        let username = saslprep(&first.username)?.into_owned();
-        let authzid = match first.authzid {
-            Some(a) => Some(
-                saslprep(&a)
-                    .map_err(|_| Error::InvalidAuthzid)?
-                    .into_owned(),
-            ),
-            None => None,
-        };
+        let username = prepare_username(&first.username)?;
         Ok(Pending {
             client_first_bare: first.bare.to_owned(),
             client_nonce: first.nonce.to_owned(),
             username,
-            authzid,
+            authzid: first.authzid,
             expected_cbind,
         })
     }
@@ -184,9 +165,8 @@ impl ScramServer {
         &self,
         input: &[u8],
         pending: &Pending,
-        credentials: &StoredCredentials,
+        account: &ExchangeAccount,
         server_first: &str,
-        unknown_user: bool,
     ) -> Result<Vec<u8>, Error> {
         let last = message::parse_client_final(input)?;
         let nonce_ok = last
@@ -209,7 +189,7 @@ impl ScramServer {
             b",",
             last.without_proof.as_bytes(),
         ];
-        let client_signature = self.hash.hmac(credentials.stored_key(), &auth_message)?;
+        let client_signature = self.hash.hmac(&account.stored_key, &auth_message)?;
         let client_key: zeroize::Zeroizing<Vec<u8>> = zeroize::Zeroizing::new(
             last.proof
                 .iter()
@@ -217,14 +197,13 @@ impl ScramServer {
                 .map(|(p, s)| p ^ s)
                 .collect(),
         );
-        let matches = self
-            .hash
-            .digest(&client_key)
-            .ct_eq(credentials.stored_key());
-        if unknown_user || !bool::from(matches) {
+        let matches = self.hash.digest(&client_key).ct_eq(&account.stored_key);
+        if !account.known || !bool::from(matches) {
             return Err(Error::NotAuthorized);
         }
-        let server_signature = self.hash.hmac(credentials.server_key(), &auth_message)?;
-        Ok(format!("v={}", message::encode_b64(&server_signature)).into_bytes())
+        let server_signature = self.hash.hmac(&account.server_key, &auth_message)?;
+        let mut server_final = String::from("v=");
+        message::push_b64(&mut server_final, &server_signature);
+        Ok(server_final.into_bytes())
     }
 }

@@ -5,7 +5,8 @@ Each side is described by --a-*/--b-* options: its command, lines to feed it fir
 its token lines carry on output (others are chatter and skipped), a prefix to put on tokens
 written to it, token lines of its own to drop (a mechanism name), whether its first token is
 "MECH NUL initial-response" (Cyrus sample programs), and a line that means it is done.
-Prints "A_RC B_RC" and exits 0; the caller judges the codes."""
+Prints "A_RC B_RC" on stdout and each side's stderr on stderr, every line prefixed with "a: " or
+"b: ", and exits 0; the caller judges."""
 
 import argparse
 import base64
@@ -114,7 +115,6 @@ for side in ("a", "b"):
         codes[side] = 124
     if done[side]:
         codes[side] = 0
-    err = procs[side].stderr.read().strip()
-    if err and args.v:
-        print(f"{side} stderr: {err}", file=sys.stderr)
+    for line in procs[side].stderr.read().splitlines():
+        print(f"{side}: {line}", file=sys.stderr)
 print(codes["a"], codes["b"])
