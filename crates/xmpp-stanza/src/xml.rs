@@ -626,8 +626,9 @@ fn invalid_char(s: &str, position: usize) -> SerializeError {
     SerializeError::InvalidChar { ch, position }
 }
 
-/// Refuses a name that is not an XML NCName (Namespaces in XML 1.0, with
-/// the name characters of XML 1.0 fifth edition, as the reader checks).
+/// Refuses a name that is not an XML NCName as the reader checks names
+/// (with rxml): the name characters of XML 1.0 fifth edition, except
+/// U+FDF0..U+FFFD, which rxml does not accept.
 pub(crate) fn check_name(name: &str) -> Result<(), SerializeError> {
     let mut chars = name.chars();
     let valid = chars.next().is_some_and(is_name_start_char) && chars.all(is_name_char);
@@ -644,7 +645,7 @@ fn is_name_start_char(c: char) -> bool {
         | '\u{C0}'..='\u{D6}' | '\u{D8}'..='\u{F6}' | '\u{F8}'..='\u{2FF}'
         | '\u{370}'..='\u{37D}' | '\u{37F}'..='\u{1FFF}' | '\u{200C}'..='\u{200D}'
         | '\u{2070}'..='\u{218F}' | '\u{2C00}'..='\u{2FEF}' | '\u{3001}'..='\u{D7FF}'
-        | '\u{F900}'..='\u{FDCF}' | '\u{FDF0}'..='\u{FFFD}' | '\u{10000}'..='\u{EFFFF}')
+        | '\u{F900}'..='\u{FDCF}' | '\u{10000}'..='\u{EFFFF}')
 }
 
 fn is_name_char(c: char) -> bool {
@@ -748,7 +749,8 @@ pub(crate) fn is_content_ns(ns: &str) -> bool {
 /// Writes a minidom tree. `scope` is the default namespace in scope, so
 /// `xmlns` is only declared where it changes; an element in `jabber:client`
 /// or `jabber:server` is written in `content_ns`, the namespace of the
-/// stanza it travels in.
+/// stanza it travels in. Empty and adjacent text nodes, which minidom can
+/// hold but XML cannot express, are written as the text they hold.
 pub(crate) fn write_tree(
     out: &mut Vec<u8>,
     el: &minidom::Element,
@@ -899,5 +901,30 @@ mod tests {
             parse_with(b"<abc/>", &ctx, |r, s| r.tree(s)),
             Err(Error::Limit(_))
         ));
+    }
+
+    #[test]
+    fn writer_refuses_exactly_the_characters_the_reader_refuses() {
+        for c in (0..=0x10_FFFF).filter_map(char::from_u32) {
+            let s = format!("a{c}b");
+            let read = check_chars(&s).is_ok();
+            let mut out = Vec::new();
+            assert_eq!(escape_text(&mut out, &s).is_ok(), read, "{c:?}");
+            assert_eq!(escape_attr(&mut out, &s).is_ok(), read, "{c:?}");
+            assert_eq!(replace_disallowed_chars(&s) == s, read, "{c:?}");
+        }
+    }
+
+    #[test]
+    fn writer_refuses_exactly_the_names_the_reader_refuses() {
+        for c in (0..=0x10_FFFF).filter_map(char::from_u32) {
+            for name in [c.to_string(), format!("a{c}")] {
+                assert_eq!(
+                    check_name(&name).is_ok(),
+                    rxml_name(&name).is_ok(),
+                    "{name:?}"
+                );
+            }
+        }
     }
 }
