@@ -3,6 +3,7 @@
 use crate::error::Error;
 use crate::jid::Jid;
 use crate::ns;
+use crate::rescope;
 use crate::serialize_error::SerializeError;
 use crate::xml::{self, Reader, Start, Token};
 
@@ -48,7 +49,12 @@ pub struct DiscoInfo {
 }
 
 impl DiscoInfo {
-    pub(crate) fn parse(r: &mut Reader<'_>, start: &Start<'_>) -> Result<DiscoInfo, Error> {
+    /// Reads the query `start` opens in a stanza in namespace `stanza_ns`.
+    pub(crate) fn parse(
+        r: &mut Reader<'_>,
+        start: &Start<'_>,
+        stanza_ns: &str,
+    ) -> Result<DiscoInfo, Error> {
         let mut info = DiscoInfo::default();
         start.each_attr(|prefix, local, value| {
             if prefix.is_none() && local == "node" {
@@ -92,7 +98,10 @@ impl DiscoInfo {
                     info.features
                         .push(var.ok_or(Error::Missing("feature var"))?);
                 }
-                Token::Start(child) => info.extensions.push(r.tree(child)?),
+                Token::Start(child) => {
+                    info.extensions
+                        .push(rescope::read_tree(r, child, stanza_ns)?);
+                }
             }
         }
     }
@@ -167,7 +176,12 @@ pub struct DiscoItems {
 }
 
 impl DiscoItems {
-    pub(crate) fn parse(r: &mut Reader<'_>, start: &Start<'_>) -> Result<DiscoItems, Error> {
+    /// Reads the query `start` opens in a stanza in namespace `stanza_ns`.
+    pub(crate) fn parse(
+        r: &mut Reader<'_>,
+        start: &Start<'_>,
+        stanza_ns: &str,
+    ) -> Result<DiscoItems, Error> {
         let mut items = DiscoItems::default();
         start.each_attr(|prefix, local, value| {
             if prefix.is_none() && local == "node" {
@@ -197,7 +211,11 @@ impl DiscoItems {
                         name,
                     });
                 }
-                Token::Start(child) => items.extensions.push(r.tree(child)?),
+                Token::Start(child) => {
+                    items
+                        .extensions
+                        .push(rescope::read_tree(r, child, stanza_ns)?);
+                }
             }
         }
     }

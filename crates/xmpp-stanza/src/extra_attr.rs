@@ -84,7 +84,13 @@ pub(crate) fn write(
         {
             return Err(SerializeError::InvalidName(attr.name.clone()));
         }
-        xml::qualified_attr(out, attr.ns.as_deref(), &attr.name, &attr.value, &mut declared)?;
+        xml::qualified_attr(
+            out,
+            attr.ns.as_deref(),
+            &attr.name,
+            &attr.value,
+            &mut declared,
+        )?;
     }
     Ok(())
 }

@@ -4,6 +4,7 @@
 use crate::Context;
 use crate::error::Error;
 use crate::ns;
+use crate::rescope;
 use crate::serialize_error::SerializeError;
 use crate::xml::{self, Reader, Start, Token};
 
@@ -33,7 +34,13 @@ pub struct Features {
 }
 
 impl Features {
-    pub(crate) fn parse(r: &mut Reader<'_>, _start: &Start<'_>) -> Result<Features, Error> {
+    /// Reads `<stream:features>` on a stream whose content namespace is
+    /// `content_ns`.
+    pub(crate) fn parse(
+        r: &mut Reader<'_>,
+        _start: &Start<'_>,
+        content_ns: &str,
+    ) -> Result<Features, Error> {
         let mut f = Features::default();
         loop {
             let child = match r.next()? {
@@ -80,7 +87,7 @@ impl Features {
                     f.csi = true;
                     r.skip()?;
                 }
-                _ => f.other.push(r.tree(child)?),
+                _ => f.other.push(rescope::read_tree(r, child, content_ns)?),
             }
         }
     }

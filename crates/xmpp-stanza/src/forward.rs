@@ -83,7 +83,9 @@ impl Forwarded {
             match r.next()? {
                 Token::End => return forwarded.ok_or(Error::Missing("forwarded")),
                 Token::Text(_) => {}
-                Token::Start(child) if child.is("forwarded", ns::FORWARD) && forwarded.is_none() => {
+                Token::Start(child)
+                    if child.is("forwarded", ns::FORWARD) && forwarded.is_none() =>
+                {
                     forwarded = Some(Forwarded::parse(r, &child)?);
                 }
                 Token::Start(child) => return Err(Error::Unexpected(child.local().to_owned())),

@@ -8,6 +8,7 @@ use crate::error::Error;
 use crate::extra_attr::ExtraAttr;
 use crate::jid::Jid;
 use crate::ns;
+use crate::rescope;
 use crate::roster::Roster;
 use crate::serialize_error::SerializeError;
 use crate::stanza::{Common, Head, Placement, Stanza};
@@ -77,20 +78,29 @@ pub enum IqPayload {
 }
 
 impl IqPayload {
-    fn parse<'a>(r: &mut Reader<'a>, start: Start<'a>) -> Result<IqPayload, Error> {
+    /// Reads the payload `start` opens in a stanza in namespace `stanza_ns`.
+    fn parse<'a>(
+        r: &mut Reader<'a>,
+        start: Start<'a>,
+        stanza_ns: &str,
+    ) -> Result<IqPayload, Error> {
         Ok(match (start.ns(), start.local()) {
             (ns::BIND, "bind") => IqPayload::Bind(Bind::parse(r, &start)?),
             (ns::SESSION, "session") => {
                 r.skip()?;
                 IqPayload::Session
             }
-            (ns::ROSTER, "query") => IqPayload::Roster(Roster::parse(r, &start)?),
+            (ns::ROSTER, "query") => IqPayload::Roster(Roster::parse(r, &start, stanza_ns)?),
             (ns::PING, "ping") => {
                 r.skip()?;
                 IqPayload::Ping
             }
-            (ns::DISCO_INFO, "query") => IqPayload::DiscoInfo(DiscoInfo::parse(r, &start)?),
-            (ns::DISCO_ITEMS, "query") => IqPayload::DiscoItems(DiscoItems::parse(r, &start)?),
+            (ns::DISCO_INFO, "query") => {
+                IqPayload::DiscoInfo(DiscoInfo::parse(r, &start, stanza_ns)?)
+            }
+            (ns::DISCO_ITEMS, "query") => {
+                IqPayload::DiscoItems(DiscoItems::parse(r, &start, stanza_ns)?)
+            }
             (ns, name) if Blocking::is_typed(ns, name) => {
                 IqPayload::Blocking(Blocking::parse(r, &start)?)
             }
@@ -102,7 +112,7 @@ impl IqPayload {
                 r.skip()?;
                 IqPayload::CarbonsDisable
             }
-            _ => IqPayload::Other(r.tree(start)?),
+            _ => IqPayload::Other(rescope::read_tree(r, start, stanza_ns)?),
         })
     }
 
@@ -130,9 +140,7 @@ impl IqPayload {
             IqPayload::DiscoItems(d) => d.write(out, stanza_ns),
             IqPayload::Blocking(b) => b.write(out),
             IqPayload::CarbonsEnable => xml::text_element(out, "enable", Some(ns::CARBONS), ""),
-            IqPayload::CarbonsDisable => {
-                xml::text_element(out, "disable", Some(ns::CARBONS), "")
-            }
+            IqPayload::CarbonsDisable => xml::text_element(out, "disable", Some(ns::CARBONS), ""),
             IqPayload::Other(el) => {
                 xml::write_tree_checked(out, el, stanza_ns, stanza_ns, IqPayload::is_typed)
             }
@@ -239,9 +247,9 @@ impl Iq {
                 Token::Text(_) => {}
                 Token::Start(child) => {
                     if child.is("error", stanza_ns) && kind == IqType::Error && error.is_none() {
-                        error = Some(StanzaError::parse(r, &child)?);
+                        error = Some(StanzaError::parse(r, &child, stanza_ns)?);
                     } else if payload.is_none() {
-                        payload = Some(IqPayload::parse(r, child)?);
+                        payload = Some(IqPayload::parse(r, child, stanza_ns)?);
                     } else {
                         return Err(Error::Unexpected(child.local().to_owned()));
                     }
@@ -347,6 +355,8 @@ impl Stanza for Iq {
         to: Option<&Jid>,
         out: &mut Vec<u8>,
     ) -> Result<(), SerializeError> {
-        xml::guarded(out, |out| self.write(out, Placement::top_level(ctx), from, to))
+        xml::guarded(out, |out| {
+            self.write(out, Placement::top_level(ctx), from, to)
+        })
     }
 }

@@ -85,6 +85,7 @@ mod message;
 pub mod ns;
 mod payload;
 mod presence;
+mod rescope;
 mod roster;
 mod sasl;
 mod serialize_error;
@@ -243,21 +244,25 @@ impl Element {
                 (ns @ (ns::CLIENT | ns::SERVER), _) if ns != stanza_ns => {
                     return Err(Error::InvalidNamespace(start.ns().to_owned()));
                 }
-                (ns::STREAM, "features") => Element::Features(Features::parse(r, &start)?),
+                (ns::STREAM, "features") => {
+                    Element::Features(Features::parse(r, &start, stanza_ns)?)
+                }
                 (ns::STREAM, "error") => {
-                    Element::StreamError(StreamError::parse_content(r, &start)?)
+                    Element::StreamError(StreamError::parse_content(r, &start, stanza_ns)?)
                 }
                 (ns::SASL, _) => Element::Sasl(Sasl::parse(r, &start)?),
                 (ns::TLS, name) if Tls::from_name(name).is_some() => {
                     r.skip()?;
                     Element::Tls(Tls::from_name(name).ok_or(Error::Invalid("STARTTLS"))?)
                 }
-                (ns::SM, name) if Sm::is_typed(name) => Element::Sm(Sm::parse(r, start)?),
+                (ns::SM, name) if Sm::is_typed(name) => {
+                    Element::Sm(Sm::parse(r, start, stanza_ns)?)
+                }
                 (ns::CSI, name) if Csi::from_name(name).is_some() => {
                     r.skip()?;
                     Element::Csi(Csi::from_name(name).ok_or(Error::Invalid("CSI"))?)
                 }
-                _ => Element::Unknown(r.tree(start)?),
+                _ => Element::Unknown(rescope::read_tree(r, start, stanza_ns)?),
             })
         })
     }
@@ -273,7 +278,7 @@ impl Element {
             Element::StreamError(e) => e.serialize(ctx, out),
             Element::Tls(t) => t.serialize(out),
             Element::Sasl(s) => s.serialize(out),
-            Element::Sm(s) => s.serialize(out),
+            Element::Sm(s) => s.serialize(ctx, out),
             Element::Csi(c) => c.serialize(out),
             Element::Unknown(el) => {
                 // Over WebSocket nothing is in scope, so the element always

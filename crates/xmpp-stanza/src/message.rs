@@ -5,6 +5,7 @@ use crate::error::Error;
 use crate::extra_attr::ExtraAttr;
 use crate::jid::Jid;
 use crate::payload::Payload;
+use crate::rescope;
 use crate::serialize_error::SerializeError;
 use crate::stanza::{Common, Head, Placement, Stanza};
 use crate::stanza_error::StanzaError;
@@ -167,11 +168,13 @@ impl Message {
                         m.thread = Some(Thread { id, parent });
                     }
                     "error" if m.error.is_none() => {
-                        m.error = Some(StanzaError::parse(r, &child)?);
+                        m.error = Some(StanzaError::parse(r, &child, stanza_ns)?);
                     }
-                    _ => m.payloads.push(Payload::Other(r.tree(child)?)),
+                    _ => m
+                        .payloads
+                        .push(Payload::Other(rescope::read_tree(r, child, stanza_ns)?)),
                 },
-                Token::Start(child) => m.payloads.push(Payload::parse(r, child)?),
+                Token::Start(child) => m.payloads.push(Payload::parse(r, child, stanza_ns)?),
             }
         }
         if m.kind == MessageType::Error && m.error.is_none() {
@@ -282,6 +285,8 @@ impl Stanza for Message {
         to: Option<&Jid>,
         out: &mut Vec<u8>,
     ) -> Result<(), SerializeError> {
-        xml::guarded(out, |out| self.write(out, Placement::top_level(ctx), from, to))
+        xml::guarded(out, |out| {
+            self.write(out, Placement::top_level(ctx), from, to)
+        })
     }
 }

@@ -5,6 +5,7 @@ use crate::delay::Delay;
 use crate::error::Error;
 use crate::forward::Forwarded;
 use crate::ns;
+use crate::rescope;
 use crate::serialize_error::SerializeError;
 use crate::xml::{self, Reader, Start};
 
@@ -31,8 +32,13 @@ pub enum Payload {
 }
 
 impl Payload {
-    /// Reads a child that is not in the stanza's own namespace.
-    pub(crate) fn parse<'a>(r: &mut Reader<'a>, start: Start<'a>) -> Result<Payload, Error> {
+    /// Reads a child that is not in the stanza's own namespace,
+    /// `stanza_ns`.
+    pub(crate) fn parse<'a>(
+        r: &mut Reader<'a>,
+        start: Start<'a>,
+        stanza_ns: &str,
+    ) -> Result<Payload, Error> {
         Ok(match (start.ns(), start.local()) {
             (ns::DELAY, "delay") => Payload::Delay(Delay::parse(r, &start)?),
             (ns::FORWARD, "forwarded") => Payload::Forwarded(Forwarded::parse(r, &start)?),
@@ -42,7 +48,7 @@ impl Payload {
                 r.skip()?;
                 Payload::CarbonPrivate
             }
-            _ => Payload::Other(r.tree(start)?),
+            _ => Payload::Other(rescope::read_tree(r, start, stanza_ns)?),
         })
     }
 
@@ -61,13 +67,15 @@ impl Payload {
             Payload::CarbonReceived(f) => f.write_wrapped(out, "received", ns::CARBONS),
             Payload::CarbonSent(f) => f.write_wrapped(out, "sent", ns::CARBONS),
             Payload::CarbonPrivate => xml::text_element(out, "private", Some(ns::CARBONS), ""),
-            Payload::Other(el) => xml::write_tree_checked(out, el, stanza_ns, stanza_ns, |ns, name| {
-                if ns == stanza_ns {
-                    typed_child(name)
-                } else {
-                    is_typed(ns, name)
-                }
-            }),
+            Payload::Other(el) => {
+                xml::write_tree_checked(out, el, stanza_ns, stanza_ns, |ns, name| {
+                    if ns == stanza_ns {
+                        typed_child(name)
+                    } else {
+                        is_typed(ns, name)
+                    }
+                })
+            }
         }
     }
 }

@@ -5,6 +5,7 @@ use crate::error::Error;
 use crate::extra_attr::ExtraAttr;
 use crate::jid::Jid;
 use crate::payload::Payload;
+use crate::rescope;
 use crate::serialize_error::SerializeError;
 use crate::stanza::{Common, Head, Placement, Stanza};
 use crate::stanza_error::StanzaError;
@@ -189,11 +190,13 @@ impl Presence {
                         p.priority = Some(value);
                     }
                     "error" if p.error.is_none() => {
-                        p.error = Some(StanzaError::parse(r, &child)?);
+                        p.error = Some(StanzaError::parse(r, &child, stanza_ns)?);
                     }
-                    _ => p.payloads.push(Payload::Other(r.tree(child)?)),
+                    _ => p
+                        .payloads
+                        .push(Payload::Other(rescope::read_tree(r, child, stanza_ns)?)),
                 },
-                Token::Start(child) => p.payloads.push(Payload::parse(r, child)?),
+                Token::Start(child) => p.payloads.push(Payload::parse(r, child, stanza_ns)?),
             }
         }
         if p.kind == PresenceType::Error && p.error.is_none() {
@@ -300,6 +303,8 @@ impl Stanza for Presence {
         to: Option<&Jid>,
         out: &mut Vec<u8>,
     ) -> Result<(), SerializeError> {
-        xml::guarded(out, |out| self.write(out, Placement::top_level(ctx), from, to))
+        xml::guarded(out, |out| {
+            self.write(out, Placement::top_level(ctx), from, to)
+        })
     }
 }

@@ -3,6 +3,7 @@
 use crate::error::Error;
 use crate::jid::Jid;
 use crate::ns;
+use crate::rescope;
 use crate::serialize_error::SerializeError;
 use crate::xml::{self, Reader, Start, Token};
 
@@ -116,7 +117,7 @@ impl RosterItem {
         }
     }
 
-    fn parse(r: &mut Reader<'_>, start: &Start<'_>) -> Result<RosterItem, Error> {
+    fn parse(r: &mut Reader<'_>, start: &Start<'_>, stanza_ns: &str) -> Result<RosterItem, Error> {
         let mut jid = None;
         let mut name = None;
         let mut subscription = None;
@@ -140,7 +141,7 @@ impl RosterItem {
                 Token::End => break,
                 Token::Text(_) => {}
                 Token::Start(child) if child.is("group", ns::ROSTER) => groups.push(r.text()?),
-                Token::Start(child) => extensions.push(r.tree(child)?),
+                Token::Start(child) => extensions.push(rescope::read_tree(r, child, stanza_ns)?),
             }
         }
         Ok(RosterItem {
@@ -205,7 +206,12 @@ pub struct Roster {
 }
 
 impl Roster {
-    pub(crate) fn parse(r: &mut Reader<'_>, start: &Start<'_>) -> Result<Roster, Error> {
+    /// Reads the query `start` opens in a stanza in namespace `stanza_ns`.
+    pub(crate) fn parse(
+        r: &mut Reader<'_>,
+        start: &Start<'_>,
+        stanza_ns: &str,
+    ) -> Result<Roster, Error> {
         let mut roster = Roster::default();
         start.each_attr(|prefix, local, value| {
             if prefix.is_none() && local == "ver" {
@@ -218,9 +224,13 @@ impl Roster {
                 Token::End => return Ok(roster),
                 Token::Text(_) => {}
                 Token::Start(child) if child.is("item", ns::ROSTER) => {
-                    roster.items.push(RosterItem::parse(r, &child)?);
+                    roster.items.push(RosterItem::parse(r, &child, stanza_ns)?);
                 }
-                Token::Start(child) => roster.extensions.push(r.tree(child)?),
+                Token::Start(child) => {
+                    roster
+                        .extensions
+                        .push(rescope::read_tree(r, child, stanza_ns)?);
+                }
             }
         }
     }

@@ -173,10 +173,10 @@ impl Sasl {
                             texts.push(Text::parse(r, &child)?);
                         }
                         Token::Start(child) if child.ns() == ns::SASL && condition.is_none() => {
-                            condition = Some(
-                                SaslCondition::from_name(child.local())
-                                    .unwrap_or_else(|| SaslCondition::Other(child.local().to_owned())),
-                            );
+                            condition =
+                                Some(SaslCondition::from_name(child.local()).unwrap_or_else(
+                                    || SaslCondition::Other(child.local().to_owned()),
+                                ));
                             r.skip()?;
                         }
                         Token::Start(_) => r.skip()?,

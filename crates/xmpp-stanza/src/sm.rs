@@ -2,6 +2,7 @@
 //! acknowledgements and resumption. The `<sm/>` stream feature is
 //! [`crate::Features::sm`].
 
+use crate::Context;
 use crate::error::Error;
 use crate::ns;
 use crate::serialize_error::SerializeError;
@@ -87,8 +88,13 @@ pub struct SmFailed {
 }
 
 impl Sm {
-    /// Reads the nonza `start` opens (in `urn:xmpp:sm:3`).
-    pub(crate) fn parse<'a>(r: &mut Reader<'a>, start: Start<'a>) -> Result<Sm, Error> {
+    /// Reads the nonza `start` opens (in `urn:xmpp:sm:3`) on a stream whose
+    /// content namespace is `content_ns`.
+    pub(crate) fn parse<'a>(
+        r: &mut Reader<'a>,
+        start: Start<'a>,
+        content_ns: &str,
+    ) -> Result<Sm, Error> {
         let mut attrs = Attrs::default();
         start.each_attr(|prefix, local, value| {
             if prefix.is_none() {
@@ -123,7 +129,7 @@ impl Sm {
             }),
             "resume" => Sm::Resume(resumption(attrs)?),
             "resumed" => Sm::Resumed(resumption(attrs)?),
-            "failed" => return SmFailed::parse(r, attrs.h).map(Sm::Failed),
+            "failed" => return SmFailed::parse(r, attrs.h, content_ns).map(Sm::Failed),
             "r" => Sm::Request,
             "a" => Sm::Ack(attrs.h.ok_or(Error::Missing("h"))?),
             other => return Err(Error::Unexpected(other.to_owned())),
@@ -141,12 +147,13 @@ impl Sm {
     }
 
     /// Appends the serialised nonza to `out`; leaves `out` as it was on
-    /// error.
-    pub fn serialize(&self, out: &mut Vec<u8>) -> Result<(), SerializeError> {
-        xml::guarded(out, |out| self.write(out))
+    /// error. The context matters only for an unknown error condition in
+    /// `<failed/>` that holds stanza content.
+    pub fn serialize(&self, ctx: &Context, out: &mut Vec<u8>) -> Result<(), SerializeError> {
+        xml::guarded(out, |out| self.write(out, ctx.namespace.as_str()))
     }
 
-    fn write(&self, out: &mut Vec<u8>) -> Result<(), SerializeError> {
+    fn write(&self, out: &mut Vec<u8>, content_ns: &str) -> Result<(), SerializeError> {
         let name = match self {
             Sm::Enable(_) => "enable",
             Sm::Enabled(_) => "enabled",
@@ -174,7 +181,7 @@ impl Sm {
                 xml::attr(out, "h", &r.h.to_string())?;
                 xml::attr(out, "previd", &r.previd)?;
             }
-            Sm::Failed(f) => return f.write(out),
+            Sm::Failed(f) => return f.write(out, content_ns),
             Sm::Request => {}
             Sm::Ack(h) => xml::attr(out, "h", &h.to_string())?,
         }
@@ -184,7 +191,7 @@ impl Sm {
 }
 
 impl SmFailed {
-    fn parse(r: &mut Reader<'_>, h: Option<u32>) -> Result<SmFailed, Error> {
+    fn parse(r: &mut Reader<'_>, h: Option<u32>, content_ns: &str) -> Result<SmFailed, Error> {
         let mut failed = SmFailed {
             h,
             ..SmFailed::default()
@@ -197,7 +204,7 @@ impl SmFailed {
                     failed.texts.push(Text::parse(r, &child)?);
                 }
                 Token::Start(child) if child.ns() == ns::STANZAS && failed.condition.is_none() => {
-                    failed.condition = Some(StanzaErrorCondition::parse(r, child)?);
+                    failed.condition = Some(StanzaErrorCondition::parse(r, child, content_ns)?);
                 }
                 Token::Start(child) => return Err(Error::Unexpected(child.local().to_owned())),
             }
@@ -205,7 +212,7 @@ impl SmFailed {
     }
 
     /// Writes the rest of `<failed`, whose name and namespace are written.
-    fn write(&self, out: &mut Vec<u8>) -> Result<(), SerializeError> {
+    fn write(&self, out: &mut Vec<u8>, content_ns: &str) -> Result<(), SerializeError> {
         xml::opt_attr(out, "h", self.h.map(|h| h.to_string()).as_deref())?;
         if self.condition.is_none() && self.texts.is_empty() {
             out.extend_from_slice(b"/>");
@@ -213,7 +220,7 @@ impl SmFailed {
         }
         out.push(b'>');
         if let Some(condition) = &self.condition {
-            condition.write(out, ns::SM)?;
+            condition.write(out, ns::SM, content_ns)?;
         }
         for t in &self.texts {
             t.write(out, "text", Some(ns::STANZAS))?;
@@ -236,7 +243,10 @@ struct Attrs {
 
 /// An unsigned 32-bit attribute value.
 fn number(value: &str, name: &'static str) -> Result<u32, Error> {
-    value.trim().parse::<u32>().map_err(|_| Error::Invalid(name))
+    value
+        .trim()
+        .parse::<u32>()
+        .map_err(|_| Error::Invalid(name))
 }
 
 fn resume_attr(out: &mut Vec<u8>, resume: bool) -> Result<(), SerializeError> {

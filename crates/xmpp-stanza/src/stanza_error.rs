@@ -3,6 +3,7 @@
 use crate::error::Error;
 use crate::jid::Jid;
 use crate::ns;
+use crate::rescope;
 use crate::serialize_error::SerializeError;
 use crate::text::Text;
 use crate::xml::{self, Reader, Start, Token};
@@ -182,10 +183,11 @@ impl StanzaErrorCondition {
     }
 
     /// Reads the condition element `child` (in the stanzas namespace, not
-    /// `text`).
+    /// `text`) inside an element whose content namespace is `content_ns`.
     pub(crate) fn parse<'a>(
         r: &mut Reader<'a>,
         child: Start<'a>,
+        content_ns: &str,
     ) -> Result<StanzaErrorCondition, Error> {
         let name = child.local();
         if matches!(name, "gone" | "redirect") {
@@ -199,13 +201,20 @@ impl StanzaErrorCondition {
                 r.skip()?;
                 Ok(condition)
             }
-            None => Ok(StanzaErrorCondition::Other(r.tree(child)?)),
+            None => Ok(StanzaErrorCondition::Other(rescope::read_tree(
+                r, child, content_ns,
+            )?)),
         }
     }
 
     /// Writes the condition element; `scope` is the default namespace in
-    /// scope.
-    pub(crate) fn write(&self, out: &mut Vec<u8>, scope: &str) -> Result<(), SerializeError> {
+    /// scope, `content_ns` the content namespace of the stream.
+    pub(crate) fn write(
+        &self,
+        out: &mut Vec<u8>,
+        scope: &str,
+        content_ns: &str,
+    ) -> Result<(), SerializeError> {
         use StanzaErrorCondition as C;
         match self {
             C::Gone(Some(t)) | C::Redirect(Some(t)) if t.is_empty() => {
@@ -217,7 +226,7 @@ impl StanzaErrorCondition {
                 Some(ns::STANZAS),
                 t.as_deref().unwrap_or_default(),
             ),
-            C::Other(el) => xml::write_tree_checked(out, el, scope, scope, |ns, name| {
+            C::Other(el) => xml::write_tree_checked(out, el, scope, content_ns, |ns, name| {
                 ns != ns::STANZAS
                     || name == "text"
                     || StanzaErrorCondition::from_name(name, None).is_some()
@@ -273,11 +282,18 @@ impl StanzaError {
 
     /// Whether the error carries XEP-0191's `<blocked/>` payload.
     pub fn is_blocked(&self) -> bool {
-        self.apps.iter().any(|a| a.is("blocked", ns::BLOCKING_ERRORS))
+        self.apps
+            .iter()
+            .any(|a| a.is("blocked", ns::BLOCKING_ERRORS))
     }
 
-    /// Reads the content of `<error>` (whose start tag is `start`).
-    pub(crate) fn parse(r: &mut Reader<'_>, start: &Start<'_>) -> Result<StanzaError, Error> {
+    /// Reads the content of `<error>` (whose start tag is `start`) in a
+    /// stanza in namespace `stanza_ns`.
+    pub(crate) fn parse(
+        r: &mut Reader<'_>,
+        start: &Start<'_>,
+        stanza_ns: &str,
+    ) -> Result<StanzaError, Error> {
         let mut kind = None;
         let mut by = None;
         let mut code = None;
@@ -305,9 +321,9 @@ impl StanzaError {
                     if condition.is_some() {
                         return Err(Error::Unexpected(child.local().to_owned()));
                     }
-                    condition = Some(StanzaErrorCondition::parse(r, child)?);
+                    condition = Some(StanzaErrorCondition::parse(r, child, stanza_ns)?);
                 }
-                Token::Start(child) => apps.push(r.tree(child)?),
+                Token::Start(child) => apps.push(rescope::read_tree(r, child, stanza_ns)?),
             }
         }
         Ok(StanzaError {
@@ -328,7 +344,7 @@ impl StanzaError {
         xml::opt_attr(out, "by", self.by.as_ref().map(Jid::as_str))?;
         xml::opt_attr(out, "code", self.code.as_deref())?;
         out.push(b'>');
-        self.condition.write(out, stanza_ns)?;
+        self.condition.write(out, stanza_ns, stanza_ns)?;
         for t in &self.texts {
             t.write(out, "text", Some(ns::STANZAS))?;
         }

@@ -3,6 +3,7 @@
 use crate::Context;
 use crate::error::Error;
 use crate::ns;
+use crate::rescope;
 use crate::serialize_error::SerializeError;
 use crate::text::Text;
 use crate::xml::{self, Reader, Start, Token};
@@ -168,13 +169,16 @@ impl StreamError {
             if !start.is("error", ns::STREAM) {
                 return Err(Error::Unexpected(start.local().to_owned()));
             }
-            StreamError::parse_content(r, &start)
+            StreamError::parse_content(r, &start, ctx.namespace.as_str())
         })
     }
 
+    /// Reads the content of `<stream:error>` on a stream whose content
+    /// namespace is `content_ns`.
     pub(crate) fn parse_content(
         r: &mut Reader<'_>,
         _start: &Start<'_>,
+        content_ns: &str,
     ) -> Result<StreamError, Error> {
         let mut condition = None;
         let mut texts = Vec::new();
@@ -198,10 +202,10 @@ impl StreamError {
                         r.skip()?;
                         known
                     } else {
-                        StreamErrorCondition::Other(r.tree(child)?)
+                        StreamErrorCondition::Other(rescope::read_tree(r, child, content_ns)?)
                     });
                 }
-                Token::Start(child) => apps.push(r.tree(child)?),
+                Token::Start(child) => apps.push(rescope::read_tree(r, child, content_ns)?),
             }
         }
         Ok(StreamError {

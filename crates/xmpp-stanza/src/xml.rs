@@ -509,11 +509,12 @@ fn check_chars(s: &str) -> Result<bool, Error> {
     Ok(!low && !amp)
 }
 
-
 impl Reader<'_> {
     /// Keeps an attribute that no typed element claims: its prefix
     /// resolved and its name checked as [`Reader::tree`] checks names, so
-    /// that the writer can put it back.
+    /// that the writer can put it back. A prefix other than `xml` bound to
+    /// the XML namespace is refused (Namespaces in XML 1.0 section 3), as it
+    /// could smuggle in a second `xml:lang`.
     pub(crate) fn extra_attr(
         &self,
         prefix: Option<&str>,
@@ -525,6 +526,9 @@ impl Reader<'_> {
             None => None,
             Some(p) => Some(self.lookup(Some(p))?.into_owned()),
         };
+        if prefix != Some("xml") && ns.as_deref() == Some(ns::XML) {
+            return Err(Error::Restricted("the XML namespace bound to another prefix"));
+        }
         Ok(ExtraAttr {
             ns,
             name: local.to_owned(),

@@ -163,7 +163,9 @@ fn values_the_reader_refuses_are_refused() {
 
 #[test]
 fn message_and_presence_have_error_replies() {
-    let Element::Message(m) = parse("<message from='romeo@example.net/orchard' to='juliet@example.com' id='m1' type='chat'><body>hi</body></message>") else {
+    let Element::Message(m) = parse(
+        "<message from='romeo@example.net/orchard' to='juliet@example.com' id='m1' type='chat'><body>hi</body></message>",
+    ) else {
         panic!()
     };
     let reply = m
@@ -174,9 +176,9 @@ fn message_and_presence_have_error_replies() {
     assert_eq!(reply.from, Some(jid("juliet@example.com")));
     assert_eq!(reply.id.as_deref(), Some("m1"));
     assert!(refused_or_round_trips(&Element::Message(reply), &ctx()).is_ok());
-    let Element::Presence(p) =
-        parse("<presence from='romeo@example.net/orchard' to='juliet@example.com' type='subscribe' id='p1'/>")
-    else {
+    let Element::Presence(p) = parse(
+        "<presence from='romeo@example.net/orchard' to='juliet@example.com' type='subscribe' id='p1'/>",
+    ) else {
         panic!()
     };
     let reply = p
@@ -190,15 +192,21 @@ fn message_and_presence_have_error_replies() {
 #[test]
 fn an_error_is_never_answered_with_an_error() {
     let error = || StanzaError::new(StanzaErrorCondition::BadRequest);
-    let Element::Message(m) = parse("<message type='error' id='e'><error type='cancel'><item-not-found xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/></error></message>") else {
+    let Element::Message(m) = parse(
+        "<message type='error' id='e'><error type='cancel'><item-not-found xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/></error></message>",
+    ) else {
         panic!()
     };
     assert!(m.error_reply(error()).is_none());
-    let Element::Presence(p) = parse("<presence type='error'><error type='cancel'><gone xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/></error></presence>") else {
+    let Element::Presence(p) = parse(
+        "<presence type='error'><error type='cancel'><gone xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/></error></presence>",
+    ) else {
         panic!()
     };
     assert!(p.error_reply(error()).is_none());
-    let Element::Iq(iq) = parse("<iq type='error' id='1'><error type='cancel'><conflict xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/></error></iq>") else {
+    let Element::Iq(iq) = parse(
+        "<iq type='error' id='1'><error type='cancel'><conflict xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/></error></iq>",
+    ) else {
         panic!()
     };
     assert!(iq.error_reply(error()).is_none());
@@ -291,7 +299,8 @@ fn unknown_stanza_attributes_survive() {
 
 #[test]
 fn unknown_body_attributes_survive() {
-    let xml = "<message><body xml:lang='en' markup='plain' xmlns:h='urn:h' h:x='y'>hi</body></message>";
+    let xml =
+        "<message><body xml:lang='en' markup='plain' xmlns:h='urn:h' h:x='y'>hi</body></message>";
     let out = reserialize(xml, &ctx());
     assert!(out.contains(" markup='plain'"), "{out}");
     assert!(out.contains(":x='y'"), "{out}");
@@ -325,7 +334,10 @@ fn unknown_error_conditions_survive() {
 fn every_application_error_element_survives() {
     let xml = "<iq type='error' id='1'><error type='cancel'><feature-not-implemented xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/><unsupported xmlns='urn:a' feature='x'/><second xmlns='urn:b'/></error></iq>";
     let out = reserialize(xml, &ctx());
-    assert!(out.contains("<unsupported") && out.contains("<second"), "{out}");
+    assert!(
+        out.contains("<unsupported") && out.contains("<second"),
+        "{out}"
+    );
     let xml = "<stream:error><conflict xmlns='urn:ietf:params:xml:ns:xmpp-streams'/><one xmlns='urn:a'/><two xmlns='urn:b'/></stream:error>";
     let out = reserialize(xml, &ctx());
     assert!(out.contains("<one") && out.contains("<two"), "{out}");
@@ -358,8 +370,32 @@ fn rescoping_covers_every_content_namespace_child() {
         let Payload::Other(x) = &m.payloads[1] else {
             panic!()
         };
-        assert_eq!(x.get_child("y", "jabber:client").map(|y| y.name()), Some("y"));
+        assert_eq!(
+            x.get_child("y", "jabber:client").map(|y| y.name()),
+            Some("y")
+        );
     }
+}
+
+#[test]
+fn both_content_namespaces_are_the_stream_s_inside_a_stanza() {
+    // What the writer re-scopes, the reader files the same way, so a
+    // parsed stanza is written and read back unchanged.
+    let xml = "<message><x xmlns='jabber:server'><y xmlns='jabber:client'/></x></message>";
+    let Element::Message(m) = parse(xml) else {
+        panic!()
+    };
+    let [Payload::Other(x)] = &m.payloads[..] else {
+        panic!()
+    };
+    assert_eq!(x.ns(), "jabber:client");
+    reserialize(xml, &ctx());
+    // An attribute cannot reach xml:lang through another prefix.
+    assert!(Element::parse(
+        b"<message xmlns:x='http://www.w3.org/XML/1998/namespace' x:lang='en'/>",
+        &ctx()
+    )
+    .is_err());
 }
 
 #[test]
@@ -369,7 +405,13 @@ fn sasl_success_with_empty_data_differs_from_none() {
     assert_ne!(with, without);
     assert_eq!(with, Element::Sasl(Sasl::Success(Some(Vec::new()))));
     assert_eq!(without, Element::Sasl(Sasl::Success(None)));
-    assert!(reserialize("<success xmlns='urn:ietf:params:xml:ns:xmpp-sasl'>=</success>", &ctx()).contains(">=</success>"));
+    assert!(
+        reserialize(
+            "<success xmlns='urn:ietf:params:xml:ns:xmpp-sasl'>=</success>",
+            &ctx()
+        )
+        .contains(">=</success>")
+    );
 }
 
 // ---- what the next crates need
@@ -379,7 +421,9 @@ fn common_accessors_across_stanza_kinds() {
     let stanzas = [
         parse("<message from='a@example.com/r' to='b@example.com' id='1' type='chat'/>"),
         parse("<presence from='a@example.com/r' to='b@example.com' id='1' type='probe'/>"),
-        parse("<iq from='a@example.com/r' to='b@example.com' id='1' type='get'><ping xmlns='urn:xmpp:ping'/></iq>"),
+        parse(
+            "<iq from='a@example.com/r' to='b@example.com' id='1' type='get'><ping xmlns='urn:xmpp:ping'/></iq>",
+        ),
     ];
     let names: Vec<_> = stanzas
         .iter()
@@ -404,7 +448,9 @@ fn common_accessors_across_stanza_kinds() {
 
 #[test]
 fn stanza_is_written_to_each_recipient_without_cloning() {
-    let Element::Presence(p) = parse("<presence from='juliet@example.com/balcony'><show>away</show></presence>") else {
+    let Element::Presence(p) =
+        parse("<presence from='juliet@example.com/balcony'><show>away</show></presence>")
+    else {
         panic!()
     };
     let mut out = Vec::new();

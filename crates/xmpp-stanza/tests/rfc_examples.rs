@@ -13,9 +13,7 @@ fn ctx() -> Context {
 fn parse(xml: &str) -> Element {
     let el = Element::parse(xml.as_bytes(), &ctx()).unwrap_or_else(|e| panic!("{e}: {xml}"));
     for c in [Context::client_tcp(), Context::client_websocket()] {
-        let bytes = el
-            .to_bytes(&c)
-            .unwrap_or_else(|e| panic!("{e}: {el:?}"));
+        let bytes = el.to_bytes(&c).unwrap_or_else(|e| panic!("{e}: {el:?}"));
         let again = Element::parse(&bytes, &c)
             .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&bytes)));
         assert_eq!(again, el, "{}", String::from_utf8_lossy(&bytes));
@@ -272,10 +270,7 @@ fn rfc6120_8_3_stanza_errors() {
     assert_eq!(e.by, Some(jid("im.example.com")));
     assert_eq!(e.kind, StanzaErrorType::Cancel);
     assert_eq!(e.condition, StanzaErrorCondition::FeatureNotImplemented);
-    assert_eq!(
-        e.apps[0].attr("feature"),
-        Some("retrieve-subscriptions")
-    );
+    assert_eq!(e.apps[0].attr("feature"), Some("retrieve-subscriptions"));
     // 8.3.3.5 gone with a new address; 8.3.3.14 redirect.
     let Element::Message(m) = parse(
         "<message from='romeo@example.net/orchard'\n         id='sj2b371v'\n         to='juliet@capulet.com/balcony'\n         type='error'>\n  <error by='example.net'\n         type='cancel'>\n    <gone xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'>xmpp:romeo@afterlife.example.net</gone>\n  </error>\n</message>",
@@ -614,14 +609,19 @@ fn xep0198_stream_management() {
     };
     assert_eq!(f.h, Some(22));
     assert_eq!(f.condition, Some(StanzaErrorCondition::UnexpectedRequest));
-    assert_eq!(parse("<r xmlns='urn:xmpp:sm:3'/>"), Element::Sm(Sm::Request));
+    assert_eq!(
+        parse("<r xmlns='urn:xmpp:sm:3'/>"),
+        Element::Sm(Sm::Request)
+    );
     assert_eq!(
         parse("<a xmlns='urn:xmpp:sm:3' h='4294967295'/>"),
         Element::Sm(Sm::Ack(u32::MAX))
     );
-    let Element::Sm(Sm::Resume(r)) =
-        parse("<resume xmlns='urn:xmpp:sm:3' h='some-number' previd='some-long-sm-id'/>".replace("some-number", "3").as_str())
-    else {
+    let Element::Sm(Sm::Resume(r)) = parse(
+        "<resume xmlns='urn:xmpp:sm:3' h='some-number' previd='some-long-sm-id'/>"
+            .replace("some-number", "3")
+            .as_str(),
+    ) else {
         panic!()
     };
     assert_eq!((r.h, r.previd.as_str()), (3, "some-long-sm-id"));
@@ -644,12 +644,17 @@ fn xep0198_stream_management() {
 
 #[test]
 fn xep0352_client_state_indication() {
-    assert_eq!(parse("<active xmlns='urn:xmpp:csi:0'/>"), Element::Csi(Csi::Active));
+    assert_eq!(
+        parse("<active xmlns='urn:xmpp:csi:0'/>"),
+        Element::Csi(Csi::Active)
+    );
     assert_eq!(
         parse("<inactive xmlns='urn:xmpp:csi:0'/>"),
         Element::Csi(Csi::Inactive)
     );
-    let Element::Features(f) = parse("<stream:features><csi xmlns='urn:xmpp:csi:0'/></stream:features>") else {
+    let Element::Features(f) =
+        parse("<stream:features><csi xmlns='urn:xmpp:csi:0'/></stream:features>")
+    else {
         panic!()
     };
     assert!(f.csi && f.other.is_empty());
@@ -678,15 +683,23 @@ fn xep0203_delay_and_xep0297_forwarding() {
     let [Payload::Forwarded(f)] = &m.payloads[..] else {
         panic!()
     };
-    assert_eq!(f.delay.as_ref().map(|d| d.stamp.as_str()), Some("2010-07-10T23:08:25Z"));
+    assert_eq!(
+        f.delay.as_ref().map(|d| d.stamp.as_str()),
+        Some("2010-07-10T23:08:25Z")
+    );
     assert_eq!(f.namespace, StreamNamespace::Client);
     let AnyStanza::Message(inner) = &*f.stanza else {
         panic!()
     };
-    assert_eq!(inner.body(), Some("Yet I should kill thee with much cherishing."));
+    assert_eq!(
+        inner.body(),
+        Some("Yet I should kill thee with much cherishing.")
+    );
     // The forwarded stanza keeps jabber:client on a server stream.
     let Element::Message(outer) = Element::parse(
-        &Element::Message(m.clone()).to_bytes(&Context::server_tcp()).unwrap(),
+        &Element::Message(m.clone())
+            .to_bytes(&Context::server_tcp())
+            .unwrap(),
         &Context::server_tcp(),
     )
     .unwrap() else {
@@ -726,7 +739,10 @@ fn xep0280_carbons() {
     let [Payload::CarbonReceived(f)] = &m.payloads[..] else {
         panic!()
     };
-    assert_eq!(f.stanza.as_stanza().from(), Some(&jid("juliet@capulet.example/balcony")));
+    assert_eq!(
+        f.stanza.as_stanza().from(),
+        Some(&jid("juliet@capulet.example/balcony"))
+    );
     let Element::Message(m) = parse(
         "<message from='romeo@montague.example' to='romeo@montague.example/garden' type='chat'><sent xmlns='urn:xmpp:carbons:2'><forwarded xmlns='urn:xmpp:forward:0'><message xmlns='jabber:client' to='juliet@capulet.example/balcony' from='romeo@montague.example/home' type='chat'><body>Neither, fair saint, if either thee dislike.</body></message></forwarded></sent></message>",
     ) else {
@@ -739,20 +755,27 @@ fn xep0280_carbons() {
         panic!()
     };
     assert_eq!(m.payloads[0], Payload::CarbonPrivate);
-    assert!(Element::parse(
-        b"<message><received xmlns='urn:xmpp:carbons:2'/></message>",
-        &ctx()
-    )
-    .is_err());
+    assert!(
+        Element::parse(
+            b"<message><received xmlns='urn:xmpp:carbons:2'/></message>",
+            &ctx()
+        )
+        .is_err()
+    );
 }
 
 #[test]
 fn xep0191_blocking() {
     // Examples 1, 2, 5, 8, 12 and 17 (1.3).
-    let Element::Iq(iq) = parse("<iq type='get' id='blocklist1'><blocklist xmlns='urn:xmpp:blocking'/></iq>") else {
+    let Element::Iq(iq) =
+        parse("<iq type='get' id='blocklist1'><blocklist xmlns='urn:xmpp:blocking'/></iq>")
+    else {
         panic!()
     };
-    assert_eq!(iq.payload, Some(IqPayload::Blocking(Blocking::List(vec![]))));
+    assert_eq!(
+        iq.payload,
+        Some(IqPayload::Blocking(Blocking::List(vec![])))
+    );
     let Element::Iq(iq) = parse(
         "<iq type='result' id='blocklist1'>\n  <blocklist xmlns='urn:xmpp:blocking'>\n    <item jid='romeo@montague.net'/>\n    <item jid='iago@shakespeare.lit'/>\n  </blocklist>\n</iq>",
     ) else {
@@ -770,11 +793,21 @@ fn xep0191_blocking() {
     ) else {
         panic!()
     };
-    assert_eq!(iq.payload, Some(IqPayload::Blocking(Blocking::Block(vec![jid("romeo@montague.net")]))));
-    let Element::Iq(iq) = parse("<iq type='set' id='unblock2'><unblock xmlns='urn:xmpp:blocking'/></iq>") else {
+    assert_eq!(
+        iq.payload,
+        Some(IqPayload::Blocking(Blocking::Block(vec![jid(
+            "romeo@montague.net"
+        )])))
+    );
+    let Element::Iq(iq) =
+        parse("<iq type='set' id='unblock2'><unblock xmlns='urn:xmpp:blocking'/></iq>")
+    else {
         panic!()
     };
-    assert_eq!(iq.payload, Some(IqPayload::Blocking(Blocking::Unblock(vec![]))));
+    assert_eq!(
+        iq.payload,
+        Some(IqPayload::Blocking(Blocking::Unblock(vec![])))
+    );
     let Element::Message(m) = parse(
         "<message type='error' from='romeo@montague.net' to='juliet@capulet.com/chamber'><error type='cancel'><not-acceptable xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/><blocked xmlns='urn:xmpp:blocking:errors'/></error></message>",
     ) else {
@@ -799,7 +832,10 @@ fn xep0030_disco_items() {
     };
     assert_eq!(items.items.len(), 8);
     assert_eq!(items.items[0].jid, jid("people.shakespeare.lit"));
-    assert_eq!(items.items[7].name.as_deref(), Some("French Translation Service"));
+    assert_eq!(
+        items.items[7].name.as_deref(),
+        Some("French Translation Service")
+    );
     let Element::Iq(iq) = parse(
         "<iq type='result' id='items2'><query xmlns='http://jabber.org/protocol/disco#items' node='music'><item jid='catalog.shakespeare.lit' node='books' name='Books by and about Shakespeare'/></query></iq>",
     ) else {

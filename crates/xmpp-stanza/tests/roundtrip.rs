@@ -60,7 +60,12 @@ proptest! {
 
 /// `el` with an extension added to a stanza, `depth` levels down: `<note/>`
 /// in `ns[0]` holding `<inner/>` in `ns[1]`.
-fn with_content_child(el: Element, depth: usize, at: prop::sample::Index, ns: [&str; 2]) -> Element {
+fn with_content_child(
+    el: Element,
+    depth: usize,
+    at: prop::sample::Index,
+    ns: [&str; 2],
+) -> Element {
     let mut child = minidom::Element::bare("note", ns[0]);
     child.append_child(minidom::Element::bare("inner", ns[1]));
     for level in 0..depth {
@@ -100,8 +105,13 @@ fn prefixed_input_round_trips() {
         let bytes = el.to_bytes(&ctx).unwrap();
         assert_eq!(Element::parse(&bytes, &ctx).unwrap(), el);
         let Element::Message(m) = el else { panic!() };
-        assert_eq!(m.extra_attrs, vec![ExtraAttr::namespaced("urn:p", "a", "1")]);
-        let Payload::Other(x) = &m.payloads[0] else { panic!() };
+        assert_eq!(
+            m.extra_attrs,
+            vec![ExtraAttr::namespaced("urn:p", "a", "1")]
+        );
+        let Payload::Other(x) = &m.payloads[0] else {
+            panic!()
+        };
         assert_eq!(x.ns(), "urn:p");
         let y = x.get_child("y", "urn:q").unwrap();
         assert_eq!(y.attr_ns("urn:p", "c"), Some("3"));

@@ -77,12 +77,18 @@ fn text_positions(s: &str) -> Vec<(&'static str, Element)> {
         Element::Message(m)
     };
     list.push(("body", message(&|m| m.bodies = vec![Text::new(s)])));
-    list.push(("body lang", message(&|m| m.bodies = vec![Text::with_lang(s, "x")])));
+    list.push((
+        "body lang",
+        message(&|m| m.bodies = vec![Text::with_lang(s, "x")]),
+    ));
     list.push(("subject", message(&|m| m.subjects = vec![Text::new(s)])));
     list.push(("message id", message(&|m| m.id = Some(s.to_owned()))));
     list.push(("message lang", message(&|m| m.lang = Some(s.to_owned()))));
     list.push(("thread", message(&|m| m.thread = Some(Thread::new(s)))));
-    list.push(("extra attribute", message(&|m| m.extra_attrs = vec![ExtraAttr::new("x", s)])));
+    list.push((
+        "extra attribute",
+        message(&|m| m.extra_attrs = vec![ExtraAttr::new("x", s)]),
+    ));
     list.push((
         "extra attribute namespace",
         message(&|m| m.extra_attrs = vec![ExtraAttr::namespaced(format!("urn:{s}"), "x", "v")]),
@@ -104,7 +110,10 @@ fn text_positions(s: &str) -> Vec<(&'static str, Element)> {
         let el = minidom::Element::bare("x", format!("urn:{s}"));
         message(&|m| m.payloads = vec![Payload::Other(el.clone())])
     }));
-    list.push(("delay stamp", message(&|m| m.payloads = vec![Payload::Delay(Delay::new(s))])));
+    list.push((
+        "delay stamp",
+        message(&|m| m.payloads = vec![Payload::Delay(Delay::new(s))]),
+    ));
     list.push(("error text", {
         let mut e = StanzaError::new(StanzaErrorCondition::BadRequest);
         e.texts.push(Text::new(s));

@@ -10,7 +10,7 @@
 #![allow(dead_code, clippy::unwrap_used)]
 
 use chatwire_xmpp_stanza::minidom;
-use chatwire_xmpp_stanza::minidom::rxml::{NcName, Namespace};
+use chatwire_xmpp_stanza::minidom::rxml::{Namespace, NcName};
 use chatwire_xmpp_stanza::*;
 use proptest::collection::vec;
 use proptest::option::of;
@@ -77,18 +77,18 @@ impl Gen {
 /// and XMPP treat specially.
 pub fn any_char() -> impl Strategy<Value = char> {
     let ranges: &[(u32, u32)] = &[
-        (0x00, 0x1F),       // Cc C0
-        (0x7F, 0x9F),       // Cc DEL and C1
-        (0xFDD0, 0xFDEF),   // noncharacters
-        (0xFFF9, 0xFFFF),   // specials, U+FFFE and U+FFFF
-        (0xE000, 0xF8FF),   // Co private use
+        (0x00, 0x1F),        // Cc C0
+        (0x7F, 0x9F),        // Cc DEL and C1
+        (0xFDD0, 0xFDEF),    // noncharacters
+        (0xFFF9, 0xFFFF),    // specials, U+FFFE and U+FFFF
+        (0xE000, 0xF8FF),    // Co private use
         (0xF0000, 0x10FFFF), // Co planes 15-16 (and their noncharacters)
-        (0x0378, 0x0379),   // Cn unassigned
-        (0xE0080, 0xE00FF), // Cn unassigned
-        (0x200B, 0x202E),   // Cf and separators
-        (0x0300, 0x036F),   // combining marks
-        (0xD7F0, 0xD7FF),   // just below the surrogates
-        (0x1FFFE, 0x1FFFF), // plane 1 noncharacters
+        (0x0378, 0x0379),    // Cn unassigned
+        (0xE0080, 0xE00FF),  // Cn unassigned
+        (0x200B, 0x202E),    // Cf and separators
+        (0x0300, 0x036F),    // combining marks
+        (0xD7F0, 0xD7FF),    // just below the surrogates
+        (0x1FFFE, 0x1FFFF),  // plane 1 noncharacters
     ];
     prop_oneof![
         2 => any::<char>(),
@@ -118,18 +118,14 @@ pub fn jid() -> impl Strategy<Value = Jid> {
 /// Unknown attributes; in the clean case never one a typed element writes
 /// itself, never twice the same.
 pub fn extra_attrs(g: &Gen) -> BoxedStrategy<Vec<ExtraAttr>> {
-    let attr = (
-        0..4usize,
-        g.ns.clone(),
-        g.name.clone(),
-        g.text.clone(),
-    )
-        .prop_map(|(which, ns, name, value)| match which {
+    let attr = (0..4usize, g.ns.clone(), g.name.clone(), g.text.clone()).prop_map(
+        |(which, ns, name, value)| match which {
             0 | 1 => ExtraAttr::new(name, value),
             2 => ExtraAttr::namespaced("http://www.w3.org/XML/1998/namespace", name, value),
             _ if ns.is_empty() => ExtraAttr::new(name, value),
             _ => ExtraAttr::namespaced(ns, name, value),
-        });
+        },
+    );
     vec(attr, 0..3).boxed()
 }
 
@@ -169,7 +165,10 @@ fn leaf(g: &Gen, ns: BoxedStrategy<String>) -> BoxedStrategy<minidom::Element> {
     (
         g.name.clone(),
         ns,
-        vec(("[a-z]{1,4}", 0..3usize, g.ns.clone(), g.text.clone()), 0..3),
+        vec(
+            ("[a-z]{1,4}", 0..3usize, g.ns.clone(), g.text.clone()),
+            0..3,
+        ),
         of(g.text.clone()),
     )
         .prop_map(|(name, ns, attrs, text)| {
@@ -229,7 +228,10 @@ fn tree_in_inner(g: &Gen) -> BoxedStrategy<minidom::Element> {
                     vec(
                         prop_oneof![
                             inner.prop_map(Ok),
-                            g.text.clone().prop_filter("text", |t| !t.is_empty()).prop_map(Err),
+                            g.text
+                                .clone()
+                                .prop_filter("text", |t| !t.is_empty())
+                                .prop_map(Err),
                         ],
                         0..3,
                     ),
@@ -328,9 +330,14 @@ pub fn stanza_error(g: &Gen) -> BoxedStrategy<StanzaError> {
 
 pub fn delay(g: &Gen) -> BoxedStrategy<Delay> {
     (
-        prop_oneof!["20[0-9]{2}-[01][0-9]-[0-3][0-9]T[0-2][0-9]:[0-5][0-9]:[0-5][0-9](\\.[0-9]{3})?Z", g.text.clone()],
+        prop_oneof![
+            "20[0-9]{2}-[01][0-9]-[0-3][0-9]T[0-2][0-9]:[0-5][0-9]:[0-5][0-9](\\.[0-9]{3})?Z",
+            g.text.clone()
+        ],
         of(jid()),
-        of(g.text.clone().prop_filter("a reason has text", |t| !t.is_empty())),
+        of(g.text
+            .clone()
+            .prop_filter("a reason has text", |t| !t.is_empty())),
     )
         .prop_map(|(stamp, from, reason)| {
             let mut d = Delay::new(stamp);
@@ -398,14 +405,27 @@ fn message_with(g: &Gen, nested: bool) -> BoxedStrategy<Message> {
                 MessageType::Error,
             ][..],
         ),
-        (of(g.text.clone()), of(jid()), of(jid()), of(g.text.clone()), extra_attrs(g)),
+        (
+            of(g.text.clone()),
+            of(jid()),
+            of(jid()),
+            of(g.text.clone()),
+            extra_attrs(g),
+        ),
         (vec(text(g), 0..3), vec(text(g), 0..3)),
         of((g.text.clone(), of(g.text.clone()))),
         (stanza_error(g), any::<bool>()),
         vec(payload(g, nested), 0..3),
     )
         .prop_map(
-            |(kind, (id, from, to, lang, attrs), (subjects, bodies), thread, (error, with_error), payloads)| {
+            |(
+                kind,
+                (id, from, to, lang, attrs),
+                (subjects, bodies),
+                thread,
+                (error, with_error),
+                payloads,
+            )| {
                 let mut m = Message::default();
                 m.kind = kind;
                 m.id = id;
@@ -446,7 +466,13 @@ fn presence_with(g: &Gen, nested: bool) -> BoxedStrategy<Presence> {
                 PresenceType::Unsubscribed,
             ][..],
         ),
-        (of(g.text.clone()), of(jid()), of(jid()), of(g.text.clone()), extra_attrs(g)),
+        (
+            of(g.text.clone()),
+            of(jid()),
+            of(jid()),
+            of(g.text.clone()),
+            extra_attrs(g),
+        ),
         of(prop_oneof![
             4 => select(&[Show::Away, Show::Chat, Show::Dnd, Show::Xa][..]),
             1 => g.token.clone().prop_map(Show::Other),
@@ -494,21 +520,26 @@ pub fn roster(g: &Gen) -> BoxedStrategy<Roster> {
             ][..]),
             1 => g.token.clone().prop_map(Subscription::Other),
         ]),
-        of(prop_oneof![Just(Ask::Subscribe), g.token.clone().prop_map(Ask::Other)]),
+        of(prop_oneof![
+            Just(Ask::Subscribe),
+            g.token.clone().prop_map(Ask::Other)
+        ]),
         any::<bool>(),
         vec(g.text.clone(), 0..3),
         vec(extension.clone(), 0..2),
     )
-        .prop_map(|(jid, name, subscription, ask, approved, groups, extensions)| {
-            let mut item = RosterItem::new(jid);
-            item.name = name;
-            item.subscription = subscription;
-            item.ask = ask;
-            item.approved = approved;
-            item.groups = groups;
-            item.extensions = extensions;
-            item
-        });
+        .prop_map(
+            |(jid, name, subscription, ask, approved, groups, extensions)| {
+                let mut item = RosterItem::new(jid);
+                item.name = name;
+                item.subscription = subscription;
+                item.ask = ask;
+                item.approved = approved;
+                item.groups = groups;
+                item.extensions = extensions;
+                item
+            },
+        );
     (of(g.text.clone()), vec(item, 0..4), vec(extension, 0..2))
         .prop_map(|(ver, items, extensions)| {
             let mut r = Roster::default();
@@ -521,14 +552,18 @@ pub fn roster(g: &Gen) -> BoxedStrategy<Roster> {
 }
 
 pub fn disco_info(g: &Gen) -> BoxedStrategy<DiscoInfo> {
-    let identity = (g.text.clone(), g.text.clone(), of(g.text.clone()), of(g.text.clone())).prop_map(
-        |(category, kind, name, lang)| {
+    let identity = (
+        g.text.clone(),
+        g.text.clone(),
+        of(g.text.clone()),
+        of(g.text.clone()),
+    )
+        .prop_map(|(category, kind, name, lang)| {
             let mut id = Identity::new(category, kind);
             id.name = name;
             id.lang = lang;
             id
-        },
-    );
+        });
     (
         of(g.text.clone()),
         vec(identity, 0..3),
@@ -598,19 +633,21 @@ pub fn iq(g: &Gen) -> BoxedStrategy<Iq> {
         any::<bool>(),
         stanza_error(g),
     )
-        .prop_map(|(kind, id, (from, to, lang, attrs), payload, with_payload, error)| {
-            let mut iq = Iq::new(kind, id);
-            iq.from = from;
-            iq.to = to;
-            iq.lang = lang;
-            iq.extra_attrs = usable_attrs(attrs, STANZA_ATTRS);
-            iq.payload = match kind {
-                IqType::Get | IqType::Set => Some(payload),
-                _ => with_payload.then_some(payload),
-            };
-            iq.error = (kind == IqType::Error).then_some(error);
-            iq
-        })
+        .prop_map(
+            |(kind, id, (from, to, lang, attrs), payload, with_payload, error)| {
+                let mut iq = Iq::new(kind, id);
+                iq.from = from;
+                iq.to = to;
+                iq.lang = lang;
+                iq.extra_attrs = usable_attrs(attrs, STANZA_ATTRS);
+                iq.payload = match kind {
+                    IqType::Get | IqType::Set => Some(payload),
+                    _ => with_payload.then_some(payload),
+                };
+                iq.error = (kind == IqType::Error).then_some(error);
+                iq
+            },
+        )
         .boxed()
 }
 
@@ -677,7 +714,14 @@ pub fn features(g: &Gen) -> BoxedStrategy<Features> {
         vec(tree(g), 0..3),
     )
         .prop_map(
-            |(starttls, mechanisms, bind, session, (sm, pre_approval, roster_versioning, csi), other)| {
+            |(
+                starttls,
+                mechanisms,
+                bind,
+                session,
+                (sm, pre_approval, roster_versioning, csi),
+                other,
+            )| {
                 let mut f = Features::default();
                 f.starttls = starttls;
                 f.mechanisms = mechanisms;
@@ -713,12 +757,14 @@ pub fn sasl(g: &Gen) -> BoxedStrategy<Sasl> {
         1 => g.token.clone().prop_map(SaslCondition::Other),
     ]);
     prop_oneof![
-        (prop_oneof!["[A-Z0-9-]{1,20}", g.text.clone()], of(vec(any::<u8>(), 0..40))).prop_map(
-            |(mechanism, initial_response)| Sasl::Auth {
+        (
+            prop_oneof!["[A-Z0-9-]{1,20}", g.text.clone()],
+            of(vec(any::<u8>(), 0..40))
+        )
+            .prop_map(|(mechanism, initial_response)| Sasl::Auth {
                 mechanism,
                 initial_response
-            }
-        ),
+            }),
         vec(any::<u8>(), 0..40).prop_map(Sasl::Challenge),
         vec(any::<u8>(), 0..40).prop_map(Sasl::Response),
         of(vec(any::<u8>(), 0..40)).prop_map(Sasl::Success),
@@ -741,27 +787,34 @@ pub fn sm(g: &Gen) -> BoxedStrategy<Sm> {
             e.max = max;
             Sm::Enable(e)
         }),
-        (of(g.text.clone()), any::<bool>(), of(any::<u32>()), of(g.text.clone())).prop_map(
-            |(id, resume, max, location)| {
+        (
+            of(g.text.clone()),
+            any::<bool>(),
+            of(any::<u32>()),
+            of(g.text.clone())
+        )
+            .prop_map(|(id, resume, max, location)| {
                 let mut e = SmEnabled::default();
                 e.id = id;
                 e.resume = resume;
                 e.max = max;
                 e.location = location;
                 Sm::Enabled(e)
-            }
-        ),
+            }),
         (any::<u32>(), g.text.clone()).prop_map(|(h, id)| Sm::Resume(SmResume::new(h, id))),
         (any::<u32>(), g.text.clone()).prop_map(|(h, id)| Sm::Resumed(SmResume::new(h, id))),
-        (of(any::<u32>()), of(stanza_condition(g)), vec(text(g), 0..2)).prop_map(
-            |(h, condition, texts)| {
+        (
+            of(any::<u32>()),
+            of(stanza_condition(g)),
+            vec(text(g), 0..2)
+        )
+            .prop_map(|(h, condition, texts)| {
                 let mut f = SmFailed::default();
                 f.h = h;
                 f.condition = condition;
                 f.texts = texts;
                 Sm::Failed(f)
-            }
-        ),
+            }),
         Just(Sm::Request),
         any::<u32>().prop_map(Sm::Ack),
     ]
