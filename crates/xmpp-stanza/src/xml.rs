@@ -527,7 +527,9 @@ impl Reader<'_> {
             Some(p) => Some(self.lookup(Some(p))?.into_owned()),
         };
         if prefix != Some("xml") && ns.as_deref() == Some(ns::XML) {
-            return Err(Error::Restricted("the XML namespace bound to another prefix"));
+            return Err(Error::Restricted(
+                "the XML namespace bound to another prefix",
+            ));
         }
         Ok(ExtraAttr {
             ns,

@@ -391,11 +391,13 @@ fn both_content_namespaces_are_the_stream_s_inside_a_stanza() {
     assert_eq!(x.ns(), "jabber:client");
     reserialize(xml, &ctx());
     // An attribute cannot reach xml:lang through another prefix.
-    assert!(Element::parse(
-        b"<message xmlns:x='http://www.w3.org/XML/1998/namespace' x:lang='en'/>",
-        &ctx()
-    )
-    .is_err());
+    assert!(
+        Element::parse(
+            b"<message xmlns:x='http://www.w3.org/XML/1998/namespace' x:lang='en'/>",
+            &ctx()
+        )
+        .is_err()
+    );
 }
 
 #[test]
