@@ -30,7 +30,7 @@ impl Blocking {
         }
     }
 
-    /// Reads the payload named `name`; unknown children are skipped.
+    /// Reads the payload `start` opens; unknown children are skipped.
     pub(crate) fn parse(r: &mut Reader<'_>, start: &Start<'_>) -> Result<Blocking, Error> {
         let mut jids = Vec::new();
         loop {

@@ -9,7 +9,7 @@ use crate::message::Message;
 use crate::ns;
 use crate::presence::Presence;
 use crate::serialize_error::SerializeError;
-use crate::stanza::{AnyStanza, Placement};
+use crate::stanza::{AnyStanza, Placement, WriteStanza};
 use crate::xml::{self, Reader, Start, Token};
 
 /// `<forwarded xmlns='urn:xmpp:forward:0'/>`: a stanza as someone else

@@ -11,7 +11,7 @@ use crate::ns;
 use crate::rescope;
 use crate::roster::Roster;
 use crate::serialize_error::SerializeError;
-use crate::stanza::{Common, Head, Placement, Stanza};
+use crate::stanza::{Common, Head, Placement, Stanza, WriteStanza};
 use crate::stanza_error::StanzaError;
 use crate::xml::{self, Reader, Start, Token};
 
@@ -279,8 +279,10 @@ impl Iq {
     pub fn serialize(&self, ctx: &Context, out: &mut Vec<u8>) -> Result<(), SerializeError> {
         self.serialize_addressed(ctx, self.from.as_ref(), self.to.as_ref(), out)
     }
+}
 
-    pub(crate) fn write(
+impl WriteStanza for Iq {
+    fn write(
         &self,
         out: &mut Vec<u8>,
         at: Placement<'_>,
@@ -346,17 +348,5 @@ impl Stanza for Iq {
 
     fn type_attr(&self) -> Option<&'static str> {
         Some(self.kind.as_str())
-    }
-
-    fn serialize_addressed(
-        &self,
-        ctx: &Context,
-        from: Option<&Jid>,
-        to: Option<&Jid>,
-        out: &mut Vec<u8>,
-    ) -> Result<(), SerializeError> {
-        xml::guarded(out, |out| {
-            self.write(out, Placement::top_level(ctx), from, to)
-        })
     }
 }

@@ -7,7 +7,7 @@ use crate::jid::Jid;
 use crate::payload::Payload;
 use crate::rescope;
 use crate::serialize_error::SerializeError;
-use crate::stanza::{Common, Head, Placement, Stanza};
+use crate::stanza::{Common, Head, Placement, Stanza, WriteStanza};
 use crate::stanza_error::StanzaError;
 use crate::text::Text;
 use crate::xml::{self, Reader, Start, Token};
@@ -188,8 +188,10 @@ impl Message {
     pub fn serialize(&self, ctx: &Context, out: &mut Vec<u8>) -> Result<(), SerializeError> {
         self.serialize_addressed(ctx, self.from.as_ref(), self.to.as_ref(), out)
     }
+}
 
-    pub(crate) fn write(
+impl WriteStanza for Message {
+    fn write(
         &self,
         out: &mut Vec<u8>,
         at: Placement<'_>,
@@ -276,17 +278,5 @@ impl Stanza for Message {
 
     fn type_attr(&self) -> Option<&'static str> {
         (self.kind != MessageType::Normal).then(|| self.kind.as_str())
-    }
-
-    fn serialize_addressed(
-        &self,
-        ctx: &Context,
-        from: Option<&Jid>,
-        to: Option<&Jid>,
-        out: &mut Vec<u8>,
-    ) -> Result<(), SerializeError> {
-        xml::guarded(out, |out| {
-            self.write(out, Placement::top_level(ctx), from, to)
-        })
     }
 }

@@ -7,7 +7,7 @@ use crate::jid::Jid;
 use crate::payload::Payload;
 use crate::rescope;
 use crate::serialize_error::SerializeError;
-use crate::stanza::{Common, Head, Placement, Stanza};
+use crate::stanza::{Common, Head, Placement, Stanza, WriteStanza};
 use crate::stanza_error::StanzaError;
 use crate::text::Text;
 use crate::xml::{self, Reader, Start, Token};
@@ -210,8 +210,10 @@ impl Presence {
     pub fn serialize(&self, ctx: &Context, out: &mut Vec<u8>) -> Result<(), SerializeError> {
         self.serialize_addressed(ctx, self.from.as_ref(), self.to.as_ref(), out)
     }
+}
 
-    pub(crate) fn write(
+impl WriteStanza for Presence {
+    fn write(
         &self,
         out: &mut Vec<u8>,
         at: Placement<'_>,
@@ -294,17 +296,5 @@ impl Stanza for Presence {
 
     fn type_attr(&self) -> Option<&'static str> {
         self.kind.as_str()
-    }
-
-    fn serialize_addressed(
-        &self,
-        ctx: &Context,
-        from: Option<&Jid>,
-        to: Option<&Jid>,
-        out: &mut Vec<u8>,
-    ) -> Result<(), SerializeError> {
-        xml::guarded(out, |out| {
-            self.write(out, Placement::top_level(ctx), from, to)
-        })
     }
 }

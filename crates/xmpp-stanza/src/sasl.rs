@@ -213,8 +213,10 @@ impl Sasl {
                 }
                 return Ok(());
             }
-            Sasl::Challenge(d) => ("challenge", Some(d)),
-            Sasl::Response(d) => ("response", Some(d)),
+            // Challenges and responses without data are empty elements;
+            // success tells no data (empty) from empty data (`=`).
+            Sasl::Challenge(d) => ("challenge", Some(d.as_slice()).filter(|d| !d.is_empty())),
+            Sasl::Response(d) => ("response", Some(d.as_slice()).filter(|d| !d.is_empty())),
             Sasl::Success(d) => ("success", d.as_deref()),
             Sasl::Abort => ("abort", None),
             Sasl::Failure(f) => return f.write(out),
@@ -223,8 +225,6 @@ impl Sasl {
         out.extend_from_slice(name.as_bytes());
         xml::attr(out, "xmlns", ns::SASL)?;
         match data {
-            // Challenges and responses without data are empty elements.
-            Some([]) if !matches!(self, Sasl::Success(_)) => out.extend_from_slice(b"/>"),
             None => out.extend_from_slice(b"/>"),
             Some(data) => {
                 out.push(b'>');

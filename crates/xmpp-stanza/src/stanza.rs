@@ -14,12 +14,13 @@ use crate::presence::Presence;
 use crate::serialize_error::SerializeError;
 use crate::xml::{self, Reader, Start};
 
-/// What message, presence and iq have in common.
+/// What message, presence and iq have in common (implemented by those three
+/// and [`AnyStanza`] only).
 ///
 /// A router reads the addresses through this trait whatever the kind, and
 /// writes a stanza to each recipient with [`Stanza::serialize_addressed`]
 /// instead of cloning it once per recipient.
-pub trait Stanza {
+pub trait Stanza: WriteStanza {
     /// The element name: `message`, `presence` or `iq`.
     fn name(&self) -> &'static str;
 
@@ -50,8 +51,40 @@ pub trait Stanza {
         from: Option<&Jid>,
         to: Option<&Jid>,
         out: &mut Vec<u8>,
-    ) -> Result<(), SerializeError>;
+    ) -> Result<(), SerializeError> {
+        xml::guarded(out, |out| {
+            self.write(out, Placement::top_level(ctx), from, to)
+        })
+    }
 }
+
+mod sealed {
+    use super::*;
+
+    /// Writes a stanza where a [`Placement`] says. Public in a private
+    /// module, so that [`Stanza`] cannot be implemented outside this crate.
+    pub trait WriteStanza {
+        /// Writes the stanza with `from` and `to` as its addresses.
+        fn write(
+            &self,
+            out: &mut Vec<u8>,
+            at: Placement<'_>,
+            from: Option<&Jid>,
+            to: Option<&Jid>,
+        ) -> Result<(), SerializeError>;
+    }
+
+    /// Where a stanza is written: in namespace `ns`, declared on its start
+    /// tag when nothing around it declares it (a WebSocket frame, a
+    /// `<forwarded/>`).
+    #[derive(Debug, Clone, Copy)]
+    pub struct Placement<'a> {
+        pub(crate) ns: &'a str,
+        pub(crate) declare: bool,
+    }
+}
+
+pub(crate) use sealed::{Placement, WriteStanza};
 
 /// Any one of the three stanza kinds, as carried by a `<forwarded/>`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -73,20 +106,17 @@ impl AnyStanza {
             AnyStanza::Iq(iq) => iq,
         }
     }
+}
 
-    /// Writes the stanza in namespace `ns`, declaring it when `declare`.
-    pub(crate) fn write(
+impl WriteStanza for AnyStanza {
+    fn write(
         &self,
         out: &mut Vec<u8>,
         at: Placement<'_>,
         from: Option<&Jid>,
         to: Option<&Jid>,
     ) -> Result<(), SerializeError> {
-        match self {
-            AnyStanza::Message(m) => m.write(out, at, from, to),
-            AnyStanza::Presence(p) => p.write(out, at, from, to),
-            AnyStanza::Iq(iq) => iq.write(out, at, from, to),
-        }
+        self.as_stanza().write(out, at, from, to)
     }
 }
 
@@ -110,16 +140,6 @@ impl Stanza for AnyStanza {
     fn type_attr(&self) -> Option<&'static str> {
         self.as_stanza().type_attr()
     }
-
-    fn serialize_addressed(
-        &self,
-        ctx: &Context,
-        from: Option<&Jid>,
-        to: Option<&Jid>,
-        out: &mut Vec<u8>,
-    ) -> Result<(), SerializeError> {
-        self.as_stanza().serialize_addressed(ctx, from, to, out)
-    }
 }
 
 impl From<Message> for AnyStanza {
@@ -138,14 +158,6 @@ impl From<Iq> for AnyStanza {
     fn from(iq: Iq) -> AnyStanza {
         AnyStanza::Iq(iq)
     }
-}
-
-/// Where a stanza is written: in namespace `ns`, declared on its start tag
-/// when nothing around it declares it (a WebSocket frame, a `<forwarded/>`).
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct Placement<'a> {
-    pub(crate) ns: &'a str,
-    pub(crate) declare: bool,
 }
 
 impl Placement<'_> {

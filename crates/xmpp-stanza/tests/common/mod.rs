@@ -190,23 +190,32 @@ fn leaf(g: &Gen, ns: BoxedStrategy<String>) -> BoxedStrategy<minidom::Element> {
 }
 
 /// Extension trees up to three levels deep, each level in a namespace of
-/// its own (what prefixed input reads as).
+/// its own (what prefixed input reads as), the top one in `ns`.
 pub fn tree_in(g: &Gen, ns: BoxedStrategy<String>) -> BoxedStrategy<minidom::Element> {
-    let inner_g = g.clone();
-    let text = g.text.clone();
+    let g2 = g.clone();
+    let below = leaf(g, g.ns.clone())
+        .prop_recursive(2, 8, 3, move |inner| {
+            nest(&g2, g2.ns.clone(), inner.boxed(), 3)
+        })
+        .boxed();
+    nest(g, ns, below, 4)
+}
+
+/// A leaf in `ns` with up to `max` children drawn from `inner` and text.
+fn nest(
+    g: &Gen,
+    ns: BoxedStrategy<String>,
+    inner: BoxedStrategy<minidom::Element>,
+    max: usize,
+) -> BoxedStrategy<minidom::Element> {
+    let text = g.text.clone().prop_filter("text", |t| !t.is_empty());
     (
         leaf(g, ns),
-        vec(
-            prop_oneof![
-                tree_in_inner(&inner_g).prop_map(Ok),
-                text.prop_filter("text", |t| !t.is_empty()).prop_map(Err),
-            ],
-            0..4,
-        ),
+        vec(prop_oneof![inner.prop_map(Ok), text.prop_map(Err)], 0..max),
     )
         .prop_map(|(mut el, children)| {
-            for c in children {
-                match c {
+            for child in children {
+                match child {
                     Ok(child) => {
                         el.append_child(child);
                     }
@@ -214,40 +223,6 @@ pub fn tree_in(g: &Gen, ns: BoxedStrategy<String>) -> BoxedStrategy<minidom::Ele
                 }
             }
             el
-        })
-        .boxed()
-}
-
-fn tree_in_inner(g: &Gen) -> BoxedStrategy<minidom::Element> {
-    leaf(g, g.ns.clone())
-        .prop_recursive(2, 8, 3, {
-            let g = g.clone();
-            move |inner| {
-                (
-                    leaf(&g, g.ns.clone()),
-                    vec(
-                        prop_oneof![
-                            inner.prop_map(Ok),
-                            g.text
-                                .clone()
-                                .prop_filter("text", |t| !t.is_empty())
-                                .prop_map(Err),
-                        ],
-                        0..3,
-                    ),
-                )
-                    .prop_map(|(mut el, children)| {
-                        for c in children {
-                            match c {
-                                Ok(child) => {
-                                    el.append_child(child);
-                                }
-                                Err(t) => el.append_text(t),
-                            }
-                        }
-                        el
-                    })
-            }
         })
         .boxed()
 }
