@@ -3,6 +3,8 @@
 
 #![allow(clippy::unwrap_used, clippy::panic, clippy::indexing_slicing)]
 
+mod common;
+
 use chatwire_xmpp_stanza::*;
 
 fn ctx() -> Context {
@@ -220,33 +222,7 @@ fn rfc6120_4_9_stream_errors() {
     assert_eq!(e.texts[0].lang.as_deref(), Some("en"));
     assert_eq!(e.apps[0].name(), "escape-your-data");
     // 4.9.3.*: every condition name.
-    for name in [
-        "bad-format",
-        "bad-namespace-prefix",
-        "conflict",
-        "connection-timeout",
-        "host-gone",
-        "host-unknown",
-        "improper-addressing",
-        "internal-server-error",
-        "invalid-from",
-        "invalid-namespace",
-        "invalid-xml",
-        "not-authorized",
-        "not-well-formed",
-        "policy-violation",
-        "remote-connection-failed",
-        "reset",
-        "resource-constraint",
-        "restricted-xml",
-        "see-other-host",
-        "system-shutdown",
-        "undefined-condition",
-        "unsupported-encoding",
-        "unsupported-feature",
-        "unsupported-stanza-type",
-        "unsupported-version",
-    ] {
+    for &name in common::STREAM_CONDITIONS {
         let xml = format!(
             "<stream:error><{name} xmlns='urn:ietf:params:xml:ns:xmpp-streams'/></stream:error>"
         );

@@ -232,7 +232,8 @@ pub fn tree(g: &Gen) -> BoxedStrategy<minidom::Element> {
     tree_in(g, g.ns.clone())
 }
 
-const STANZA_CONDITIONS: &[&str] = &[
+/// Every stanza error condition of RFC 6120 section 8.3.3.
+pub const STANZA_CONDITIONS: &[&str] = &[
     "bad-request",
     "conflict",
     "feature-not-implemented",
@@ -626,7 +627,8 @@ pub fn iq(g: &Gen) -> BoxedStrategy<Iq> {
         .boxed()
 }
 
-const STREAM_CONDITIONS: &[&str] = &[
+/// Every stream error condition of RFC 6120 section 4.9.3.
+pub const STREAM_CONDITIONS: &[&str] = &[
     "bad-format",
     "bad-namespace-prefix",
     "conflict",
