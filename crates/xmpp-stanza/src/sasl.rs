@@ -173,10 +173,17 @@ impl Sasl {
                             texts.push(Text::parse(r, &child)?);
                         }
                         Token::Start(child) if child.ns() == ns::SASL && condition.is_none() => {
-                            condition =
-                                Some(SaslCondition::from_name(child.local()).unwrap_or_else(
-                                    || SaslCondition::Other(child.local().to_owned()),
-                                ));
+                            let name = child.local();
+                            condition = Some(match SaslCondition::from_name(name) {
+                                Some(known) => known,
+                                // Kept, so checked as any kept name is.
+                                None => match xml::check_name(name) {
+                                    Ok(()) => SaslCondition::Other(name.to_owned()),
+                                    Err(_) => {
+                                        return Err(Error::Xml(format!("invalid name {name:?}")));
+                                    }
+                                },
+                            });
                             r.skip()?;
                         }
                         Token::Start(_) => r.skip()?,

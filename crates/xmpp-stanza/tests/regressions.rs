@@ -278,6 +278,9 @@ fn sasl_failure_with_unknown_or_no_condition_is_kept() {
     };
     assert_eq!(f.condition, None);
     reserialize(xml, &ctx());
+    // A kept name must be a name the writer can write back.
+    let odd = "<failure xmlns='urn:ietf:params:xml:ns:xmpp-sasl'><\u{FFF9}/></failure>";
+    assert!(Element::parse(odd.as_bytes(), &ctx()).is_err());
 }
 
 #[test]
