@@ -51,7 +51,13 @@ proptest! {
         let mut bytes = el.to_bytes(&ctx).unwrap();
         let i = at.index(bytes.len());
         bytes[i] = byte;
-        let _ = Element::parse(&bytes, &ctx);
+        // Whatever still parses is written and read back unchanged.
+        if let Ok(mutated) = Element::parse(&bytes, &ctx) {
+            let written = mutated.to_bytes(&ctx);
+            prop_assert!(written.is_ok(), "{:?}: {}", written, String::from_utf8_lossy(&bytes));
+            let again = Element::parse(&written.unwrap(), &ctx);
+            prop_assert_eq!(again, Ok(mutated));
+        }
         bytes.truncate(i);
         // Every strict prefix of one element is incomplete.
         prop_assert!(Element::parse(&bytes, &ctx).is_err());
