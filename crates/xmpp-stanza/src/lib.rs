@@ -282,16 +282,11 @@ impl Element {
             Element::Csi(c) => c.serialize(out),
             Element::Unknown(el) => {
                 // Over WebSocket nothing is in scope, so the element always
-                // declares its namespace, even an empty one; "\0" matches
-                // no namespace name.
-                let scope = if ctx.inherited {
-                    ctx.namespace.as_str()
-                } else {
-                    "\0"
-                };
+                // declares its namespace, even an empty one.
                 let content_ns = ctx.namespace.as_str();
+                let scope = ctx.inherited.then_some(content_ns);
                 xml::guarded(out, |out| {
-                    xml::write_tree_checked(out, el, scope, content_ns, is_typed_top_level)
+                    xml::write_element(out, el, scope, content_ns, is_typed_top_level)
                 })
             }
         }

@@ -763,7 +763,7 @@ pub(crate) fn write_tree(
     scope: &str,
     content_ns: &str,
 ) -> Result<(), SerializeError> {
-    write_tree_checked(out, el, scope, content_ns, |_, _| false)
+    write_element(out, el, Some(scope), content_ns, |_, _| false)
 }
 
 /// [`write_tree`] for an element kept beside typed ones: refuses it when
@@ -773,6 +773,19 @@ pub(crate) fn write_tree_checked(
     out: &mut Vec<u8>,
     el: &minidom::Element,
     scope: &str,
+    content_ns: &str,
+    typed: impl Fn(&str, &str) -> bool,
+) -> Result<(), SerializeError> {
+    write_element(out, el, Some(scope), content_ns, typed)
+}
+
+/// The writer behind [`write_tree`] and [`write_tree_checked`]; `scope`
+/// None means no default namespace is in scope (a top-level element over
+/// WebSocket), so the element always declares its own, even an empty one.
+pub(crate) fn write_element(
+    out: &mut Vec<u8>,
+    el: &minidom::Element,
+    scope: Option<&str>,
     content_ns: &str,
     typed: impl Fn(&str, &str) -> bool,
 ) -> Result<(), SerializeError> {
@@ -789,7 +802,7 @@ pub(crate) fn write_tree_checked(
     }
     out.push(b'<');
     out.extend_from_slice(name.as_bytes());
-    if ns != scope {
+    if scope != Some(ns) {
         attr(out, "xmlns", ns)?;
     }
     let mut declared = 0usize;

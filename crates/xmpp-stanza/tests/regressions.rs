@@ -109,6 +109,16 @@ fn attribute_named_xmlns_is_refused() {
 }
 
 #[test]
+fn top_level_namespace_is_always_declared_over_websocket() {
+    // Found by the stanza_serialize fuzzer: a namespace equal to the old
+    // "nothing in scope" marker was not declared, and read back as
+    // jabber:client.
+    let el = Element::Unknown(minidom::Element::bare("z", "\0"));
+    let err = refused_or_round_trips(&el, &Context::client_websocket()).unwrap_err();
+    assert!(matches!(err, SerializeError::InvalidChar { ch: '\0', .. }));
+}
+
+#[test]
 fn refusal_leaves_the_buffer_as_it_was() {
     let mut out = b"<earlier/>".to_vec();
     let mut m = Message::chat(jid("juliet@example.com"), "fine");
