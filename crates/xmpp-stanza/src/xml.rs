@@ -587,13 +587,25 @@ pub(crate) fn escape_attr(out: &mut Vec<u8>, s: &str) -> Result<(), SerializeErr
     escape::<true>(out, s)
 }
 
-/// The one pass behind both escapes. `\r` is always a reference (line-end
-/// normalisation would turn it into `\n`); a byte below 0x20 that is not
-/// whitespace and the lead byte 0xEF of U+FFFE/U+FFFF are looked at only
-/// when they occur.
+/// The pass behind both escapes. Most strings (addresses, ids, names)
+/// need nothing, so one branch-free scan the compiler can vectorise looks
+/// for any byte that may; only a string with one goes through the loop
+/// that escapes and checks byte by byte. `\r` is always a reference
+/// (line-end normalisation would turn it into `\n`); a byte below 0x20
+/// that is not whitespace and the lead byte 0xEF of U+FFFE/U+FFFF are
+/// looked at closer only when they occur.
 #[inline]
 fn escape<const ATTR: bool>(out: &mut Vec<u8>, s: &str) -> Result<(), SerializeError> {
     let bytes = s.as_bytes();
+    let mut flagged = false;
+    for &b in bytes {
+        let quote = ATTR & ((b == b'\'') | (b == b'"'));
+        flagged |= (b < 0x20) | (b == b'<') | (b == b'>') | (b == b'&') | (b == 0xEF) | quote;
+    }
+    if !flagged {
+        out.extend_from_slice(bytes);
+        return Ok(());
+    }
     let mut last = 0;
     for (i, &b) in bytes.iter().enumerate() {
         let rep: &[u8] = match b {
