@@ -3,11 +3,13 @@
 use crate::error::Error;
 use crate::jid::Jid;
 use crate::ns;
+use crate::serialize_error::SerializeError;
 use crate::xml::{self, Reader, Start, Token};
 
 /// `<bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'/>`: a request carries
 /// an optional resource, a result the full JID the server bound.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[non_exhaustive]
 pub struct Bind {
     /// The resource the client asks for.
     pub resource: Option<String>,
@@ -33,20 +35,25 @@ impl Bind {
         }
     }
 
-    pub(crate) fn write(&self, out: &mut Vec<u8>) {
+    pub(crate) fn write(&self, out: &mut Vec<u8>) -> Result<(), SerializeError> {
         out.extend_from_slice(b"<bind");
-        xml::attr(out, "xmlns", ns::BIND);
+        xml::attr(out, "xmlns", ns::BIND)?;
         if self.resource.is_none() && self.jid.is_none() {
             out.extend_from_slice(b"/>");
-            return;
+            return Ok(());
         }
         out.push(b'>');
         if let Some(res) = &self.resource {
-            xml::text_element(out, "resource", None, res);
+            xml::text_element(out, "resource", None, res)?;
         }
         if let Some(jid) = &self.jid {
-            xml::text_element(out, "jid", None, jid.as_str());
+            // The reader trims the text around the JID.
+            if jid.as_str().trim() != jid.as_str() {
+                return Err(SerializeError::InvalidValue("bind jid"));
+            }
+            xml::text_element(out, "jid", None, jid.as_str())?;
         }
         xml::end(out, "bind");
+        Ok(())
     }
 }

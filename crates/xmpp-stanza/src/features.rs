@@ -4,10 +4,13 @@
 use crate::Context;
 use crate::error::Error;
 use crate::ns;
+use crate::rescope;
+use crate::serialize_error::SerializeError;
 use crate::xml::{self, Reader, Start, Token};
 
 /// Stream features offered by the receiving entity.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[non_exhaustive]
 pub struct Features {
     /// STARTTLS (RFC 6120 section 5.4.1); `Some(true)` when `<required/>`.
     pub starttls: Option<bool>,
@@ -23,12 +26,21 @@ pub struct Features {
     pub pre_approval: bool,
     /// Roster versioning (RFC 6121 section 2.6).
     pub roster_versioning: bool,
-    /// Features this crate does not type.
+    /// Client state indication (XEP-0352).
+    pub csi: bool,
+    /// Features this crate does not type. Refused at serialisation when
+    /// one names a feature typed above.
     pub other: Vec<minidom::Element>,
 }
 
 impl Features {
-    pub(crate) fn parse(r: &mut Reader<'_>, _start: &Start<'_>) -> Result<Features, Error> {
+    /// Reads `<stream:features>` on a stream whose content namespace is
+    /// `content_ns`.
+    pub(crate) fn parse(
+        r: &mut Reader<'_>,
+        _start: &Start<'_>,
+        content_ns: &str,
+    ) -> Result<Features, Error> {
         let mut f = Features::default();
         loop {
             let child = match r.next()? {
@@ -71,47 +83,77 @@ impl Features {
                     f.roster_versioning = true;
                     r.skip()?;
                 }
-                _ => f.other.push(r.tree(child)?),
+                (ns::CSI, "csi") => {
+                    f.csi = true;
+                    r.skip()?;
+                }
+                _ => f.other.push(rescope::read_tree(r, child, content_ns)?),
             }
         }
     }
 
-    /// Appends the serialised features to `out`.
-    pub fn serialize(&self, ctx: &Context, out: &mut Vec<u8>) {
-        crate::stream_start_tag(out, ctx, "stream:features");
+    /// Appends the serialised features to `out`; leaves `out` as it was
+    /// on error.
+    pub fn serialize(&self, ctx: &Context, out: &mut Vec<u8>) -> Result<(), SerializeError> {
+        xml::guarded(out, |out| self.write(ctx, out))
+    }
+
+    fn write(&self, ctx: &Context, out: &mut Vec<u8>) -> Result<(), SerializeError> {
+        crate::stream_start_tag(out, ctx, "stream:features")?;
         out.push(b'>');
         if let Some(required) = self.starttls {
-            wrapper(out, "starttls", ns::TLS, required.then_some("required"));
+            wrapper(out, "starttls", ns::TLS, required.then_some("required"))?;
         }
         if let Some(mechs) = &self.mechanisms {
             out.extend_from_slice(b"<mechanisms");
-            xml::attr(out, "xmlns", ns::SASL);
+            xml::attr(out, "xmlns", ns::SASL)?;
             out.push(b'>');
             for m in mechs {
-                xml::text_element(out, "mechanism", None, m);
+                // The reader trims the mechanism name.
+                if m.trim() != m {
+                    return Err(SerializeError::InvalidValue("mechanism"));
+                }
+                xml::text_element(out, "mechanism", None, m)?;
             }
             xml::end(out, "mechanisms");
         }
         if self.bind {
-            xml::text_element(out, "bind", Some(ns::BIND), "");
+            xml::text_element(out, "bind", Some(ns::BIND), "")?;
         }
         if let Some(optional) = self.session {
-            wrapper(out, "session", ns::SESSION, optional.then_some("optional"));
+            wrapper(out, "session", ns::SESSION, optional.then_some("optional"))?;
         }
-        if self.sm {
-            xml::text_element(out, "sm", Some(ns::SM), "");
+        let flags = [
+            (self.sm, "sm", ns::SM),
+            (self.pre_approval, "sub", ns::PRE_APPROVAL),
+            (self.roster_versioning, "ver", ns::ROSTER_VER),
+            (self.csi, "csi", ns::CSI),
+        ];
+        for (_, name, ns) in flags.iter().filter(|(on, _, _)| *on) {
+            xml::text_element(out, name, Some(ns), "")?;
         }
-        if self.pre_approval {
-            xml::text_element(out, "sub", Some(ns::PRE_APPROVAL), "");
-        }
-        if self.roster_versioning {
-            xml::text_element(out, "ver", Some(ns::ROSTER_VER), "");
-        }
+        let content_ns = ctx.namespace.as_str();
         for other in &self.other {
-            xml::write_tree(out, other, ctx.namespace.as_str());
+            xml::write_tree_checked(out, other, content_ns, content_ns, is_typed)?;
         }
         xml::end(out, "stream:features");
+        Ok(())
     }
+}
+
+/// Whether [`Features::parse`] reads `name` in `ns` as a typed feature.
+fn is_typed(ns: &str, name: &str) -> bool {
+    matches!(
+        (ns, name),
+        (ns::TLS, "starttls")
+            | (ns::SASL, "mechanisms")
+            | (ns::BIND, "bind")
+            | (ns::SESSION, "session")
+            | (ns::SM, "sm")
+            | (ns::PRE_APPROVAL, "sub")
+            | (ns::ROSTER_VER, "ver")
+            | (ns::CSI, "csi")
+    )
 }
 
 /// Whether the current element has a child `name` in `ns`; skips the rest.
@@ -130,16 +172,22 @@ fn has_child(r: &mut Reader<'_>, name: &str, ns: &str) -> Result<bool, Error> {
 }
 
 /// `<name xmlns='ns'/>` or `<name xmlns='ns'><flag/></name>`.
-fn wrapper(out: &mut Vec<u8>, name: &str, ns: &str, flag: Option<&str>) {
+fn wrapper(
+    out: &mut Vec<u8>,
+    name: &str,
+    ns: &str,
+    flag: Option<&str>,
+) -> Result<(), SerializeError> {
     match flag {
         None => xml::text_element(out, name, Some(ns), ""),
         Some(flag) => {
             out.push(b'<');
             out.extend_from_slice(name.as_bytes());
-            xml::attr(out, "xmlns", ns);
+            xml::attr(out, "xmlns", ns)?;
             out.push(b'>');
-            xml::text_element(out, flag, None, "");
+            xml::text_element(out, flag, None, "")?;
             xml::end(out, name);
+            Ok(())
         }
     }
 }

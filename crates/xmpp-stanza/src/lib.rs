@@ -4,26 +4,40 @@
 //! [`Element::parse`] reads it straight into typed values with quick-xml,
 //! given the [`Context`] of the stream (the inherited default namespace,
 //! `jabber:client` or `jabber:server`, and the prefixes and `xml:lang` of a
-//! TCP stream header). Extension elements this crate does
-//! not type are kept as [`minidom::Element`] trees and written back
-//! unchanged. [`Element::serialize`] appends to a caller-owned buffer and
-//! declares namespaces only where the context does not already supply them.
+//! TCP stream header). Extension elements and attributes
+//! this crate does not type are kept ([`minidom::Element`] trees,
+//! [`ExtraAttr`]) and written back unchanged, except that children in the
+//! stream's content namespace are re-scoped to the namespace of the stream
+//! they are written to (RFC 6120 section 4.8.3). [`Element::serialize`]
+//! appends to a caller-owned buffer and declares namespaces only where the
+//! context does not already supply them.
+//!
+//! The writers never write what the reader refuses: a character XML 1.0
+//! does not allow, a name that is not an NCName, a value that would read
+//! back as a different one (an iq get without payload, ...) is refused
+//! with a [`SerializeError`] and the buffer is left as it was, so text
+//! from outside XMPP cannot inject markup. [`replace_disallowed_chars`]
+//! cleans foreign text beforehand.
 //!
 //! Covered:
 //! - RFC 7622: JIDs with PRECIS (UsernameCaseMapped localpart, OpaqueString
 //!   resourcepart, IDNA2008 or IP-literal domainpart), see [`Jid`].
 //! - RFC 6120 section 4.3.2 stream features, 4.9 stream errors (every
-//!   condition of 4.9.3), 6.4 and 6.5 SASL nonzas and failure conditions,
-//!   7 resource binding, 8 stanza semantics (message, presence, iq), 8.3
-//!   stanza errors (every condition of 8.3.3), 11 restricted XML.
+//!   condition of 4.9.3), 5.4.2 STARTTLS nonzas, 6.4 and 6.5 SASL nonzas
+//!   and failure conditions, 7 resource binding, 8 stanza semantics
+//!   (message, presence, iq; error replies that never answer an error),
+//!   8.3 stanza errors (every condition of 8.3.3), 11 restricted XML.
 //! - RFC 6121 section 2 roster (items, groups, versioning), 4 presence
 //!   (show, status, priority), 5 messages (types, bodies, subjects,
 //!   threads).
-//! - XEP-0199 ping, XEP-0030 disco#info, XEP-0198 stream management as a
-//!   stream feature.
+//! - XEP-0030 disco#info and disco#items, XEP-0191 blocking, XEP-0198
+//!   stream management, XEP-0199 ping, XEP-0203 delayed delivery, XEP-0280
+//!   message carbons, XEP-0297 forwarding, XEP-0352 client state
+//!   indication.
 //!
 //! Parsing is lenient where the protocols ask for it (unknown children and
-//! attributes are kept or ignored, an unknown message type is `normal`) and
+//! attributes are kept, an unknown message type is `normal`, an unknown
+//! `show`, `ask`, `subscription` or condition is kept as `Other`) and
 //! strict on what they define (an iq without an id, a presence with an
 //! unknown type, a malformed JID are errors). A [`ParseError`] carries the
 //! stanza's header when it was read and says how to answer
@@ -45,49 +59,73 @@
 //!     match Element::parse(bytes, &ctx) {
 //!         Ok(Element::Message(m)) => assert_eq!(m.body(), Some("Art thou not Romeo?")),
 //!         Ok(Element::Iq(iq)) if iq.payload == Some(IqPayload::Ping) => {
-//!             iq.result(None).serialize(&ctx, &mut out);
+//!             if let Some(result) = iq.result(None) {
+//!                 result.serialize(&ctx, &mut out)?;
+//!             }
 //!         }
 //!         Ok(_) => {}
 //!         Err(e) => panic!("answer with {:?}", e.answer()),
 //!     }
 //! }
 //! assert_eq!(out, b"<iq type='result' id='p1'/>");
+//! # Ok::<(), chatwire_xmpp_stanza::SerializeError>(())
 //! ```
 
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
 mod bind;
+mod blocking;
+mod csi;
+mod delay;
 mod disco;
 mod error;
+mod extra_attr;
 mod features;
+mod forward;
 mod iq;
 mod jid;
 mod message;
 pub mod ns;
+mod payload;
 mod presence;
+mod rescope;
 mod roster;
 mod sasl;
+mod serialize_error;
+mod sm;
 mod stanza;
 mod stanza_error;
 mod stream_error;
 mod text;
+mod tls;
 mod xml;
 
 pub use bind::Bind;
-pub use disco::{DiscoInfo, Identity};
+pub use blocking::Blocking;
+pub use csi::Csi;
+pub use delay::Delay;
+pub use disco::{DiscoInfo, DiscoItem, DiscoItems, Identity};
 pub use error::{Answer, Error, ParseError, StanzaHeader, StanzaKind};
+pub use extra_attr::ExtraAttr;
 pub use features::Features;
+pub use forward::Forwarded;
 pub use iq::{Iq, IqPayload, IqType};
 pub use jid::{Jid, JidError, MAX_PART_BYTES};
 pub use message::{Message, MessageType, Thread};
 pub use minidom;
+pub use payload::Payload;
 pub use presence::{Presence, PresenceType, Show};
-pub use roster::{Roster, RosterItem, Subscription};
+pub use roster::{Ask, Roster, RosterItem, Subscription};
 pub use sasl::{Sasl, SaslCondition, SaslFailure};
+pub use serialize_error::SerializeError;
+pub use sm::{Sm, SmEnable, SmEnabled, SmFailed, SmResume};
+pub use stanza::{AnyStanza, Stanza};
 pub use stanza_error::{StanzaError, StanzaErrorCondition, StanzaErrorType};
 pub use stream_error::{StreamError, StreamErrorCondition};
 pub use text::Text;
+pub use tls::Tls;
+pub use xml::replace_disallowed_chars;
 
 /// The content namespace of a stream (RFC 6120 section 4.8.3).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -315,9 +353,16 @@ pub enum Element {
     Features(Features),
     /// `<stream:error/>`
     StreamError(StreamError),
+    /// A STARTTLS nonza.
+    Tls(Tls),
     /// A SASL nonza.
     Sasl(Sasl),
-    /// Anything else (STARTTLS, stream management, ...), kept as received.
+    /// A stream management nonza (XEP-0198).
+    Sm(Sm),
+    /// A client state indication nonza (XEP-0352).
+    Csi(Csi),
+    /// Anything else, kept as received. Refused at serialisation when it
+    /// names one of the elements above, since it would read back as that.
     Unknown(minidom::Element),
 }
 
@@ -338,45 +383,85 @@ impl Element {
                 (ns @ (ns::CLIENT | ns::SERVER), _) if ns != stanza_ns => {
                     return Err(Error::InvalidNamespace(start.ns().to_owned()));
                 }
-                (ns::STREAM, "features") => Element::Features(Features::parse(r, &start)?),
+                (ns::STREAM, "features") => {
+                    Element::Features(Features::parse(r, &start, stanza_ns)?)
+                }
                 (ns::STREAM, "error") => {
-                    Element::StreamError(StreamError::parse_content(r, &start)?)
+                    Element::StreamError(StreamError::parse_content(r, &start, stanza_ns)?)
                 }
                 (ns::SASL, _) => Element::Sasl(Sasl::parse(r, &start)?),
-                _ => Element::Unknown(r.tree(start)?),
+                (ns::TLS, name) if Tls::from_name(name).is_some() => {
+                    r.skip()?;
+                    Element::Tls(Tls::from_name(name).ok_or(Error::Invalid("STARTTLS"))?)
+                }
+                (ns::SM, name) if Sm::is_typed(name) => {
+                    Element::Sm(Sm::parse(r, start, stanza_ns)?)
+                }
+                (ns::CSI, name) if Csi::from_name(name).is_some() => {
+                    r.skip()?;
+                    Element::Csi(Csi::from_name(name).ok_or(Error::Invalid("CSI"))?)
+                }
+                _ => Element::Unknown(rescope::read_tree(r, start, stanza_ns)?),
             })
         })
         .map_err(|e| ParseError::new(e, header, ctx))
     }
 
-    /// Appends the serialised element to `out`.
-    pub fn serialize(&self, ctx: &Context, out: &mut Vec<u8>) {
+    /// Appends the serialised element to `out`; leaves `out` as it was on
+    /// error.
+    pub fn serialize(&self, ctx: &Context, out: &mut Vec<u8>) -> Result<(), SerializeError> {
         match self {
             Element::Message(m) => m.serialize(ctx, out),
             Element::Presence(p) => p.serialize(ctx, out),
             Element::Iq(iq) => iq.serialize(ctx, out),
             Element::Features(f) => f.serialize(ctx, out),
             Element::StreamError(e) => e.serialize(ctx, out),
+            Element::Tls(t) => t.serialize(out),
             Element::Sasl(s) => s.serialize(out),
+            Element::Sm(s) => s.serialize(ctx, out),
+            Element::Csi(c) => c.serialize(out),
             Element::Unknown(el) => {
                 // Over WebSocket nothing is in scope, so the element always
-                // declares its namespace, even an empty one; "\0" matches
-                // no namespace name.
-                let scope = if ctx.inherited {
-                    ctx.namespace.as_str()
-                } else {
-                    "\0"
-                };
-                xml::write_tree(out, el, scope);
+                // declares its namespace, even an empty one.
+                let content_ns = ctx.namespace.as_str();
+                let scope = ctx.inherited.then_some(content_ns);
+                xml::guarded(out, |out| {
+                    xml::write_element(out, el, scope, content_ns, is_typed_top_level)
+                })
             }
         }
     }
 
     /// The serialised element as a new buffer.
-    pub fn to_bytes(&self, ctx: &Context) -> Vec<u8> {
+    pub fn to_bytes(&self, ctx: &Context) -> Result<Vec<u8>, SerializeError> {
         let mut out = Vec::new();
-        self.serialize(ctx, &mut out);
-        out
+        self.serialize(ctx, &mut out)?;
+        Ok(out)
+    }
+
+    /// The element as a stanza, if it is one.
+    pub fn as_stanza(&self) -> Option<&dyn Stanza> {
+        match self {
+            Element::Message(m) => Some(m),
+            Element::Presence(p) => Some(p),
+            Element::Iq(iq) => Some(iq),
+            _ => None,
+        }
+    }
+}
+
+/// Whether [`Element::parse`] reads `name` in `ns` as a typed element (or
+/// refuses it); `ns` is the namespace the element is written in, stanza
+/// namespaces already re-scoped to the stream's.
+fn is_typed_top_level(ns: &str, name: &str) -> bool {
+    match ns {
+        ns::CLIENT | ns::SERVER => matches!(name, "message" | "presence" | "iq"),
+        ns::STREAM => matches!(name, "features" | "error"),
+        ns::SASL => true,
+        ns::TLS => Tls::from_name(name).is_some(),
+        ns::SM => Sm::is_typed(name),
+        ns::CSI => Csi::from_name(name).is_some(),
+        _ => false,
     }
 }
 
@@ -398,11 +483,22 @@ impl From<Iq> for Element {
     }
 }
 
+impl From<AnyStanza> for Element {
+    fn from(s: AnyStanza) -> Element {
+        match s {
+            AnyStanza::Message(m) => Element::Message(m),
+            AnyStanza::Presence(p) => Element::Presence(p),
+            AnyStanza::Iq(iq) => Element::Iq(iq),
+        }
+    }
+}
+
 /// Opens `<stream:NAME`, declaring the prefix unless the stream header did.
-fn stream_start_tag(out: &mut Vec<u8>, ctx: &Context, qname: &str) {
+fn stream_start_tag(out: &mut Vec<u8>, ctx: &Context, qname: &str) -> Result<(), SerializeError> {
     out.push(b'<');
     out.extend_from_slice(qname.as_bytes());
     if !ctx.inherited {
-        xml::attr(out, "xmlns:stream", ns::STREAM);
+        xml::attr(out, "xmlns:stream", ns::STREAM)?;
     }
+    Ok(())
 }

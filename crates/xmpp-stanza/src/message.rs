@@ -2,8 +2,12 @@
 
 use crate::Context;
 use crate::error::Error;
+use crate::extra_attr::ExtraAttr;
 use crate::jid::Jid;
-use crate::stanza::{self, Common};
+use crate::payload::Payload;
+use crate::rescope;
+use crate::serialize_error::SerializeError;
+use crate::stanza::{Common, Head, Placement, Stanza, WriteStanza};
 use crate::stanza_error::StanzaError;
 use crate::text::Text;
 use crate::xml::{self, Reader, Start, Token};
@@ -50,6 +54,7 @@ impl MessageType {
 
 /// A conversation thread identifier (RFC 6121 section 5.2.5).
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[non_exhaustive]
 pub struct Thread {
     /// The thread identifier.
     pub id: String,
@@ -57,8 +62,19 @@ pub struct Thread {
     pub parent: Option<String>,
 }
 
+impl Thread {
+    /// A thread without a parent.
+    pub fn new(id: impl Into<String>) -> Thread {
+        Thread {
+            id: id.into(),
+            parent: None,
+        }
+    }
+}
+
 /// A message stanza.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[non_exhaustive]
 pub struct Message {
     /// The `type` attribute.
     pub kind: MessageType,
@@ -70,16 +86,18 @@ pub struct Message {
     pub to: Option<Jid>,
     /// The `xml:lang` attribute.
     pub lang: Option<String>,
+    /// Other attributes, kept as received.
+    pub extra_attrs: Vec<ExtraAttr>,
     /// `<subject/>` elements, one per language.
     pub subjects: Vec<Text>,
     /// `<body/>` elements, one per language.
     pub bodies: Vec<Text>,
     /// The `<thread/>` element.
     pub thread: Option<Thread>,
-    /// The `<error/>` element of a message of type error.
+    /// The `<error/>` element; required in a message of type error.
     pub error: Option<StanzaError>,
-    /// Extension elements, kept as they were received.
-    pub payloads: Vec<minidom::Element>,
+    /// Extension elements, in the order received.
+    pub payloads: Vec<Payload>,
 }
 
 impl Message {
@@ -102,14 +120,32 @@ impl Message {
             .map(|b| b.text.as_str())
     }
 
+    /// The error answering this message (RFC 6120 section 8.3.1): addresses
+    /// swapped, same id. None when this message is itself an error, which
+    /// must never be answered with another.
+    pub fn error_reply(&self, error: StanzaError) -> Option<Message> {
+        if self.kind == MessageType::Error {
+            return None;
+        }
+        Some(Message {
+            kind: MessageType::Error,
+            id: self.id.clone(),
+            from: self.to.clone(),
+            to: self.from.clone(),
+            error: Some(error),
+            ..Message::default()
+        })
+    }
+
     pub(crate) fn parse(r: &mut Reader<'_>, start: &Start<'_>) -> Result<Message, Error> {
-        let c = Common::parse(start)?;
+        let c = Common::parse(r, start)?;
         let mut m = Message {
             kind: MessageType::parse(c.kind.as_deref()),
             id: c.id,
             from: c.from,
             to: c.to,
             lang: c.lang,
+            extra_attrs: c.extra_attrs,
             ..Message::default()
         };
         let stanza_ns = start.ns();
@@ -132,11 +168,13 @@ impl Message {
                         m.thread = Some(Thread { id, parent });
                     }
                     "error" if m.error.is_none() => {
-                        m.error = Some(StanzaError::parse(r, &child)?);
+                        m.error = Some(StanzaError::parse(r, &child, stanza_ns)?);
                     }
-                    _ => m.payloads.push(r.tree(child)?),
+                    _ => m
+                        .payloads
+                        .push(Payload::Other(rescope::read_tree(r, child, stanza_ns)?)),
                 },
-                Token::Start(child) => m.payloads.push(r.tree(child)?),
+                Token::Start(child) => m.payloads.push(Payload::parse(r, child, stanza_ns)?),
             }
         }
         if m.kind == MessageType::Error && m.error.is_none() {
@@ -145,19 +183,34 @@ impl Message {
         Ok(m)
     }
 
-    /// Appends the serialised message to `out`.
-    pub fn serialize(&self, ctx: &Context, out: &mut Vec<u8>) {
-        let kind = (self.kind != MessageType::Normal).then(|| self.kind.as_str());
-        stanza::write_head(
-            out,
-            "message",
-            ctx,
-            kind,
-            self.id.as_deref(),
-            self.from.as_ref(),
-            self.to.as_ref(),
-            self.lang.as_deref(),
-        );
+    /// Appends the serialised message to `out`; leaves `out` as it was on
+    /// error.
+    pub fn serialize(&self, ctx: &Context, out: &mut Vec<u8>) -> Result<(), SerializeError> {
+        self.serialize_addressed(ctx, self.from.as_ref(), self.to.as_ref(), out)
+    }
+}
+
+impl WriteStanza for Message {
+    fn write(
+        &self,
+        out: &mut Vec<u8>,
+        at: Placement<'_>,
+        from: Option<&Jid>,
+        to: Option<&Jid>,
+    ) -> Result<(), SerializeError> {
+        if self.kind == MessageType::Error && self.error.is_none() {
+            return Err(SerializeError::InvalidValue("error element"));
+        }
+        let head = Head {
+            name: "message",
+            kind: self.type_attr(),
+            id: self.id.as_deref(),
+            from,
+            to,
+            lang: self.lang.as_deref(),
+            extra_attrs: &self.extra_attrs,
+        };
+        head.write(out, at)?;
         let empty = self.subjects.is_empty()
             && self.bodies.is_empty()
             && self.thread.is_none()
@@ -165,35 +218,65 @@ impl Message {
             && self.payloads.is_empty();
         if empty {
             out.extend_from_slice(b"/>");
-            return;
+            return Ok(());
         }
         out.push(b'>');
         for s in &self.subjects {
-            s.write(out, "subject", None);
+            s.write(out, "subject", None)?;
         }
         for b in &self.bodies {
-            b.write(out, "body", None);
+            b.write(out, "body", None)?;
         }
         if let Some(t) = &self.thread {
             out.extend_from_slice(b"<thread");
-            xml::opt_attr(out, "parent", t.parent.as_deref());
+            xml::opt_attr(out, "parent", t.parent.as_deref())?;
             if t.id.is_empty() {
                 out.extend_from_slice(b"/>");
             } else {
                 out.push(b'>');
-                xml::escape_text(out, &t.id);
+                xml::escape_text(out, &t.id)?;
                 xml::end(out, "thread");
             }
         }
         // The typed error goes first so a second <error/> kept as a
         // payload cannot take its place when read back.
-        let ns = ctx.namespace.as_str();
         if let Some(e) = &self.error {
-            e.write(out, ns);
+            e.write(out, at.ns)?;
         }
+        // What the reader would take for a typed child: bodies and subjects
+        // always, a thread or an error when there is none already.
+        let typed_child = |name: &str| match name {
+            "body" | "subject" => true,
+            "thread" => self.thread.is_none(),
+            "error" => self.error.is_none(),
+            _ => false,
+        };
         for p in &self.payloads {
-            xml::write_tree(out, p, ns);
+            p.write(out, at.ns, typed_child)?;
         }
         xml::end(out, "message");
+        Ok(())
+    }
+}
+
+impl Stanza for Message {
+    fn name(&self) -> &'static str {
+        "message"
+    }
+
+    fn to(&self) -> Option<&Jid> {
+        self.to.as_ref()
+    }
+
+    fn from(&self) -> Option<&Jid> {
+        self.from.as_ref()
+    }
+
+    fn id(&self) -> Option<&str> {
+        self.id.as_deref()
+    }
+
+    fn type_attr(&self) -> Option<&'static str> {
+        (self.kind != MessageType::Normal).then(|| self.kind.as_str())
     }
 }

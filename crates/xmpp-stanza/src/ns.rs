@@ -32,3 +32,17 @@ pub const PING: &str = "urn:xmpp:ping";
 pub const DISCO_INFO: &str = "http://jabber.org/protocol/disco#info";
 /// The `xml:` prefix.
 pub const XML: &str = "http://www.w3.org/XML/1998/namespace";
+/// Service discovery items (XEP-0030).
+pub const DISCO_ITEMS: &str = "http://jabber.org/protocol/disco#items";
+/// Delayed delivery (XEP-0203).
+pub const DELAY: &str = "urn:xmpp:delay";
+/// Stanza forwarding (XEP-0297).
+pub const FORWARD: &str = "urn:xmpp:forward:0";
+/// Message carbons (XEP-0280).
+pub const CARBONS: &str = "urn:xmpp:carbons:2";
+/// Blocking command (XEP-0191).
+pub const BLOCKING: &str = "urn:xmpp:blocking";
+/// The `<blocked/>` stanza error payload (XEP-0191).
+pub const BLOCKING_ERRORS: &str = "urn:xmpp:blocking:errors";
+/// Client state indication (XEP-0352).
+pub const CSI: &str = "urn:xmpp:csi:0";

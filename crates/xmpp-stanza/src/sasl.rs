@@ -5,11 +5,12 @@ use base64::engine::general_purpose::STANDARD;
 
 use crate::error::Error;
 use crate::ns;
+use crate::serialize_error::SerializeError;
 use crate::text::Text;
 use crate::xml::{self, Reader, Start, Token};
 
 /// SASL failure conditions (RFC 6120 section 6.5).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum SaslCondition {
     /// 6.5.1 `aborted`
@@ -34,6 +35,11 @@ pub enum SaslCondition {
     NotAuthorized,
     /// 6.5.11 `temporary-auth-failure`
     TemporaryAuthFailure,
+    /// A condition RFC 6120 does not define, by element name, kept so the
+    /// caller decides (RFC 6120 section 6.5 lets it treat any failure as
+    /// not-authorized). Refused at serialisation when it names a defined
+    /// condition or `text`, or is not an XML name.
+    Other(String),
 }
 
 const CONDITIONS: [(SaslCondition, &str); 11] = [
@@ -55,26 +61,44 @@ const CONDITIONS: [(SaslCondition, &str); 11] = [
 
 impl SaslCondition {
     /// The element name of the condition.
-    pub fn name(self) -> &'static str {
+    pub fn name(&self) -> &str {
+        if let SaslCondition::Other(name) = self {
+            return name;
+        }
         CONDITIONS
             .iter()
-            .find(|(c, _)| *c == self)
+            .find(|(c, _)| c == self)
             .map_or("not-authorized", |(_, n)| n)
     }
 
-    /// The condition named `name`.
+    /// The defined condition named `name`.
     pub fn from_name(name: &str) -> Option<SaslCondition> {
-        CONDITIONS.iter().find(|(_, n)| *n == name).map(|(c, _)| *c)
+        CONDITIONS
+            .iter()
+            .find(|(_, n)| *n == name)
+            .map(|(c, _)| c.clone())
     }
 }
 
 /// A SASL `<failure/>`.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct SaslFailure {
-    /// The condition.
-    pub condition: SaslCondition,
+    /// The condition; None when the peer sent none (RFC 6120 requires one,
+    /// but the failure still ends the exchange).
+    pub condition: Option<SaslCondition>,
     /// Descriptive `<text/>` elements.
     pub texts: Vec<Text>,
+}
+
+impl SaslFailure {
+    /// A failure with a condition and no text.
+    pub fn new(condition: SaslCondition) -> SaslFailure {
+        SaslFailure {
+            condition: Some(condition),
+            texts: Vec::new(),
+        }
+    }
 }
 
 /// A SASL nonza in `urn:ietf:params:xml:ns:xmpp-sasl`. Data is carried
@@ -92,8 +116,9 @@ pub enum Sasl {
     Challenge(Vec<u8>),
     /// `<response/>`
     Response(Vec<u8>),
-    /// `<success/>` with optional additional data.
-    Success(Vec<u8>),
+    /// `<success/>`: None without additional data, `Some` with it, an
+    /// empty vector being the `=` RFC 6120 section 6.4.6 distinguishes.
+    Success(Option<Vec<u8>>),
     /// `<failure/>`
     Failure(SaslFailure),
     /// `<abort/>`
@@ -125,7 +150,14 @@ impl Sasl {
             }
             "challenge" => Sasl::Challenge(decode(&r.text()?)?),
             "response" => Sasl::Response(decode(&r.text()?)?),
-            "success" => Sasl::Success(decode(&r.text()?)?),
+            "success" => {
+                let text = r.text()?;
+                Sasl::Success(if text.trim().is_empty() {
+                    None
+                } else {
+                    Some(decode(&text)?)
+                })
+            }
             "abort" => {
                 r.skip()?;
                 Sasl::Abort
@@ -141,63 +173,104 @@ impl Sasl {
                             texts.push(Text::parse(r, &child)?);
                         }
                         Token::Start(child) if child.ns() == ns::SASL && condition.is_none() => {
-                            condition = Some(
-                                SaslCondition::from_name(child.local())
-                                    .ok_or(Error::Invalid("SASL failure condition"))?,
-                            );
+                            let name = child.local();
+                            condition = Some(match SaslCondition::from_name(name) {
+                                Some(known) => known,
+                                // Kept, so checked as any kept name is.
+                                None => match xml::check_name(name) {
+                                    Ok(()) => SaslCondition::Other(name.to_owned()),
+                                    Err(_) => {
+                                        return Err(Error::Xml(format!("invalid name {name:?}")));
+                                    }
+                                },
+                            });
                             r.skip()?;
                         }
                         Token::Start(_) => r.skip()?,
                     }
                 }
-                Sasl::Failure(SaslFailure {
-                    condition: condition.ok_or(Error::Missing("SASL failure condition"))?,
-                    texts,
-                })
+                Sasl::Failure(SaslFailure { condition, texts })
             }
             other => return Err(Error::Unexpected(other.to_owned())),
         })
     }
 
-    /// Appends the serialised nonza to `out`.
-    pub fn serialize(&self, out: &mut Vec<u8>) {
+    /// Appends the serialised nonza to `out`; leaves `out` as it was on
+    /// error.
+    pub fn serialize(&self, out: &mut Vec<u8>) -> Result<(), SerializeError> {
+        xml::guarded(out, |out| self.write(out))
+    }
+
+    fn write(&self, out: &mut Vec<u8>) -> Result<(), SerializeError> {
         let (name, data): (&str, Option<&[u8]>) = match self {
             Sasl::Auth {
                 mechanism,
                 initial_response,
             } => {
                 out.extend_from_slice(b"<auth");
-                xml::attr(out, "xmlns", ns::SASL);
-                xml::attr(out, "mechanism", mechanism);
+                xml::attr(out, "xmlns", ns::SASL)?;
+                xml::attr(out, "mechanism", mechanism)?;
                 match initial_response {
                     None => out.extend_from_slice(b"/>"),
-                    Some(data) if data.is_empty() => out.extend_from_slice(b">=</auth>"),
                     Some(data) => {
                         out.push(b'>');
-                        out.extend_from_slice(STANDARD.encode(data).as_bytes());
+                        write_data(out, data);
                         xml::end(out, "auth");
                     }
                 }
-                return;
+                return Ok(());
             }
-            Sasl::Challenge(d) => ("challenge", Some(d)),
-            Sasl::Response(d) => ("response", Some(d)),
-            Sasl::Success(d) => ("success", Some(d)),
+            // Challenges and responses without data are empty elements;
+            // success tells no data (empty) from empty data (`=`).
+            Sasl::Challenge(d) => ("challenge", Some(d.as_slice()).filter(|d| !d.is_empty())),
+            Sasl::Response(d) => ("response", Some(d.as_slice()).filter(|d| !d.is_empty())),
+            Sasl::Success(d) => ("success", d.as_deref()),
             Sasl::Abort => ("abort", None),
-            Sasl::Failure(f) => {
-                out.extend_from_slice(b"<failure");
-                xml::attr(out, "xmlns", ns::SASL);
-                out.push(b'>');
-                xml::text_element(out, f.condition.name(), None, "");
-                for t in &f.texts {
-                    t.write(out, "text", None);
-                }
-                xml::end(out, "failure");
-                return;
-            }
+            Sasl::Failure(f) => return f.write(out),
         };
-        let encoded = data.map(|d| STANDARD.encode(d)).unwrap_or_default();
-        xml::text_element(out, name, Some(ns::SASL), &encoded);
+        out.push(b'<');
+        out.extend_from_slice(name.as_bytes());
+        xml::attr(out, "xmlns", ns::SASL)?;
+        match data {
+            None => out.extend_from_slice(b"/>"),
+            Some(data) => {
+                out.push(b'>');
+                write_data(out, data);
+                xml::end(out, name);
+            }
+        }
+        Ok(())
+    }
+}
+
+impl SaslFailure {
+    fn write(&self, out: &mut Vec<u8>) -> Result<(), SerializeError> {
+        out.extend_from_slice(b"<failure");
+        xml::attr(out, "xmlns", ns::SASL)?;
+        out.push(b'>');
+        if let Some(condition) = &self.condition {
+            if let SaslCondition::Other(name) = condition {
+                xml::check_name(name)?;
+                if name == "text" || SaslCondition::from_name(name).is_some() {
+                    return Err(SerializeError::InvalidValue("SASL failure condition"));
+                }
+            }
+            xml::text_element(out, condition.name(), None, "")?;
+        }
+        for t in &self.texts {
+            t.write(out, "text", None)?;
+        }
+        xml::end(out, "failure");
+        Ok(())
+    }
+}
+
+/// Base64 data, `=` for present but empty (RFC 6120 section 6.4.2).
+fn write_data(out: &mut Vec<u8>, data: &[u8]) {
+    if data.is_empty() {
+        out.push(b'=');
+    } else {
+        out.extend_from_slice(STANDARD.encode(data).as_bytes());
     }
 }
 

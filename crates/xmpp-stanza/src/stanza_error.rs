@@ -3,6 +3,8 @@
 use crate::error::Error;
 use crate::jid::Jid;
 use crate::ns;
+use crate::rescope;
+use crate::serialize_error::SerializeError;
 use crate::text::Text;
 use crate::xml::{self, Reader, Start, Token};
 
@@ -45,8 +47,9 @@ impl StanzaErrorType {
     }
 }
 
-/// Every defined stanza error condition (RFC 6120 section 8.3.3).
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+/// Every defined stanza error condition (RFC 6120 section 8.3.3), and any
+/// other kept as received.
+#[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum StanzaErrorCondition {
     /// 8.3.3.1 `bad-request`
@@ -93,11 +96,16 @@ pub enum StanzaErrorCondition {
     UndefinedCondition,
     /// 8.3.3.22 `unexpected-request`
     UnexpectedRequest,
+    /// A condition element RFC 6120 does not define (in the
+    /// `urn:ietf:params:xml:ns:xmpp-stanzas` namespace), kept as received.
+    /// Refused at serialisation when it is in another namespace or names a
+    /// defined condition or `text`, since it would not read back as itself.
+    Other(minidom::Element),
 }
 
 impl StanzaErrorCondition {
     /// The element name of the condition.
-    pub fn name(&self) -> &'static str {
+    pub fn name(&self) -> &str {
         use StanzaErrorCondition as C;
         match self {
             C::BadRequest => "bad-request",
@@ -122,10 +130,11 @@ impl StanzaErrorCondition {
             C::SubscriptionRequired => "subscription-required",
             C::UndefinedCondition => "undefined-condition",
             C::UnexpectedRequest => "unexpected-request",
+            C::Other(el) => el.name(),
         }
     }
 
-    /// The condition named `name`, or None for an unknown name.
+    /// The defined condition named `name`, or None for an unknown name.
     pub fn from_name(name: &str, text: Option<String>) -> Option<StanzaErrorCondition> {
         use StanzaErrorCondition as C;
         Some(match name {
@@ -173,27 +182,78 @@ impl StanzaErrorCondition {
         }
     }
 
-    fn text(&self) -> Option<&str> {
+    /// Reads the condition element `child` (in the stanzas namespace, not
+    /// `text`) inside an element whose content namespace is `content_ns`.
+    pub(crate) fn parse<'a>(
+        r: &mut Reader<'a>,
+        child: Start<'a>,
+        content_ns: &str,
+    ) -> Result<StanzaErrorCondition, Error> {
+        let name = child.local();
+        if matches!(name, "gone" | "redirect") {
+            let text = r.text()?;
+            let text = (!text.is_empty()).then_some(text);
+            return StanzaErrorCondition::from_name(name, text)
+                .ok_or(Error::Invalid("error condition"));
+        }
+        match StanzaErrorCondition::from_name(name, None) {
+            Some(condition) => {
+                r.skip()?;
+                Ok(condition)
+            }
+            None => Ok(StanzaErrorCondition::Other(rescope::read_tree(
+                r, child, content_ns,
+            )?)),
+        }
+    }
+
+    /// Writes the condition element; `scope` is the default namespace in
+    /// scope, `content_ns` the content namespace of the stream.
+    pub(crate) fn write(
+        &self,
+        out: &mut Vec<u8>,
+        scope: &str,
+        content_ns: &str,
+    ) -> Result<(), SerializeError> {
+        use StanzaErrorCondition as C;
         match self {
-            StanzaErrorCondition::Gone(t) | StanzaErrorCondition::Redirect(t) => t.as_deref(),
-            _ => None,
+            C::Gone(Some(t)) | C::Redirect(Some(t)) if t.is_empty() => {
+                Err(SerializeError::InvalidValue("error condition address"))
+            }
+            C::Gone(t) | C::Redirect(t) => xml::text_element(
+                out,
+                self.name(),
+                Some(ns::STANZAS),
+                t.as_deref().unwrap_or_default(),
+            ),
+            C::Other(el) => xml::write_tree_checked(out, el, scope, content_ns, |ns, name| {
+                ns != ns::STANZAS
+                    || name == "text"
+                    || StanzaErrorCondition::from_name(name, None).is_some()
+            }),
+            _ => xml::text_element(out, self.name(), Some(ns::STANZAS), ""),
         }
     }
 }
 
 /// The `<error/>` child of a stanza of type `error` (RFC 6120 section 8.3.2).
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct StanzaError {
     /// The `type` attribute.
     pub kind: StanzaErrorType,
     /// The `by` attribute: the entity that returned the error.
     pub by: Option<Jid>,
-    /// The defined condition.
+    /// The legacy `code` attribute (RFC 3920 era), kept as received.
+    pub code: Option<String>,
+    /// The condition.
     pub condition: StanzaErrorCondition,
     /// Descriptive `<text/>` elements, one per language.
     pub texts: Vec<Text>,
-    /// An application-specific condition element.
-    pub app: Option<minidom::Element>,
+    /// Application-specific condition elements, in the order received.
+    /// Refused at serialisation when in the stanzas namespace (the reader
+    /// would take them for the condition).
+    pub apps: Vec<minidom::Element>,
 }
 
 impl StanzaError {
@@ -202,20 +262,46 @@ impl StanzaError {
         StanzaError {
             kind: condition.default_type(),
             by: None,
+            code: None,
             condition,
             texts: Vec::new(),
-            app: None,
+            apps: Vec::new(),
         }
     }
 
-    /// Reads the content of `<error>` (whose start tag is `start`).
-    pub(crate) fn parse(r: &mut Reader<'_>, start: &Start<'_>) -> Result<StanzaError, Error> {
+    /// The error a server returns for a stanza to or from a blocked
+    /// contact: `not-acceptable` with XEP-0191's `<blocked/>` payload.
+    pub fn blocked() -> StanzaError {
+        let mut error = StanzaError::new(StanzaErrorCondition::NotAcceptable);
+        error.kind = StanzaErrorType::Cancel;
+        error
+            .apps
+            .push(minidom::Element::bare("blocked", ns::BLOCKING_ERRORS));
+        error
+    }
+
+    /// Whether the error carries XEP-0191's `<blocked/>` payload.
+    pub fn is_blocked(&self) -> bool {
+        self.apps
+            .iter()
+            .any(|a| a.is("blocked", ns::BLOCKING_ERRORS))
+    }
+
+    /// Reads the content of `<error>` (whose start tag is `start`) in a
+    /// stanza in namespace `stanza_ns`.
+    pub(crate) fn parse(
+        r: &mut Reader<'_>,
+        start: &Start<'_>,
+        stanza_ns: &str,
+    ) -> Result<StanzaError, Error> {
         let mut kind = None;
         let mut by = None;
+        let mut code = None;
         start.each_attr(|prefix, local, value| {
             match (prefix, local) {
                 (None, "type") => kind = Some(StanzaErrorType::parse(&value)?),
                 (None, "by") => by = Some(Jid::new(&value)?),
+                (None, "code") => code = Some(value.into_owned()),
                 _ => {}
             }
             Ok(())
@@ -223,62 +309,49 @@ impl StanzaError {
         let kind = kind.ok_or(Error::Missing("error type"))?;
         let mut condition = None;
         let mut texts = Vec::new();
-        let mut app = None;
+        let mut apps = Vec::new();
         loop {
             match r.next()? {
                 Token::End => break,
                 Token::Text(_) => {}
+                Token::Start(child) if child.is("text", ns::STANZAS) => {
+                    texts.push(Text::parse(r, &child)?);
+                }
                 Token::Start(child) if child.ns() == ns::STANZAS => {
-                    if child.local() == "text" {
-                        texts.push(Text::parse(r, &child)?);
-                    } else if condition.is_some() {
+                    if condition.is_some() {
                         return Err(Error::Unexpected(child.local().to_owned()));
-                    } else {
-                        let name = child.local().to_owned();
-                        let text = r.text()?;
-                        let text = (!text.is_empty()).then_some(text);
-                        condition = Some(
-                            StanzaErrorCondition::from_name(&name, text)
-                                .unwrap_or(StanzaErrorCondition::UndefinedCondition),
-                        );
                     }
+                    condition = Some(StanzaErrorCondition::parse(r, child, stanza_ns)?);
                 }
-                Token::Start(child) => {
-                    let tree = r.tree(child)?;
-                    if app.is_none() {
-                        app = Some(tree);
-                    }
-                }
+                Token::Start(child) => apps.push(rescope::read_tree(r, child, stanza_ns)?),
             }
         }
         Ok(StanzaError {
             kind,
             by,
+            code,
             condition: condition.ok_or(Error::Missing("error condition"))?,
             texts,
-            app,
+            apps,
         })
     }
 
-    /// Appends `<error>...</error>`; `parent_ns` is the stanza namespace.
-    pub(crate) fn write(&self, out: &mut Vec<u8>, parent_ns: &str) {
+    /// Appends `<error>...</error>`; `stanza_ns` is the namespace of the
+    /// stanza it is in.
+    pub(crate) fn write(&self, out: &mut Vec<u8>, stanza_ns: &str) -> Result<(), SerializeError> {
         out.extend_from_slice(b"<error");
-        xml::attr(out, "type", self.kind.as_str());
-        xml::opt_attr(out, "by", self.by.as_ref().map(Jid::as_str));
+        xml::attr(out, "type", self.kind.as_str())?;
+        xml::opt_attr(out, "by", self.by.as_ref().map(Jid::as_str))?;
+        xml::opt_attr(out, "code", self.code.as_deref())?;
         out.push(b'>');
-        let cond = &self.condition;
-        xml::text_element(
-            out,
-            cond.name(),
-            Some(ns::STANZAS),
-            cond.text().unwrap_or_default(),
-        );
+        self.condition.write(out, stanza_ns, stanza_ns)?;
         for t in &self.texts {
-            t.write(out, "text", Some(ns::STANZAS));
+            t.write(out, "text", Some(ns::STANZAS))?;
         }
-        if let Some(app) = &self.app {
-            xml::write_tree(out, app, parent_ns);
+        for app in &self.apps {
+            xml::write_tree_checked(out, app, stanza_ns, stanza_ns, |ns, _| ns == ns::STANZAS)?;
         }
         xml::end(out, "error");
+        Ok(())
     }
 }

@@ -3,11 +3,14 @@
 use crate::Context;
 use crate::error::Error;
 use crate::ns;
+use crate::rescope;
+use crate::serialize_error::SerializeError;
 use crate::text::Text;
 use crate::xml::{self, Reader, Start, Token};
 
-/// Every defined stream error condition (RFC 6120 section 4.9.3).
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+/// Every defined stream error condition (RFC 6120 section 4.9.3), and any
+/// other kept as received.
+#[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum StreamErrorCondition {
     /// 4.9.3.1 `bad-format`
@@ -60,11 +63,16 @@ pub enum StreamErrorCondition {
     UnsupportedStanzaType,
     /// 4.9.3.25 `unsupported-version`
     UnsupportedVersion,
+    /// A condition element RFC 6120 does not define (in the
+    /// `urn:ietf:params:xml:ns:xmpp-streams` namespace), kept as received.
+    /// Refused at serialisation when it is in another namespace or names a
+    /// defined condition or `text`, since it would not read back as itself.
+    Other(minidom::Element),
 }
 
 impl StreamErrorCondition {
     /// The element name of the condition.
-    pub fn name(&self) -> &'static str {
+    pub fn name(&self) -> &str {
         use StreamErrorCondition as C;
         match self {
             C::BadFormat => "bad-format",
@@ -92,10 +100,11 @@ impl StreamErrorCondition {
             C::UnsupportedFeature => "unsupported-feature",
             C::UnsupportedStanzaType => "unsupported-stanza-type",
             C::UnsupportedVersion => "unsupported-version",
+            C::Other(el) => el.name(),
         }
     }
 
-    /// The condition named `name` (`text` is the see-other-host address),
+    /// The defined condition named `name` (`text` is the see-other-host address),
     /// or None for an unknown name.
     pub fn from_name(name: &str, text: String) -> Option<StreamErrorCondition> {
         use StreamErrorCondition as C;
@@ -132,13 +141,16 @@ impl StreamErrorCondition {
 
 /// A `<stream:error/>` (RFC 6120 section 4.9.2).
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct StreamError {
-    /// The defined condition.
+    /// The condition.
     pub condition: StreamErrorCondition,
     /// Descriptive `<text/>` elements, one per language.
     pub texts: Vec<Text>,
-    /// An application-specific condition element.
-    pub app: Option<minidom::Element>,
+    /// Application-specific condition elements, in the order received.
+    /// Refused at serialisation when in the streams namespace (the reader
+    /// would take them for the condition).
+    pub apps: Vec<minidom::Element>,
 }
 
 impl StreamError {
@@ -147,7 +159,7 @@ impl StreamError {
         StreamError {
             condition,
             texts: Vec::new(),
-            app: None,
+            apps: Vec::new(),
         }
     }
 
@@ -157,65 +169,82 @@ impl StreamError {
             if !start.is("error", ns::STREAM) {
                 return Err(Error::Unexpected(start.local().to_owned()));
             }
-            StreamError::parse_content(r, &start)
+            StreamError::parse_content(r, &start, ctx.namespace.as_str())
         })
     }
 
+    /// Reads the content of `<stream:error>` on a stream whose content
+    /// namespace is `content_ns`.
     pub(crate) fn parse_content(
         r: &mut Reader<'_>,
         _start: &Start<'_>,
+        content_ns: &str,
     ) -> Result<StreamError, Error> {
         let mut condition = None;
         let mut texts = Vec::new();
-        let mut app = None;
+        let mut apps = Vec::new();
         loop {
             match r.next()? {
                 Token::End => break,
                 Token::Text(_) => {}
+                Token::Start(child) if child.is("text", ns::STREAMS) => {
+                    texts.push(Text::parse(r, &child)?);
+                }
                 Token::Start(child) if child.ns() == ns::STREAMS => {
-                    if child.local() == "text" {
-                        texts.push(Text::parse(r, &child)?);
-                    } else if condition.is_some() {
+                    if condition.is_some() {
                         return Err(Error::Unexpected(child.local().to_owned()));
+                    }
+                    let name = child.local();
+                    condition = Some(if name == "see-other-host" {
+                        StreamErrorCondition::SeeOtherHost(r.text()?)
+                    } else if let Some(known) = StreamErrorCondition::from_name(name, String::new())
+                    {
+                        r.skip()?;
+                        known
                     } else {
-                        let name = child.local().to_owned();
-                        let text = r.text()?;
-                        condition = Some(
-                            StreamErrorCondition::from_name(&name, text)
-                                .unwrap_or(StreamErrorCondition::UndefinedCondition),
-                        );
-                    }
+                        StreamErrorCondition::Other(rescope::read_tree(r, child, content_ns)?)
+                    });
                 }
-                Token::Start(child) => {
-                    let tree = r.tree(child)?;
-                    if app.is_none() {
-                        app = Some(tree);
-                    }
-                }
+                Token::Start(child) => apps.push(rescope::read_tree(r, child, content_ns)?),
             }
         }
         Ok(StreamError {
             condition: condition.ok_or(Error::Missing("stream error condition"))?,
             texts,
-            app,
+            apps,
         })
     }
 
-    /// Appends the serialised error to `out`.
-    pub fn serialize(&self, ctx: &Context, out: &mut Vec<u8>) {
-        crate::stream_start_tag(out, ctx, "stream:error");
+    /// Appends the serialised error to `out`; leaves `out` as it was on
+    /// error.
+    pub fn serialize(&self, ctx: &Context, out: &mut Vec<u8>) -> Result<(), SerializeError> {
+        xml::guarded(out, |out| self.write(ctx, out))
+    }
+
+    fn write(&self, ctx: &Context, out: &mut Vec<u8>) -> Result<(), SerializeError> {
+        let content_ns = ctx.namespace.as_str();
+        crate::stream_start_tag(out, ctx, "stream:error")?;
         out.push(b'>');
-        let text = match &self.condition {
-            StreamErrorCondition::SeeOtherHost(host) => host.as_str(),
-            _ => "",
-        };
-        xml::text_element(out, self.condition.name(), Some(ns::STREAMS), text);
-        for t in &self.texts {
-            t.write(out, "text", Some(ns::STREAMS));
+        match &self.condition {
+            StreamErrorCondition::SeeOtherHost(host) => {
+                xml::text_element(out, "see-other-host", Some(ns::STREAMS), host)?;
+            }
+            StreamErrorCondition::Other(el) => {
+                xml::write_tree_checked(out, el, content_ns, content_ns, |ns, name| {
+                    ns != ns::STREAMS
+                        || name == "text"
+                        || StreamErrorCondition::from_name(name, String::new()).is_some()
+                })?;
+            }
+            known => xml::text_element(out, known.name(), Some(ns::STREAMS), "")?,
         }
-        if let Some(app) = &self.app {
-            xml::write_tree(out, app, ctx.namespace.as_str());
+        for t in &self.texts {
+            t.write(out, "text", Some(ns::STREAMS))?;
+        }
+        for app in &self.apps {
+            xml::write_tree_checked(out, app, content_ns, content_ns, |ns, _| ns == ns::STREAMS)?;
         }
         xml::end(out, "stream:error");
+        Ok(())
     }
 }

@@ -15,7 +15,9 @@ use std::borrow::Cow;
 use quick_xml::events::{BytesStart, Event};
 
 use crate::error::Error;
+use crate::extra_attr::ExtraAttr;
 use crate::ns;
+use crate::serialize_error::SerializeError;
 use crate::{Context, Limits};
 
 /// What an element kept in an unknown-payload tree counts against
@@ -699,77 +701,229 @@ fn check_chars(s: &str) -> Result<bool, Error> {
     Ok(!low && !amp)
 }
 
+impl Reader<'_> {
+    /// Keeps an attribute that no typed element claims: its prefix
+    /// resolved and its name checked as [`Reader::tree`] checks names, so
+    /// that the writer can put it back. A prefix other than `xml` bound to
+    /// the XML namespace is refused (Namespaces in XML 1.0 section 3), as it
+    /// could smuggle in a second `xml:lang`.
+    pub(crate) fn extra_attr(
+        &self,
+        prefix: Option<&str>,
+        local: &str,
+        value: Cow<'_, str>,
+    ) -> Result<ExtraAttr, Error> {
+        rxml_name(local)?;
+        let ns = match prefix {
+            None => None,
+            Some(p) => Some(self.lookup(Some(p))?.into_owned()),
+        };
+        if prefix != Some("xml") && ns.as_deref() == Some(ns::XML) {
+            return Err(Error::Restricted(
+                "the XML namespace bound to another prefix",
+            ));
+        }
+        Ok(ExtraAttr {
+            ns,
+            name: local.to_owned(),
+            value: value.into_owned(),
+        })
+    }
+}
+
 // ---------------------------------------------------------------- writing
+//
+// Every writer refuses what the reader above would refuse or read back as
+// something else: characters outside XML 1.0 (`is_xml_char`), names that
+// are not NCNames, and reserved attribute names. Escaping and checking
+// happen in the same pass over each string.
+
+/// Runs `write` on `out` and truncates `out` back to its length before the
+/// call when `write` fails, so a refused value leaves nothing half-written.
+pub(crate) fn guarded(
+    out: &mut Vec<u8>,
+    write: impl FnOnce(&mut Vec<u8>) -> Result<(), SerializeError>,
+) -> Result<(), SerializeError> {
+    let len = out.len();
+    let result = write(out);
+    if result.is_err() {
+        out.truncate(len);
+    }
+    result
+}
+
+/// `s` with every character XML 1.0 does not allow (controls other than
+/// tab, newline and carriage return, U+FFFE, U+FFFF) replaced by U+FFFD,
+/// for callers passing on text from outside XMPP that would otherwise be
+/// refused with [`SerializeError::InvalidChar`]. Borrows `s` when there is
+/// nothing to replace.
+pub fn replace_disallowed_chars(s: &str) -> Cow<'_, str> {
+    if s.chars().all(is_xml_char) {
+        return Cow::Borrowed(s);
+    }
+    Cow::Owned(
+        s.chars()
+            .map(|c| if is_xml_char(c) { c } else { '\u{FFFD}' })
+            .collect(),
+    )
+}
 
 /// Appends `s` escaped for character data.
-pub(crate) fn escape_text(out: &mut Vec<u8>, s: &str) {
-    let mut last = 0;
-    for (i, b) in s.bytes().enumerate() {
-        let rep: &[u8] = match b {
-            b'<' => b"&lt;",
-            b'>' => b"&gt;",
-            b'&' => b"&amp;",
-            b'\r' => b"&#xD;",
-            _ => continue,
-        };
-        out.extend_from_slice(s.as_bytes().get(last..i).unwrap_or_default());
-        out.extend_from_slice(rep);
-        last = i.saturating_add(1);
-    }
-    out.extend_from_slice(s.as_bytes().get(last..).unwrap_or_default());
+pub(crate) fn escape_text(out: &mut Vec<u8>, s: &str) -> Result<(), SerializeError> {
+    escape::<false>(out, s)
 }
 
 /// Appends `s` escaped for a single-quoted attribute value; whitespace
 /// other than space is written as references so normalisation keeps it.
-pub(crate) fn escape_attr(out: &mut Vec<u8>, s: &str) {
+pub(crate) fn escape_attr(out: &mut Vec<u8>, s: &str) -> Result<(), SerializeError> {
+    escape::<true>(out, s)
+}
+
+/// The pass behind both escapes. Most strings (addresses, ids, names)
+/// need nothing, so one branch-free scan the compiler can vectorise looks
+/// for any byte that may; only a string with one goes through the loop
+/// that escapes and checks byte by byte. `\r` is always a reference
+/// (line-end normalisation would turn it into `\n`); a byte below 0x20
+/// that is not whitespace and the lead byte 0xEF of U+FFFE/U+FFFF are
+/// looked at closer only when they occur.
+#[inline]
+fn escape<const ATTR: bool>(out: &mut Vec<u8>, s: &str) -> Result<(), SerializeError> {
+    let bytes = s.as_bytes();
+    let mut flagged = false;
+    for &b in bytes {
+        let quote = ATTR & ((b == b'\'') | (b == b'"'));
+        flagged |= (b < 0x20) | (b == b'<') | (b == b'>') | (b == b'&') | (b == 0xEF) | quote;
+    }
+    if !flagged {
+        out.extend_from_slice(bytes);
+        return Ok(());
+    }
     let mut last = 0;
-    for (i, b) in s.bytes().enumerate() {
+    for (i, &b) in bytes.iter().enumerate() {
         let rep: &[u8] = match b {
             b'<' => b"&lt;",
             b'>' => b"&gt;",
             b'&' => b"&amp;",
-            b'\'' => b"&apos;",
-            b'"' => b"&quot;",
-            b'\t' => b"&#x9;",
-            b'\n' => b"&#xA;",
             b'\r' => b"&#xD;",
+            b'\'' if ATTR => b"&apos;",
+            b'"' if ATTR => b"&quot;",
+            b'\t' if ATTR => b"&#x9;",
+            b'\n' if ATTR => b"&#xA;",
+            b'\t' | b'\n' => continue,
+            0..0x20 => return Err(invalid_char(s, i)),
+            0xEF if is_fffe_or_ffff(bytes, i) => return Err(invalid_char(s, i)),
             _ => continue,
         };
-        out.extend_from_slice(s.as_bytes().get(last..i).unwrap_or_default());
+        out.extend_from_slice(bytes.get(last..i).unwrap_or_default());
         out.extend_from_slice(rep);
         last = i.saturating_add(1);
     }
-    out.extend_from_slice(s.as_bytes().get(last..).unwrap_or_default());
+    out.extend_from_slice(bytes.get(last..).unwrap_or_default());
+    Ok(())
 }
 
-/// Appends ` name='value'`.
-pub(crate) fn attr(out: &mut Vec<u8>, name: &str, value: &str) {
-    out.push(b' ');
-    out.extend_from_slice(name.as_bytes());
-    out.extend_from_slice(b"='");
-    escape_attr(out, value);
-    out.push(b'\'');
+/// Whether the 0xEF at `i` starts U+FFFE (EF BF BE) or U+FFFF (EF BF BF).
+fn is_fffe_or_ffff(bytes: &[u8], i: usize) -> bool {
+    let next = |n: usize| i.checked_add(n).and_then(|j| bytes.get(j)).copied();
+    next(1) == Some(0xBF) && matches!(next(2), Some(0xBE | 0xBF))
 }
 
-/// Appends ` name='value'` when there is a value.
-pub(crate) fn opt_attr(out: &mut Vec<u8>, name: &str, value: Option<&str>) {
-    if let Some(v) = value {
-        attr(out, name, v);
+fn invalid_char(s: &str, position: usize) -> SerializeError {
+    let ch = s
+        .get(position..)
+        .and_then(|rest| rest.chars().next())
+        .unwrap_or('\u{FFFD}');
+    SerializeError::InvalidChar { ch, position }
+}
+
+/// Refuses a name that is not an XML NCName as the reader checks names
+/// (with rxml, for kept trees): the name characters of XML 1.0 fifth
+/// edition, except U+FDF0..U+FFFD, which rxml does not accept.
+pub(crate) fn check_name(name: &str) -> Result<(), SerializeError> {
+    if is_ncname(name) && !name.contains(|c| ('\u{FDF0}'..='\u{FFFD}').contains(&c)) {
+        Ok(())
+    } else {
+        Err(SerializeError::InvalidName(name.to_owned()))
     }
 }
 
-/// Appends `<name xmlns='ns'>text</name>` (or an empty tag for no text).
-pub(crate) fn text_element(out: &mut Vec<u8>, name: &str, ns: Option<&str>, text: &str) {
+/// Appends ` name='value'`; `name` is one of this crate's own.
+pub(crate) fn attr(out: &mut Vec<u8>, name: &str, value: &str) -> Result<(), SerializeError> {
+    out.push(b' ');
+    out.extend_from_slice(name.as_bytes());
+    out.extend_from_slice(b"='");
+    escape_attr(out, value)?;
+    out.push(b'\'');
+    Ok(())
+}
+
+/// Appends ` name='value'` when there is a value.
+pub(crate) fn opt_attr(
+    out: &mut Vec<u8>,
+    name: &str,
+    value: Option<&str>,
+) -> Result<(), SerializeError> {
+    match value {
+        Some(v) => attr(out, name, v),
+        None => Ok(()),
+    }
+}
+
+/// Appends an attribute in namespace `ns` (None: unprefixed), declaring a
+/// fresh `nsN` prefix for it unless it is in the `xml:` namespace;
+/// `declared` counts the prefixes already declared on this tag. The caller
+/// has checked the name.
+pub(crate) fn qualified_attr(
+    out: &mut Vec<u8>,
+    ns: Option<&str>,
+    name: &str,
+    value: &str,
+    declared: &mut usize,
+) -> Result<(), SerializeError> {
+    out.push(b' ');
+    match ns {
+        None => {}
+        Some(ns::XML) => out.extend_from_slice(b"xml:"),
+        // An empty namespace name cannot be bound to a prefix.
+        Some("") => return Err(SerializeError::InvalidValue("attribute namespace")),
+        Some(ns) => {
+            let prefix = format!("ns{declared}");
+            *declared = declared.saturating_add(1);
+            out.extend_from_slice(b"xmlns:");
+            out.extend_from_slice(prefix.as_bytes());
+            out.extend_from_slice(b"='");
+            escape_attr(out, ns)?;
+            out.extend_from_slice(b"' ");
+            out.extend_from_slice(prefix.as_bytes());
+            out.push(b':');
+        }
+    }
+    out.extend_from_slice(name.as_bytes());
+    out.extend_from_slice(b"='");
+    escape_attr(out, value)?;
+    out.push(b'\'');
+    Ok(())
+}
+
+/// Appends `<name xmlns='ns'>text</name>` (or an empty tag for no text);
+/// `name` is one of this crate's own.
+pub(crate) fn text_element(
+    out: &mut Vec<u8>,
+    name: &str,
+    ns: Option<&str>,
+    text: &str,
+) -> Result<(), SerializeError> {
     out.push(b'<');
     out.extend_from_slice(name.as_bytes());
-    opt_attr(out, "xmlns", ns);
+    opt_attr(out, "xmlns", ns)?;
     if text.is_empty() {
         out.extend_from_slice(b"/>");
     } else {
         out.push(b'>');
-        escape_text(out, text);
+        escape_text(out, text)?;
         end(out, name);
     }
+    Ok(())
 }
 
 /// Appends `</name>`.
@@ -779,51 +933,89 @@ pub(crate) fn end(out: &mut Vec<u8>, name: &str) {
     out.push(b'>');
 }
 
-/// Writes a minidom tree; `parent_ns` is the default namespace in scope,
-/// so `xmlns` is only declared where it changes.
-pub(crate) fn write_tree(out: &mut Vec<u8>, el: &minidom::Element, parent_ns: &str) {
-    let ns = el.ns();
+/// Whether `ns` is a stanza content namespace, which is re-scoped to the
+/// namespace of the stanza an element travels in (RFC 6120 section 4.8.3).
+pub(crate) fn is_content_ns(ns: &str) -> bool {
+    ns == ns::CLIENT || ns == ns::SERVER
+}
+
+/// Writes a minidom tree. `scope` is the default namespace in scope, so
+/// `xmlns` is only declared where it changes; an element in `jabber:client`
+/// or `jabber:server` is written in `content_ns`, the namespace of the
+/// stanza it travels in. Empty and adjacent text nodes, which minidom can
+/// hold but XML cannot express, are written as the text they hold.
+pub(crate) fn write_tree(
+    out: &mut Vec<u8>,
+    el: &minidom::Element,
+    scope: &str,
+    content_ns: &str,
+) -> Result<(), SerializeError> {
+    write_element(out, el, Some(scope), content_ns, |_, _| false)
+}
+
+/// [`write_tree`] for an element kept beside typed ones: refuses it when
+/// `typed(ns, name)` says the reader would read it as a typed value (`ns`
+/// is the namespace it is written in).
+pub(crate) fn write_tree_checked(
+    out: &mut Vec<u8>,
+    el: &minidom::Element,
+    scope: &str,
+    content_ns: &str,
+    typed: impl Fn(&str, &str) -> bool,
+) -> Result<(), SerializeError> {
+    write_element(out, el, Some(scope), content_ns, typed)
+}
+
+/// The writer behind [`write_tree`] and [`write_tree_checked`]; `scope`
+/// None means no default namespace is in scope (a top-level element over
+/// WebSocket), so the element always declares its own, even an empty one.
+pub(crate) fn write_element(
+    out: &mut Vec<u8>,
+    el: &minidom::Element,
+    scope: Option<&str>,
+    content_ns: &str,
+    typed: impl Fn(&str, &str) -> bool,
+) -> Result<(), SerializeError> {
+    let name = el.name();
+    check_name(name)?;
+    let own_ns = el.ns();
+    let ns = if is_content_ns(&own_ns) {
+        content_ns
+    } else {
+        own_ns.as_str()
+    };
+    if typed(ns, name) {
+        return Err(SerializeError::InvalidValue("element typed by this crate"));
+    }
     out.push(b'<');
-    out.extend_from_slice(el.name().as_bytes());
-    if ns != parent_ns {
-        attr(out, "xmlns", &ns);
+    out.extend_from_slice(name.as_bytes());
+    if scope != Some(ns) {
+        attr(out, "xmlns", ns)?;
     }
     let mut declared = 0usize;
-    for ((attr_ns, name), value) in el.attrs().iter() {
-        out.push(b' ');
-        if attr_ns.is_some() {
-            if *attr_ns == minidom::rxml::Namespace::XML {
-                out.extend_from_slice(b"xml:");
-            } else {
-                let prefix = format!("ns{declared}");
-                declared = declared.saturating_add(1);
-                out.extend_from_slice(b"xmlns:");
-                out.extend_from_slice(prefix.as_bytes());
-                out.extend_from_slice(b"='");
-                escape_attr(out, attr_ns.as_str());
-                out.extend_from_slice(b"' ");
-                out.extend_from_slice(prefix.as_bytes());
-                out.push(b':');
-            }
+    for ((attr_ns, attr_name), value) in el.attrs().iter() {
+        let attr_name = attr_name.as_str();
+        check_name(attr_name)?;
+        let attr_ns = attr_ns.as_namespace_name();
+        if attr_ns.is_none() && attr_name == "xmlns" {
+            return Err(SerializeError::InvalidName(attr_name.to_owned()));
         }
-        out.extend_from_slice(name.as_str().as_bytes());
-        out.extend_from_slice(b"='");
-        escape_attr(out, value);
-        out.push(b'\'');
+        qualified_attr(out, attr_ns, attr_name, value, &mut declared)?;
     }
     let mut nodes = el.nodes().peekable();
     if nodes.peek().is_none() {
         out.extend_from_slice(b"/>");
-        return;
+        return Ok(());
     }
     out.push(b'>');
     for node in nodes {
         match node {
-            minidom::Node::Element(child) => write_tree(out, child, &ns),
-            minidom::Node::Text(t) => escape_text(out, t),
+            minidom::Node::Element(child) => write_tree(out, child, ns, content_ns)?,
+            minidom::Node::Text(t) => escape_text(out, t)?,
         }
     }
-    end(out, el.name());
+    end(out, name);
+    Ok(())
 }
 
 #[cfg(test)]
@@ -895,7 +1087,7 @@ mod tests {
         let input = "<a xmlns='urn:a' b='1&apos;\t'><c xmlns='' d='e'/>text<f xmlns:q='urn:q' q:g='h'>i</f></a>";
         let el = read_tree(input).unwrap();
         let mut out = Vec::new();
-        write_tree(&mut out, &el, ns::CLIENT);
+        write_tree(&mut out, &el, ns::CLIENT, ns::CLIENT).unwrap();
         let again = read_tree(std::str::from_utf8(&out).unwrap()).unwrap();
         assert_eq!(el, again);
     }
@@ -916,5 +1108,30 @@ mod tests {
             parse_with(b"<abc/>", &ctx, |r, s| r.tree(s)),
             Err(Error::Limit(_))
         ));
+    }
+
+    #[test]
+    fn writer_refuses_exactly_the_characters_the_reader_refuses() {
+        for c in (0..=0x10_FFFF).filter_map(char::from_u32) {
+            let s = format!("a{c}b");
+            let read = check_chars(&s).is_ok();
+            let mut out = Vec::new();
+            assert_eq!(escape_text(&mut out, &s).is_ok(), read, "{c:?}");
+            assert_eq!(escape_attr(&mut out, &s).is_ok(), read, "{c:?}");
+            assert_eq!(replace_disallowed_chars(&s) == s, read, "{c:?}");
+        }
+    }
+
+    #[test]
+    fn writer_refuses_exactly_the_names_the_reader_refuses() {
+        for c in (0..=0x10_FFFF).filter_map(char::from_u32) {
+            for name in [c.to_string(), format!("a{c}")] {
+                assert_eq!(
+                    check_name(&name).is_ok(),
+                    rxml_name(&name).is_ok(),
+                    "{name:?}"
+                );
+            }
+        }
     }
 }
