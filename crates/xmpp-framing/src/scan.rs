@@ -67,6 +67,49 @@ pub(crate) struct Scanner {
     max_attributes: usize,
 }
 
+/// Checks that `text` is one complete element that starts with `<`,
+/// optionally followed by whitespace: what RFC 7395 section 3.3.3 asks of
+/// every message, applied to what we send. A linear scan without allocation;
+/// our own output is not held to the peer's limits.
+pub(crate) fn one_element(text: &str) -> Result<(), Error> {
+    let bytes = text.as_bytes();
+    if bytes.first() != Some(&b'<') {
+        return Err(Error::InvalidOutgoing("does not start with '<'"));
+    }
+    let mut scanner = Scanner {
+        max_depth: usize::MAX,
+        max_attributes: usize::MAX,
+        ..Scanner::new(&Limits::default())
+    };
+    let outgoing = |error: Error| Error::InvalidOutgoing(error.reason());
+    let (used, boundary) = scanner.scan(bytes).map_err(outgoing)?;
+    let end = match boundary {
+        Some(Boundary::ElementEnd) => used,
+        Some(Boundary::RootStart) => {
+            let rest = bytes.get(used..).unwrap_or_default();
+            match scanner.scan(rest).map_err(outgoing)? {
+                (more, Some(Boundary::ElementEnd)) => used + more,
+                _ => return Err(Error::InvalidOutgoing("incomplete element")),
+            }
+        }
+        Some(Boundary::Declaration) => {
+            return Err(Error::InvalidOutgoing(
+                "XML declaration or processing instruction",
+            ));
+        }
+        Some(Boundary::TopEnd) => return Err(Error::InvalidOutgoing("end tag")),
+        None => return Err(Error::InvalidOutgoing("incomplete element")),
+    };
+    let trailing = bytes.get(end..).unwrap_or_default();
+    if trailing.iter().all(|&b| is_space(b)) {
+        Ok(())
+    } else {
+        Err(Error::InvalidOutgoing(
+            "more than one element, or text after it",
+        ))
+    }
+}
+
 impl Scanner {
     pub(crate) fn new(limits: &Limits) -> Self {
         Scanner {
@@ -295,4 +338,36 @@ fn is_name_byte(b: u8) -> bool {
             b,
             b'<' | b'>' | b'/' | b'=' | b'"' | b'\'' | b'&' | b'?' | b'!'
         )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn one_element_accepts_exactly_one() {
+        for good in [
+            "<presence/>",
+            "<message xmlns='jabber:client'><body>a &amp; b</body></message>",
+            "<a b='/>'><![CDATA[</a>]]></a>\n",
+        ] {
+            assert_eq!(one_element(good), Ok(()), "{good}");
+        }
+        for bad in [
+            "",
+            "hello",
+            " <presence/>",
+            "<presence/><presence/>",
+            "<presence/>text",
+            "<message><body>",
+            "<?xml version='1.0'?><presence/>",
+            "</message>",
+            "<a><!-- c --></a>",
+        ] {
+            assert!(
+                matches!(one_element(bad), Err(Error::InvalidOutgoing(_))),
+                "{bad}"
+            );
+        }
+    }
 }
