@@ -47,6 +47,9 @@ pub trait Framing {
     /// Our role.
     fn role(&self) -> Role;
 
+    /// The peer's latest stream header.
+    fn peer_header(&self) -> Option<&StreamHeader>;
+
     /// Whether the stream is over: close the transport once
     /// [`Framing::poll_transmit`] is drained.
     fn is_closed(&self) -> bool;

@@ -13,7 +13,7 @@
 /// | [`max_element_size`](Limits::max_element_size) | 256 KiB | 64 KiB | chat stanzas are under 4 KiB; raise it where clients publish inline avatars or large pubsub items |
 /// | [`max_depth`](Limits::max_depth) | 64 | 32 | stanzas nest a handful of levels deep |
 /// | [`max_attributes`](Limits::max_attributes) | 64 | 32 | tags carry a few attributes |
-/// | [`max_header_size`](Limits::max_header_size) | 4 KiB | 2 KiB | a header is about 250 bytes; a bare JID is at most 2047 |
+/// | [`max_header_size`](Limits::max_header_size) | 4 KiB | 4 KiB | a header is about 250 bytes, but RFC 7622 lets a bare JID reach 2047 |
 ///
 /// ```
 /// use chatwire_xmpp_framing::Limits;
@@ -21,9 +21,8 @@
 /// let chat_server = Limits::default()
 ///     .with_max_element_size(64 * 1024)
 ///     .with_max_depth(32)
-///     .with_max_attributes(32)
-///     .with_max_header_size(2048);
-/// assert_eq!(chat_server.max_header_size, 2048);
+///     .with_max_attributes(32);
+/// assert_eq!(chat_server.max_header_size, 4096);
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]

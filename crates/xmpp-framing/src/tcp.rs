@@ -352,6 +352,9 @@ impl Framing for TcpFraming {
     fn role(&self) -> Role {
         TcpFraming::role(self)
     }
+    fn peer_header(&self) -> Option<&StreamHeader> {
+        TcpFraming::peer_header(self)
+    }
     fn is_closed(&self) -> bool {
         TcpFraming::is_closed(self)
     }
@@ -391,13 +394,14 @@ impl Framing for TcpFraming {
 /// Builds a [`StreamHeader`] from a start tag and checks its version
 /// (RFC 6120 section 4.7.5).
 pub(crate) fn header_from(tag: &StartTag) -> Result<StreamHeader, Error> {
-    let mut header = StreamHeader::default();
-    header.to = tag.attribute("to").map(str::to_owned);
-    header.from = tag.attribute("from").map(str::to_owned);
-    header.id = tag.attribute("id").map(str::to_owned);
-    header.version = tag.attribute("version").map(str::to_owned);
-    header.lang = tag.attribute("xml:lang").map(str::to_owned);
-    header.content_namespace = tag.declarations.default_namespace().map(str::to_owned);
+    let header = StreamHeader {
+        to: tag.attribute("to").map(str::to_owned),
+        from: tag.attribute("from").map(str::to_owned),
+        id: tag.attribute("id").map(str::to_owned),
+        version: tag.attribute("version").map(str::to_owned),
+        lang: tag.attribute("xml:lang").map(str::to_owned),
+        content_namespace: tag.declarations.default_namespace().map(str::to_owned),
+    };
     check_version(header.version.as_deref())?;
     Ok(header)
 }

@@ -405,6 +405,9 @@ impl Framing for WsFraming {
     fn role(&self) -> Role {
         WsFraming::role(self)
     }
+    fn peer_header(&self) -> Option<&StreamHeader> {
+        WsFraming::peer_header(self)
+    }
     fn is_closed(&self) -> bool {
         WsFraming::is_closed(self)
     }

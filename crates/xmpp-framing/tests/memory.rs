@@ -10,7 +10,12 @@
 //! process of this test binary (the `child` test, selected by an
 //! environment variable), where nothing else allocates meanwhile.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 
 use std::alloc::System;
 use std::process::Command;
