@@ -88,3 +88,53 @@ pub trait Framing {
     /// output); the number of bytes, 0 when nothing is queued.
     fn poll_transmit(&mut self, out: &mut String) -> usize;
 }
+
+/// Implements [`Framing`] for a type whose inherent methods of the same
+/// names and signatures do the work.
+macro_rules! delegate_framing {
+    ($framing:ty) => {
+        impl $crate::Framing for $framing {
+            fn role(&self) -> $crate::Role {
+                <$framing>::role(self)
+            }
+            fn peer_header(&self) -> Option<&$crate::StreamHeader> {
+                <$framing>::peer_header(self)
+            }
+            fn is_closed(&self) -> bool {
+                <$framing>::is_closed(self)
+            }
+            fn queued_bytes(&self) -> usize {
+                <$framing>::queued_bytes(self)
+            }
+            fn open(&mut self, header: &$crate::StreamHeader) -> Result<(), $crate::Error> {
+                <$framing>::open(self, header)
+            }
+            fn send(&mut self, element: &str) -> Result<(), $crate::Error> {
+                <$framing>::send(self, element)
+            }
+            fn close(&mut self) -> Result<(), $crate::Error> {
+                <$framing>::close(self)
+            }
+            fn stream_error(
+                &mut self,
+                condition: $crate::StreamErrorCondition,
+                text: Option<&str>,
+            ) -> Result<(), $crate::Error> {
+                <$framing>::stream_error(self, condition, text)
+            }
+            fn restart(&mut self) -> Result<(), $crate::Error> {
+                <$framing>::restart(self)
+            }
+            fn handle_transport_closed(&mut self) {
+                <$framing>::handle_transport_closed(self)
+            }
+            fn poll_event(&mut self) -> Option<$crate::Event> {
+                <$framing>::poll_event(self)
+            }
+            fn poll_transmit(&mut self, out: &mut String) -> usize {
+                <$framing>::poll_transmit(self, out)
+            }
+        }
+    };
+}
+pub(crate) use delegate_framing;

@@ -108,6 +108,17 @@ impl StreamState {
         Ok(())
     }
 
+    /// A client closes a stream it opened; a server may close before
+    /// answering (RFC 7395 section 3.4 lets it answer `<open/>` with
+    /// `<close/>`; over TCP its header goes first).
+    pub(crate) fn check_close(&self) -> Result<(), Error> {
+        self.check_commands()?;
+        if self.role == Role::Client && !self.we_opened {
+            return Err(Error::NotAllowed("the stream is not open"));
+        }
+        Ok(())
+    }
+
     pub(crate) fn check_send(&self) -> Result<(), Error> {
         self.check_commands()?;
         if !self.we_opened {

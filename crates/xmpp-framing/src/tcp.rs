@@ -19,7 +19,7 @@ use crate::event::EventQueue;
 use crate::outbox::Outbox;
 use crate::scan;
 use crate::state::StreamState;
-use crate::{Error, Event, Framing, Limits, Role, StreamErrorCondition, StreamHeader};
+use crate::{Error, Event, Limits, Role, StreamErrorCondition, StreamHeader};
 
 pub use splitter::TcpSplitter;
 
@@ -66,8 +66,8 @@ pub struct Config {
     /// Most bytes [`TcpFraming::send`] lets wait for
     /// [`TcpFraming::poll_transmit`]; beyond it `send` returns
     /// [`Error::QueueFull`]. Headers, closes and stream errors are always
-    /// queued. Default 4 MiB; a chat server should use about 1 MiB per
-    /// connection.
+    /// queued. Keep it above the largest element you send. Default 4 MiB; a
+    /// chat server should use about 1 MiB per connection.
     pub max_queued_bytes: usize,
 }
 
@@ -240,10 +240,7 @@ impl TcpFraming {
     /// with its own. A server that has not answered the client's header
     /// sends its own first.
     pub fn close(&mut self) -> Result<(), Error> {
-        self.state.check_commands()?;
-        if self.state.role == Role::Client && !self.state.we_opened {
-            return Err(Error::NotAllowed("the stream is not open"));
-        }
+        self.state.check_close()?;
         self.queue_close();
         Ok(())
     }
@@ -348,48 +345,7 @@ impl TcpFraming {
     }
 }
 
-impl Framing for TcpFraming {
-    fn role(&self) -> Role {
-        TcpFraming::role(self)
-    }
-    fn peer_header(&self) -> Option<&StreamHeader> {
-        TcpFraming::peer_header(self)
-    }
-    fn is_closed(&self) -> bool {
-        TcpFraming::is_closed(self)
-    }
-    fn queued_bytes(&self) -> usize {
-        TcpFraming::queued_bytes(self)
-    }
-    fn open(&mut self, header: &StreamHeader) -> Result<(), Error> {
-        TcpFraming::open(self, header)
-    }
-    fn send(&mut self, element: &str) -> Result<(), Error> {
-        TcpFraming::send(self, element)
-    }
-    fn close(&mut self) -> Result<(), Error> {
-        TcpFraming::close(self)
-    }
-    fn stream_error(
-        &mut self,
-        condition: StreamErrorCondition,
-        text: Option<&str>,
-    ) -> Result<(), Error> {
-        TcpFraming::stream_error(self, condition, text)
-    }
-    fn restart(&mut self) -> Result<(), Error> {
-        TcpFraming::restart(self)
-    }
-    fn handle_transport_closed(&mut self) {
-        TcpFraming::handle_transport_closed(self)
-    }
-    fn poll_event(&mut self) -> Option<Event> {
-        TcpFraming::poll_event(self)
-    }
-    fn poll_transmit(&mut self, out: &mut String) -> usize {
-        TcpFraming::poll_transmit(self, out)
-    }
-}
+crate::framing::delegate_framing!(TcpFraming);
 
 /// Builds a [`StreamHeader`] from a start tag and checks its version
 /// (RFC 6120 section 4.7.5).

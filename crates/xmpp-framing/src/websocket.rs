@@ -17,9 +17,7 @@ use crate::outbox::Outbox;
 use crate::scan::{self, Boundary, Scanner, is_space};
 use crate::state::StreamState;
 use crate::tcp::{STREAMS_NS, header_from, write_header_attributes, write_stream_error};
-use crate::{
-    Element, Error, Event, Framing, Limits, NsContext, Role, StreamErrorCondition, StreamHeader,
-};
+use crate::{Element, Error, Event, Limits, NsContext, Role, StreamErrorCondition, StreamHeader};
 
 /// The WebSocket subprotocol name of RFC 7395 section 3.1.
 pub const SUBPROTOCOL: &str = "xmpp";
@@ -58,8 +56,8 @@ pub struct Config {
     /// Most bytes [`WsFraming::send`] lets wait for
     /// [`WsFraming::poll_transmit`]; beyond it `send` returns
     /// [`Error::QueueFull`]. `<open/>`, `<close/>` and stream errors are
-    /// always queued. Default 4 MiB; a chat server should use about 1 MiB
-    /// per connection.
+    /// always queued. Keep it above the largest element you send. Default
+    /// 4 MiB; a chat server should use about 1 MiB per connection.
     pub max_queued_bytes: usize,
 }
 
@@ -248,10 +246,7 @@ impl WsFraming {
     /// Queues `<close/>` (RFC 7395 section 3.6); the peer answers with its
     /// own. A server may also answer the client's `<open/>` this way.
     pub fn close(&mut self) -> Result<(), Error> {
-        self.state.check_commands()?;
-        if self.state.role == Role::Client && !self.state.we_opened {
-            return Err(Error::NotAllowed("the stream is not open"));
-        }
+        self.state.check_close()?;
         self.queue_close(None);
         Ok(())
     }
@@ -401,48 +396,7 @@ impl WsFraming {
     }
 }
 
-impl Framing for WsFraming {
-    fn role(&self) -> Role {
-        WsFraming::role(self)
-    }
-    fn peer_header(&self) -> Option<&StreamHeader> {
-        WsFraming::peer_header(self)
-    }
-    fn is_closed(&self) -> bool {
-        WsFraming::is_closed(self)
-    }
-    fn queued_bytes(&self) -> usize {
-        WsFraming::queued_bytes(self)
-    }
-    fn open(&mut self, header: &StreamHeader) -> Result<(), Error> {
-        WsFraming::open(self, header)
-    }
-    fn send(&mut self, element: &str) -> Result<(), Error> {
-        WsFraming::send(self, element)
-    }
-    fn close(&mut self) -> Result<(), Error> {
-        WsFraming::close(self)
-    }
-    fn stream_error(
-        &mut self,
-        condition: StreamErrorCondition,
-        text: Option<&str>,
-    ) -> Result<(), Error> {
-        WsFraming::stream_error(self, condition, text)
-    }
-    fn restart(&mut self) -> Result<(), Error> {
-        WsFraming::restart(self)
-    }
-    fn handle_transport_closed(&mut self) {
-        WsFraming::handle_transport_closed(self)
-    }
-    fn poll_event(&mut self) -> Option<Event> {
-        WsFraming::poll_event(self)
-    }
-    fn poll_transmit(&mut self, out: &mut String) -> usize {
-        WsFraming::poll_transmit(self, out)
-    }
-}
+crate::framing::delegate_framing!(WsFraming);
 
 /// Finds the one element of a message: the first byte must be `<`
 /// (RFC 7395 section 3.3.3), an XML declaration may lead, and only
