@@ -111,24 +111,37 @@ fn splitter_after_a_big_stanza() {
 
 fn splitter_small_stanza_across_two_reads() {
     let big = stanza(250 * 1024);
-    let before = live();
-    let mut splitter = TcpSplitter::new(Limits::default());
-    splitter.handle_input(HEADER.as_bytes()).unwrap();
-    splitter.handle_input(big.as_bytes()).unwrap();
-    drain_splitter(&mut splitter);
-    // The presence arrives across two reads, after the big stanza.
     assert_eq!(PRESENCE.len(), 38);
-    for cut in 1..PRESENCE.len() {
+    // What the presence keeps alive once the splitter is gone.
+    for cut in [1, 9, 19, 37] {
+        let mut splitter = TcpSplitter::new(Limits::default());
+        splitter.handle_input(HEADER.as_bytes()).unwrap();
+        splitter.handle_input(big.as_bytes()).unwrap();
+        drain_splitter(&mut splitter);
         let (a, b) = PRESENCE.as_bytes().split_at(cut);
         splitter.handle_input(a).unwrap();
         splitter.handle_input(b).unwrap();
         let presence = drain_splitter(&mut splitter).pop().unwrap();
         assert_eq!(presence.bytes, PRESENCE);
+        drop(splitter);
         let kept = pinned(presence);
+        println!("a 38-byte presence cut at {cut} pins {kept} bytes");
         assert!(
             kept <= 2 * 38,
             "a 38-byte presence cut at {cut} pins {kept} bytes"
         );
+    }
+    // What the splitter keeps once every presence is dropped.
+    let before = live();
+    let mut splitter = TcpSplitter::new(Limits::default());
+    splitter.handle_input(HEADER.as_bytes()).unwrap();
+    splitter.handle_input(big.as_bytes()).unwrap();
+    drain_splitter(&mut splitter);
+    for cut in 1..PRESENCE.len() {
+        let (a, b) = PRESENCE.as_bytes().split_at(cut);
+        splitter.handle_input(a).unwrap();
+        splitter.handle_input(b).unwrap();
+        assert_eq!(drain_splitter(&mut splitter).len(), 1);
     }
     check_idle("TcpSplitter after a presence across two reads", before);
 }
