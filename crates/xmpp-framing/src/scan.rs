@@ -137,6 +137,14 @@ impl Scanner {
     /// Returns how many bytes belong to the current unit, and the boundary
     /// reached with the last of them, if any.
     pub(crate) fn scan(&mut self, input: &[u8]) -> Result<(usize, Option<Boundary>), Error> {
+        self.scan_to_error(input).map_err(|(_, error)| error)
+    }
+
+    /// [`Scanner::scan`], with the offset of the offending byte on error.
+    pub(crate) fn scan_to_error(
+        &mut self,
+        input: &[u8],
+    ) -> Result<(usize, Option<Boundary>), (usize, Error)> {
         let mut i = 0;
         while let Some(&b) = input.get(i) {
             // Fast paths over long runs of text and attribute values.
@@ -160,15 +168,18 @@ impl Scanner {
                             self.state = State::AfterValue;
                             continue;
                         }
-                        Some(_) => return Err(Error::NotWellFormed("'<' in attribute value")),
+                        Some(p) => {
+                            return Err((i + p, Error::NotWellFormed("'<' in attribute value")));
+                        }
                         None => return Ok((input.len(), None)),
                     }
                 }
                 _ => {}
             }
-            i += 1;
-            if let Some(boundary) = self.step(b)? {
-                return Ok((i, Some(boundary)));
+            match self.step(b) {
+                Ok(Some(boundary)) => return Ok((i + 1, Some(boundary))),
+                Ok(None) => i += 1,
+                Err(error) => return Err((i, error)),
             }
         }
         Ok((input.len(), None))

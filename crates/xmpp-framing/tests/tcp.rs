@@ -323,6 +323,31 @@ fn invalid_utf8_is_unsupported_encoding() {
     );
 }
 
+/// Found by the fuzzer: UTF-8 is checked as bytes arrive, the syntax as
+/// they are scanned; whichever breaks first in the stream is reported,
+/// whatever the split.
+#[test]
+fn the_first_error_in_the_stream_wins_whatever_the_split() {
+    for body in [
+        &b"<presence/><message \x87<presence/>"[..],
+        b"<message a='\xE2<'/>",
+        b"<message \xE2\x82<",
+        b"<message \xC0 />",
+        b"\xFF",
+    ] {
+        let mut input = HEADER.as_bytes().to_vec();
+        input.extend_from_slice(body);
+        let expected = whole(&input);
+        assert!(expected.1.is_some(), "{body:?}");
+        for at in 0..=input.len() {
+            let (a, b) = input.split_at(at);
+            assert_eq!(run(&[a, b]), expected, "{body:?} split at {at}");
+        }
+        let chunks: Vec<&[u8]> = input.chunks(1).collect();
+        assert_eq!(run(&chunks), expected, "{body:?} byte by byte");
+    }
+}
+
 #[test]
 fn header_errors() {
     let cases: [(&str, StreamErrorCondition); 5] = [

@@ -154,7 +154,18 @@ impl TcpSplitter {
             if window.is_empty() {
                 return Err(self.too_large());
             }
-            let (used, boundary) = self.scanner.scan(window)?;
+            let (used, boundary) = match self.scanner.scan_to_error(window) {
+                Ok(found) => found,
+                Err((at, error)) => {
+                    // Broken UTF-8 before the offending byte comes first in
+                    // the stream: report it, as a split there would have.
+                    let before = window.get(..at).unwrap_or_default();
+                    self.partial
+                        .push(before)
+                        .map_err(|_| Error::UnsupportedEncoding)?;
+                    return Err(error);
+                }
+            };
             let (unit, rest) = input.split_at(used.min(input.len()));
             input = rest;
             match boundary {
