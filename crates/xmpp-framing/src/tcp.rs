@@ -249,8 +249,11 @@ impl TcpFraming {
     ///
     /// When we have not sent our header for the current stream yet (the
     /// failure is in the peer's header, or came before it), our header goes
-    /// first, as RFC 6120 section 4.9.1.2 requires. No input is accepted
-    /// afterwards: close the connection once transmitted.
+    /// first, as RFC 6120 section 4.9.1.2 requires. After a peer violation
+    /// [`TcpFraming::is_closed`] is already true: close the connection once
+    /// transmitted. After an error of our own choosing (`system-shutdown`,
+    /// `conflict`, ...) the peer's `</stream:stream>` is still taken (section
+    /// 4.4); close the connection when it came or after a timeout.
     pub fn stream_error(
         &mut self,
         condition: StreamErrorCondition,
@@ -264,7 +267,6 @@ impl TcpFraming {
         self.outbox
             .push_with(|out| write_stream_error(condition, text, out));
         self.queue_close();
-        self.state.failed = true;
         Ok(())
     }
 

@@ -269,7 +269,10 @@ impl WsFraming {
     ///
     /// When we have not sent `<open/>` for the current stream yet, ours goes
     /// first, as RFC 7395 section 3.5 and RFC 6120 section 4.9.1.2 require.
-    /// No input is accepted afterwards: close the WebSocket once transmitted.
+    /// After a peer violation [`WsFraming::is_closed`] is already true: close
+    /// the WebSocket once transmitted. After an error of our own choosing
+    /// (`system-shutdown`, `conflict`, ...) the peer's `<close/>` is still
+    /// taken; close the WebSocket when it came or after a timeout.
     pub fn stream_error(
         &mut self,
         condition: StreamErrorCondition,
@@ -283,7 +286,6 @@ impl WsFraming {
         self.outbox
             .push_with(|out| write_stream_error(condition, text, out));
         self.queue_close(None);
-        self.state.failed = true;
         Ok(())
     }
 

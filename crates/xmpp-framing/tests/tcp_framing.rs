@@ -528,6 +528,22 @@ fn a_client_refuses_a_server_header_in_another_namespace() {
     assert!(events[1].starts_with("{jabber:server:dialback}result"));
 }
 
+#[test]
+fn after_an_error_of_our_own_the_peer_close_is_still_taken() {
+    let mut server = TcpFraming::server(Config::default());
+    server.handle_input(CLIENT_HEADER.as_bytes()).unwrap();
+    server.open(&StreamHeader::new().with_id("s1")).unwrap();
+    server
+        .stream_error(StreamErrorCondition::SystemShutdown, None)
+        .unwrap();
+    assert!(!server.is_closed(), "waiting for the client's close");
+    assert_eq!(server.send("<presence/>"), Err(Error::StreamClosed));
+    server.handle_input(b"<presence/></stream:stream>").unwrap();
+    assert!(server.is_closed());
+    let out = drain(&mut server);
+    assert_eq!(out.matches("</stream:stream>").count(), 1, "{out}");
+}
+
 // --- commands ---
 
 #[test]

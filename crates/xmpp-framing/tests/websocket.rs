@@ -783,6 +783,18 @@ fn s3_5_error_at_a_restart_is_sent_after_our_new_open() {
     );
 }
 
+#[test]
+fn s3_6_after_an_error_of_our_own_the_peer_close_is_still_taken() {
+    let mut server = opened_server();
+    server
+        .stream_error(StreamErrorCondition::SystemShutdown, None)
+        .unwrap();
+    assert!(!server.is_closed(), "waiting for the client's <close/>");
+    server.handle_message(msg(RFC_CLOSE)).unwrap();
+    assert!(server.is_closed());
+    assert_eq!(transmitted(&mut server).len(), 2, "error and one <close/>");
+}
+
 // --- the transport closing under us ---
 
 #[test]
