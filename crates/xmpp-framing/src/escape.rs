@@ -24,7 +24,8 @@ pub(crate) fn escape_into(text: &str, out: &mut String) {
     out.push_str(rest);
 }
 
-fn needs_escape(b: u8) -> bool {
+/// Whether a byte is written as a reference by [`escape_into`].
+pub(crate) fn needs_escape(b: u8) -> bool {
     matches!(b, b'&' | b'<' | b'>' | b'"' | b'\'' | b'\t' | b'\n' | b'\r')
 }
 

@@ -2,6 +2,7 @@
 //! transports share (RFC 6120 sections 4.2-4.4 and 4.9.1.2, RFC 7395
 //! sections 3.4-3.7).
 
+use crate::escape;
 use crate::{Error, StreamHeader};
 
 /// Which end of the connection we are.
@@ -151,12 +152,21 @@ impl StreamState {
         Ok(())
     }
 
-    /// The `from` of a header we send only to carry a stream error: the
-    /// domain the peer asked for, when we know it.
+    /// A header we send only to carry a stream error. A server names itself
+    /// with the domain the client asked for, if that looks like a domain:
+    /// short (RFC 7622 section 3.2: at most 1023 bytes) and with nothing to
+    /// escape, so a hostile `to` is never reflected, let alone enlarged.
+    /// (A caller that knows its domain sends its own header with `open`
+    /// before `stream_error`.)
     pub(crate) fn error_header(&self) -> StreamHeader {
         let mut header = StreamHeader::new();
         if self.role == Role::Server {
-            header.from = self.peer_header.as_ref().and_then(|h| h.to.clone());
+            header.from = self
+                .peer_header
+                .as_ref()
+                .and_then(|h| h.to.as_deref())
+                .filter(|to| to.len() <= 1023 && !to.bytes().any(escape::needs_escape))
+                .map(str::to_owned);
         }
         header
     }

@@ -463,6 +463,31 @@ fn stream_errors_inside_the_stream_follow_the_header_we_sent() {
     );
 }
 
+/// Found by the fuzzer: the header sent before a stream error echoed the
+/// client's `to`, escaped and so up to five times larger.
+#[test]
+fn the_error_header_never_reflects_a_hostile_to() {
+    for (to, echoed) in [
+        ("example.com".to_owned(), true),
+        ("\n".repeat(400), false),
+        ("a&b".to_owned(), false),
+        ("a".repeat(1024), false),
+    ] {
+        let mut server = TcpFraming::server(Config::default());
+        let header = format!(
+            "<stream:stream xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams' to='{}' version='1.0'>",
+            to.replace('&', "&amp;").replace('\n', "&#10;")
+        );
+        server.handle_input(header.as_bytes()).unwrap();
+        server
+            .stream_error(StreamErrorCondition::HostUnknown, None)
+            .unwrap();
+        let sent = drain(&mut server);
+        assert_eq!(sent.contains(" from="), echoed, "{sent}");
+        assert!(sent.len() < 512 || echoed, "{} bytes", sent.len());
+    }
+}
+
 #[test]
 fn a_broken_restart_header_gets_a_new_server_header_first() {
     let mut server = TcpFraming::server(Config::default());
