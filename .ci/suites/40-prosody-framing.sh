@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# RFC 7395 interop: chatwire-xmpp-framing on tungstenite against a real Prosody 0.12:
-# open, stream features, SASL PLAIN, restart, bind, close; and Prosody's refusal of a
-# handshake without the `xmpp` subprotocol.
+# RFC 7395 and RFC 6120 interop: chatwire-xmpp-framing against a real Prosody 0.12, over
+# WebSocket (on tungstenite) and over plain TCP (TcpFraming): open, stream features, SASL
+# PLAIN, restart, bind, close; Prosody's refusal of a handshake without the `xmpp`
+# subprotocol, and its stream error for an unknown host.
 set -euo pipefail
 # The shared peer scripts sit beside the repository checkout.
 peers="$(cd "$(dirname "$0")/../../../shared/peers" && pwd)"
@@ -23,4 +24,5 @@ trap stop EXIT
 bash "$peers/prosody_up.sh" "$dir" "$c2s" "$http"
 
 CHATWIRE_PROSODY_WS="ws://127.0.0.1:$http/xmpp-websocket" \
+CHATWIRE_PROSODY_TCP="127.0.0.1:$c2s" \
   cargo test -p chatwire-xmpp-framing --test prosody -- --ignored --test-threads=1

@@ -1,9 +1,13 @@
 //! RFC 6120 TCP stream splitting: a 1,000-stanza stream fed in 1,460-byte
 //! chunks (one TCP segment on Ethernet), reported in stanzas per second.
 //!
-//! `quick-xml` tokenizes the same bytes in one piece and counts top-level
-//! elements without any checks: a lower bound on the cost of finding them.
+//! `chatwire` is the reading half alone (`TcpSplitter`), `chatwire-tcpframing`
+//! the whole connection (`TcpFraming`, which also applies the stream's
+//! ordering rules). `quick-xml` tokenizes the same bytes in one piece and
+//! counts top-level elements without any checks: a lower bound on the cost
+//! of finding them.
 
+use chatwire_xmpp_framing::tcp::{Config, TcpFraming};
 use chatwire_xmpp_framing::{Event, Limits, TcpSplitter};
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use quick_xml::Reader;
@@ -53,6 +57,23 @@ fn chatwire(input: &[u8]) -> usize {
     elements
 }
 
+fn chatwire_tcp_framing(input: &[u8]) -> usize {
+    let mut server = TcpFraming::server(Config::default());
+    let mut elements = 0;
+    for segment in input.chunks(SEGMENT) {
+        if server.handle_input(segment).is_err() {
+            return 0;
+        }
+        while let Some(event) = server.poll_event() {
+            if let Event::Element(element) = event {
+                elements += 1;
+                black_box(element);
+            }
+        }
+    }
+    elements
+}
+
 fn quick_xml(input: &[u8]) -> usize {
     let mut reader = Reader::from_reader(input);
     let mut depth = 0usize;
@@ -77,6 +98,7 @@ fn quick_xml(input: &[u8]) -> usize {
 fn framing_split(c: &mut Criterion) {
     let input = stream();
     assert_eq!(chatwire(&input), STANZAS);
+    assert_eq!(chatwire_tcp_framing(&input), STANZAS);
     assert_eq!(quick_xml(&input), STANZAS);
     let mut group = c.benchmark_group("framing_split");
     group.throughput(Throughput::Elements(STANZAS as u64));
@@ -84,6 +106,11 @@ fn framing_split(c: &mut Criterion) {
         BenchmarkId::new("chatwire", "tcp-1000-stanzas"),
         &input,
         |b, input| b.iter(|| chatwire(black_box(input))),
+    );
+    group.bench_with_input(
+        BenchmarkId::new("chatwire-tcpframing", "tcp-1000-stanzas"),
+        &input,
+        |b, input| b.iter(|| chatwire_tcp_framing(black_box(input))),
     );
     group.bench_with_input(
         BenchmarkId::new("quick-xml", "tcp-1000-stanzas"),

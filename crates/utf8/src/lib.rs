@@ -266,6 +266,11 @@ impl Utf8Builder {
         self.data.is_empty()
     }
 
+    /// The bytes taken so far; they may end inside a character.
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.data
+    }
+
     /// Checks `piece`, then copies it in.
     pub fn push(&mut self, piece: &[u8]) -> Result<(), InvalidUtf8> {
         self.check.feed(piece)?;
@@ -327,6 +332,16 @@ impl Utf8Builder {
         self.check.finish()?;
         Ok(Utf8Bytes(self.data.freeze()))
     }
+
+    /// Like [`Utf8Builder::finish`], but gives the unused capacity back first
+    /// (a shrinking reallocation, usually done in place), so that text built
+    /// from many pieces keeps no more memory alive than its length.
+    pub fn finish_compact(mut self) -> Result<Utf8Bytes, InvalidUtf8> {
+        self.check.finish()?;
+        let mut data = Vec::from(self.data);
+        data.shrink_to_fit();
+        Ok(Utf8Bytes(Bytes::from(data)))
+    }
 }
 
 #[cfg(test)]
@@ -356,6 +371,26 @@ mod tests {
         assert_eq!(text.slice(3..=3).as_ref().map(Utf8Bytes::as_str), Some("b"));
         let (from, to) = (3, 1);
         assert_eq!(text.slice(from..to), None);
+    }
+
+    #[test]
+    fn compact_text_keeps_no_spare_capacity() {
+        let mut builder = Utf8Builder::new();
+        assert_eq!(builder.push(b"<presence"), Ok(()));
+        assert_eq!(builder.as_bytes(), b"<presence");
+        assert_eq!(builder.push(b" xmlns='jabber:client'/>\xCE"), Ok(()));
+        assert_eq!(builder.finish_compact(), Err(InvalidUtf8));
+        let mut builder = Utf8Builder::new();
+        for piece in ["<a>", "κ", "</a>"] {
+            assert_eq!(builder.push(piece.as_bytes()), Ok(()));
+        }
+        let text = builder.finish_compact();
+        assert_eq!(text.as_ref().map(Utf8Bytes::as_str), Ok("<a>κ</a>"));
+        // Without spare capacity the bytes convert back to a Vec in place.
+        let bytes = text.map(Utf8Bytes::into_bytes).unwrap_or_default();
+        let address = bytes.as_ptr();
+        let vec = Vec::from(bytes);
+        assert_eq!((vec.as_ptr(), vec.len(), vec.capacity()), (address, 9, 9));
     }
 
     #[test]

@@ -138,7 +138,7 @@ impl fmt::Display for StreamErrorCondition {
 ///
 /// Variants up to [`Error::InsecureRedirect`] are violations by the peer and
 /// map to a stream error condition through [`Error::condition`]; the rest are
-/// API misuse by the caller and map to none.
+/// API misuse or back-pressure on the caller's side and map to none.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
@@ -181,6 +181,14 @@ pub enum Error {
         /// The configured limit.
         limit: usize,
     },
+    /// A stream header (or `<open/>`) is larger than
+    /// [`Limits::max_header_size`](crate::Limits): it is kept for the whole
+    /// stream, so it gets a tighter bound than elements.
+    #[error("stream header larger than {limit} bytes")]
+    HeaderTooLarge {
+        /// The configured limit.
+        limit: usize,
+    },
     /// A `see-other-uri` would move a secure stream to an insecure endpoint
     /// (RFC 7395 section 3.6.1), or is not a WebSocket or HTTP URI.
     #[error("refused redirect to {0}")]
@@ -194,6 +202,18 @@ pub enum Error {
     /// A command that this role or state does not allow.
     #[error("not allowed now: {0}")]
     NotAllowed(&'static str),
+    /// What was given to `send` is not one complete element starting with
+    /// `<` (RFC 7395 section 3.3.3 binds the sender too); nothing was queued.
+    #[error("not one complete element: {0}")]
+    InvalidOutgoing(&'static str),
+    /// Queuing this element would put more than the configured
+    /// `max_queued_bytes` in the output queue; nothing was queued. Drain
+    /// `poll_transmit` (write to the transport) and try again.
+    #[error("more than {limit} bytes queued for sending")]
+    QueueFull {
+        /// The configured limit.
+        limit: usize,
+    },
 }
 
 impl Error {
@@ -210,11 +230,30 @@ impl Error {
             Error::BadFormat(_) => C::BadFormat,
             Error::ElementTooLarge { .. }
             | Error::TooDeep { .. }
-            | Error::TooManyAttributes { .. } => C::PolicyViolation,
+            | Error::TooManyAttributes { .. }
+            | Error::HeaderTooLarge { .. } => C::PolicyViolation,
             Error::InsecureRedirect(_) => C::PolicyViolation,
             Error::SubprotocolNotNegotiated => C::UnsupportedFeature,
-            Error::StreamClosed | Error::NotAllowed(_) => return None,
+            Error::StreamClosed
+            | Error::NotAllowed(_)
+            | Error::InvalidOutgoing(_)
+            | Error::QueueFull { .. } => return None,
         })
+    }
+
+    /// The short reason carried by a variant, for re-reporting a scan error
+    /// on our own output as [`Error::InvalidOutgoing`].
+    pub(crate) fn reason(&self) -> &'static str {
+        match self {
+            Error::NotWellFormed(reason)
+            | Error::RestrictedXml(reason)
+            | Error::InvalidNamespace(reason)
+            | Error::BadFormat(reason)
+            | Error::NotAllowed(reason)
+            | Error::InvalidOutgoing(reason) => reason,
+            Error::UnsupportedEncoding => "not UTF-8",
+            _ => "limit exceeded",
+        }
     }
 }
 

@@ -4,30 +4,28 @@
 use crate::Error;
 
 /// Appends `text` escaped for a double-quoted attribute value or character data.
-pub(crate) fn escape_into(text: &str, out: &mut Vec<u8>) {
-    let mut rest = text.as_bytes();
-    while let Some(pos) = rest.iter().position(|b| needs_escape(*b)) {
-        let (plain, tail) = rest.split_at(pos);
-        out.extend_from_slice(plain);
-        let Some((&special, after)) = tail.split_first() else {
-            break;
-        };
-        out.extend_from_slice(match special {
-            b'&' => b"&amp;",
-            b'<' => b"&lt;",
-            b'>' => b"&gt;",
-            b'"' => b"&quot;",
-            b'\'' => b"&apos;",
-            b'\t' => b"&#9;",
-            b'\n' => b"&#10;",
-            _ => b"&#13;",
+pub(crate) fn escape_into(text: &str, out: &mut String) {
+    let mut rest = text;
+    // Every byte that needs escaping is ASCII, so the cuts fall between characters.
+    while let Some(pos) = rest.bytes().position(needs_escape) {
+        out.push_str(rest.get(..pos).unwrap_or_default());
+        out.push_str(match rest.as_bytes().get(pos) {
+            Some(b'&') => "&amp;",
+            Some(b'<') => "&lt;",
+            Some(b'>') => "&gt;",
+            Some(b'"') => "&quot;",
+            Some(b'\'') => "&apos;",
+            Some(b'\t') => "&#9;",
+            Some(b'\n') => "&#10;",
+            _ => "&#13;",
         });
-        rest = after;
+        rest = rest.get(pos + 1..).unwrap_or_default();
     }
-    out.extend_from_slice(rest);
+    out.push_str(rest);
 }
 
-fn needs_escape(b: u8) -> bool {
+/// Whether a byte is written as a reference by [`escape_into`].
+pub(crate) fn needs_escape(b: u8) -> bool {
     matches!(b, b'&' | b'<' | b'>' | b'"' | b'\'' | b'\t' | b'\n' | b'\r')
 }
 
@@ -133,9 +131,8 @@ mod tests {
     #[test]
     fn escape_round_trips() {
         let text = "<a href=\"x\">'&'\t\r\n</a>";
-        let mut out = Vec::new();
-        escape_into(text, &mut out);
-        let escaped = String::from_utf8(out).unwrap();
+        let mut escaped = String::new();
+        escape_into(text, &mut escaped);
         assert!(!escaped.contains(['<', '"', '\n']));
         assert_eq!(unescape(&escaped).unwrap(), text);
     }

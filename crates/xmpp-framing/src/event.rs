@@ -1,8 +1,9 @@
 //! What both transports report: stream opens, top-level elements, stream closes.
 
+use std::collections::VecDeque;
 use std::sync::Arc;
 
-use bytes::Bytes;
+use chatwire_utf8::Utf8Bytes;
 
 /// One thing that happened on an XML stream, the same for WebSocket and TCP.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -18,11 +19,22 @@ pub enum Event {
         /// RFC 7395 section 3.6.1 redirect, already checked against downgrade.
         see_other_uri: Option<String>,
     },
+    /// The transport (TCP connection or WebSocket) closed, reported by the
+    /// caller through `handle_transport_closed`. Nothing more arrives, and
+    /// whatever was still queued for sending is dropped.
+    TransportClosed {
+        /// Whether the peer had closed its XML stream first. `false` means it
+        /// vanished mid-stream: a session may keep its state for resumption.
+        clean: bool,
+    },
 }
 
 /// The attributes of a stream header (RFC 6120 section 4.7), attribute
 /// values unescaped.
+///
+/// Build one with [`StreamHeader::new`] and the `with_*` setters.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct StreamHeader {
     /// `to`: the peer the sender wants to reach.
     pub to: Option<String>,
@@ -71,14 +83,32 @@ impl StreamHeader {
         self.lang = Some(lang.into());
         self
     }
+
+    /// Sets `version`.
+    pub fn with_version(mut self, version: impl Into<String>) -> Self {
+        self.version = Some(version.into());
+        self
+    }
+
+    /// Sets the content namespace (TCP only; the writers take theirs from the
+    /// transport's configuration).
+    pub fn with_content_namespace(mut self, namespace: impl Into<String>) -> Self {
+        self.content_namespace = Some(namespace.into());
+        self
+    }
 }
 
-/// A complete top-level element: its exact bytes plus what it inherits.
+/// A complete top-level element: its exact text plus what it inherits.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct Element {
-    /// The element, from `<` to the final `>`, exactly as received (valid UTF-8).
-    pub bytes: Bytes,
+    /// The element, from `<` to the final `>`, exactly as received.
+    ///
+    /// Over WebSocket it shares the message's storage (copied out only when
+    /// the message is more than twice the element's size); over TCP it is
+    /// copied out of the read buffer once, into storage of its own size. The
+    /// UTF-8 check is already done, so the stanza layer can skip it.
+    pub bytes: Utf8Bytes,
     /// Namespace declarations in scope from the stream header (empty over
     /// WebSocket, where every message declares its own).
     pub ns_context: Arc<NsContext>,
@@ -89,9 +119,14 @@ pub struct Element {
 }
 
 impl Element {
-    /// The element as text (the bytes were checked to be UTF-8).
+    /// The element as text; see [`Utf8Bytes::as_str`] for its cost.
     pub fn as_str(&self) -> &str {
-        std::str::from_utf8(&self.bytes).unwrap_or_default()
+        self.bytes.as_str()
+    }
+
+    /// The element's bytes, which are UTF-8; free.
+    pub fn as_bytes(&self) -> &[u8] {
+        self.bytes.as_bytes()
     }
 }
 
@@ -143,5 +178,41 @@ impl NsContext {
         } else {
             self.prefixes.push((prefix.into(), ns.into()));
         }
+    }
+}
+
+/// Events waiting for `poll_event`; drained, it gives its memory back.
+#[derive(Debug, Default)]
+pub(crate) struct EventQueue {
+    events: VecDeque<Event>,
+}
+
+/// Room kept for events once the queue is drained (one input rarely yields more).
+const KEEP_EVENTS: usize = 4;
+
+impl EventQueue {
+    pub(crate) fn push(&mut self, event: Event) {
+        self.events.push_back(event);
+    }
+
+    pub(crate) fn pop(&mut self) -> Option<Event> {
+        let event = self.events.pop_front();
+        if self.events.is_empty() && self.events.capacity() > KEEP_EVENTS {
+            self.events = VecDeque::new();
+        }
+        event
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        self.events.len()
+    }
+
+    pub(crate) fn get(&self, index: usize) -> Option<&Event> {
+        self.events.get(index)
+    }
+
+    /// Drops the events from `index` on (those after a broken rule).
+    pub(crate) fn truncate(&mut self, index: usize) {
+        self.events.truncate(index);
     }
 }

@@ -67,6 +67,49 @@ pub(crate) struct Scanner {
     max_attributes: usize,
 }
 
+/// Checks that `text` is one complete element that starts with `<`,
+/// optionally followed by whitespace: what RFC 7395 section 3.3.3 asks of
+/// every message, applied to what we send. A linear scan without allocation;
+/// our own output is not held to the peer's limits.
+pub(crate) fn one_element(text: &str) -> Result<(), Error> {
+    let bytes = text.as_bytes();
+    if bytes.first() != Some(&b'<') {
+        return Err(Error::InvalidOutgoing("does not start with '<'"));
+    }
+    let mut scanner = Scanner {
+        max_depth: usize::MAX,
+        max_attributes: usize::MAX,
+        ..Scanner::new(&Limits::default())
+    };
+    let outgoing = |error: Error| Error::InvalidOutgoing(error.reason());
+    let (used, boundary) = scanner.scan(bytes).map_err(outgoing)?;
+    let end = match boundary {
+        Some(Boundary::ElementEnd) => used,
+        Some(Boundary::RootStart) => {
+            let rest = bytes.get(used..).unwrap_or_default();
+            match scanner.scan(rest).map_err(outgoing)? {
+                (more, Some(Boundary::ElementEnd)) => used + more,
+                _ => return Err(Error::InvalidOutgoing("incomplete element")),
+            }
+        }
+        Some(Boundary::Declaration) => {
+            return Err(Error::InvalidOutgoing(
+                "XML declaration or processing instruction",
+            ));
+        }
+        Some(Boundary::TopEnd) => return Err(Error::InvalidOutgoing("end tag")),
+        None => return Err(Error::InvalidOutgoing("incomplete element")),
+    };
+    let trailing = bytes.get(end..).unwrap_or_default();
+    if trailing.iter().all(|&b| is_space(b)) {
+        Ok(())
+    } else {
+        Err(Error::InvalidOutgoing(
+            "more than one element, or text after it",
+        ))
+    }
+}
+
 impl Scanner {
     pub(crate) fn new(limits: &Limits) -> Self {
         Scanner {
@@ -94,6 +137,14 @@ impl Scanner {
     /// Returns how many bytes belong to the current unit, and the boundary
     /// reached with the last of them, if any.
     pub(crate) fn scan(&mut self, input: &[u8]) -> Result<(usize, Option<Boundary>), Error> {
+        self.scan_to_error(input).map_err(|(_, error)| error)
+    }
+
+    /// [`Scanner::scan`], with the offset of the offending byte on error.
+    pub(crate) fn scan_to_error(
+        &mut self,
+        input: &[u8],
+    ) -> Result<(usize, Option<Boundary>), (usize, Error)> {
         let mut i = 0;
         while let Some(&b) = input.get(i) {
             // Fast paths over long runs of text and attribute values.
@@ -117,15 +168,18 @@ impl Scanner {
                             self.state = State::AfterValue;
                             continue;
                         }
-                        Some(_) => return Err(Error::NotWellFormed("'<' in attribute value")),
+                        Some(p) => {
+                            return Err((i + p, Error::NotWellFormed("'<' in attribute value")));
+                        }
                         None => return Ok((input.len(), None)),
                     }
                 }
                 _ => {}
             }
-            i += 1;
-            if let Some(boundary) = self.step(b)? {
-                return Ok((i, Some(boundary)));
+            match self.step(b) {
+                Ok(Some(boundary)) => return Ok((i + 1, Some(boundary))),
+                Ok(None) => i += 1,
+                Err(error) => return Err((i, error)),
             }
         }
         Ok((input.len(), None))
@@ -295,4 +349,36 @@ fn is_name_byte(b: u8) -> bool {
             b,
             b'<' | b'>' | b'/' | b'=' | b'"' | b'\'' | b'&' | b'?' | b'!'
         )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn one_element_accepts_exactly_one() {
+        for good in [
+            "<presence/>",
+            "<message xmlns='jabber:client'><body>a &amp; b</body></message>",
+            "<a b='/>'><![CDATA[</a>]]></a>\n",
+        ] {
+            assert_eq!(one_element(good), Ok(()), "{good}");
+        }
+        for bad in [
+            "",
+            "hello",
+            " <presence/>",
+            "<presence/><presence/>",
+            "<presence/>text",
+            "<message><body>",
+            "<?xml version='1.0'?><presence/>",
+            "</message>",
+            "<a><!-- c --></a>",
+        ] {
+            assert!(
+                matches!(one_element(bad), Err(Error::InvalidOutgoing(_))),
+                "{bad}"
+            );
+        }
+    }
 }

@@ -1,22 +1,27 @@
-//! RFC 6120 XML streams over TCP: an incremental splitter for what the peer
-//! sends, and writers for what we send.
+//! RFC 6120 XML streams over TCP: [`TcpFraming`] for a whole connection,
+//! [`TcpSplitter`] as its reading half, and writers for what we send.
 //!
-//! The splitter reads the optional XML declaration and the
-//! `<stream:stream>` header (section 4.2), then yields every top-level
-//! element as soon as its end tag arrives (section 4.1), skips whitespace
-//! keepalives between elements (section 4.6.1), accepts a new header at
-//! top level as a stream restart (sections 5.3.4.2 and 6.4.6) and reports
-//! `</stream:stream>` as the stream close (section 4.4).
+//! [`TcpFraming`] has the same verbs as [`WsFraming`](crate::WsFraming)
+//! (both implement [`Framing`](crate::Framing)), so a session drives both
+//! transports through one shape. It adds to the splitter the rules of a
+//! connection: the initiating entity sends the first header (section 4.2),
+//! the receiving entity answers each header once, a stream error goes after
+//! our own header when the failure comes first (section 4.9.1.2), a
+//! `</stream:stream>` is answered with ours (section 4.4), and restarts
+//! (section 4.3.3) reset the reading half while the writer sends a new
+//! header.
 
-use std::collections::VecDeque;
-use std::sync::Arc;
+mod splitter;
 
-use bytes::{Bytes, BytesMut};
-
-use crate::check::{self, StartTag};
+use crate::check::StartTag;
 use crate::escape::escape_into;
-use crate::scan::{Boundary, Scanner, is_space};
-use crate::{Element, Error, Event, Limits, NsContext, StreamErrorCondition, StreamHeader};
+use crate::event::EventQueue;
+use crate::outbox::Outbox;
+use crate::scan;
+use crate::state::StreamState;
+use crate::{Error, Event, Limits, Role, StreamErrorCondition, StreamHeader};
+
+pub use splitter::TcpSplitter;
 
 /// The stream namespace of RFC 6120 section 4.8.1.
 pub const STREAMS_NS: &str = "http://etherx.jabber.org/streams";
@@ -27,255 +32,322 @@ const SERVER_NS: &str = "jabber:server";
 /// The namespace of stream error conditions (RFC 6120 section 4.9.2).
 pub const STREAM_ERRORS_NS: &str = "urn:ietf:params:xml:ns:xmpp-streams";
 
-/// Splits an RFC 6120 TCP byte stream into [`Event`]s, for either role.
+/// The content namespace of a stream (RFC 6120 section 4.8.2), which
+/// elements without their own `xmlns` inherit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum ContentNamespace {
+    /// `jabber:client`: a client-to-server stream.
+    #[default]
+    Client,
+    /// `jabber:server`: a server-to-server stream.
+    Server,
+}
+
+impl ContentNamespace {
+    /// The namespace name, e.g. `jabber:client`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ContentNamespace::Client => CLIENT_NS,
+            ContentNamespace::Server => SERVER_NS,
+        }
+    }
+}
+
+/// Settings for [`TcpFraming`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Config {
+    /// Size, depth, attribute and header limits on what the peer sends.
+    pub limits: Limits,
+    /// The content namespace both headers declare; a peer header declaring
+    /// another one is refused with `<invalid-namespace/>`.
+    pub content_namespace: ContentNamespace,
+    /// Most bytes [`TcpFraming::send`] lets wait for
+    /// [`TcpFraming::poll_transmit`]; beyond it `send` returns
+    /// [`Error::QueueFull`]. Headers, closes and stream errors are always
+    /// queued. Keep it above the largest element you send. Default 4 MiB; a
+    /// chat server should use about 1 MiB per connection.
+    pub max_queued_bytes: usize,
+}
+
+impl Default for Config {
+    /// Default limits, `jabber:client`, 4 MiB of queued output.
+    fn default() -> Self {
+        Config {
+            limits: Limits::default(),
+            content_namespace: ContentNamespace::Client,
+            max_queued_bytes: 4 * 1024 * 1024,
+        }
+    }
+}
+
+impl Config {
+    /// Replaces the limits.
+    pub fn with_limits(mut self, limits: Limits) -> Self {
+        self.limits = limits;
+        self
+    }
+
+    /// Sets the content namespace.
+    pub fn with_content_namespace(mut self, namespace: ContentNamespace) -> Self {
+        self.content_namespace = namespace;
+        self
+    }
+
+    /// Sets [`Config::max_queued_bytes`].
+    pub fn with_max_queued_bytes(mut self, bytes: usize) -> Self {
+        self.max_queued_bytes = bytes;
+        self
+    }
+}
+
+/// One RFC 6120 stream (with its restarts) over one TCP or TLS connection.
+///
+/// Feed what the socket reads to [`TcpFraming::handle_input`] and drain
+/// [`TcpFraming::poll_event`]; commands queue text, which
+/// [`TcpFraming::poll_transmit`] hands out all at once.
 ///
 /// ```
-/// use chatwire_xmpp_framing::{Event, TcpSplitter};
+/// use chatwire_xmpp_framing::tcp::{Config, TcpFraming};
+/// use chatwire_xmpp_framing::{Event, StreamHeader};
 ///
-/// let mut splitter = TcpSplitter::new(Default::default());
-/// splitter.handle_input(b"<stream:stream xmlns='jabber:client' ")?;
-/// splitter.handle_input(b"xmlns:stream='http://etherx.jabber.org/streams' version='1.0'>")?;
-/// splitter.handle_input(b" <presence/> </stream:stream>")?;
-/// assert!(matches!(splitter.poll_event(), Some(Event::StreamOpen(_))));
-/// assert!(matches!(splitter.poll_event(), Some(Event::Element(e)) if &*e.local_name == "presence"));
-/// assert!(matches!(splitter.poll_event(), Some(Event::StreamClose { .. })));
+/// let mut client = TcpFraming::client(Config::default());
+/// let mut server = TcpFraming::server(Config::default());
+/// client.open(&StreamHeader::new().with_to("example.com"))?;
+/// let mut wire = String::new();
+/// client.poll_transmit(&mut wire);
+/// server.handle_input(wire.as_bytes())?;
+/// let Some(Event::StreamOpen(header)) = server.poll_event() else { panic!() };
+/// server.open(&StreamHeader::new().with_from(header.to.unwrap_or_default()).with_id("s1"))?;
+/// server.send("<stream:features/>")?;
+/// wire.clear();
+/// server.poll_transmit(&mut wire);
+/// client.handle_input(wire.as_bytes())?;
+/// assert!(matches!(client.poll_event(), Some(Event::StreamOpen(h)) if h.id.as_deref() == Some("s1")));
+/// assert!(matches!(client.poll_event(), Some(Event::Element(e)) if &*e.local_name == "features"));
 /// # Ok::<(), chatwire_xmpp_framing::Error>(())
 /// ```
 #[derive(Debug)]
-pub struct TcpSplitter {
-    limits: Limits,
-    scanner: Scanner,
-    /// The bytes of the unit in progress.
-    buf: BytesMut,
-    stream: Option<OpenStream>,
-    /// An XML declaration was read; the next unit must be a stream header.
-    declaration_seen: bool,
-    closed: bool,
-    failed: bool,
-    events: VecDeque<Event>,
+pub struct TcpFraming {
+    config: Config,
+    state: StreamState,
+    reader: TcpSplitter,
+    outbox: Outbox,
+    /// Events the reader does not produce (the transport's end).
+    own_events: EventQueue,
 }
 
-#[derive(Debug)]
-struct OpenStream {
-    qname: Box<[u8]>,
-    ns_context: Arc<NsContext>,
-}
+impl TcpFraming {
+    /// The initiating entity: sends the first header.
+    pub fn client(config: Config) -> Self {
+        Self::new(Role::Client, config)
+    }
 
-impl TcpSplitter {
-    /// A splitter waiting for the peer's stream header.
-    pub fn new(limits: Limits) -> Self {
-        TcpSplitter {
-            limits,
-            scanner: Scanner::new(&limits),
-            buf: BytesMut::new(),
-            stream: None,
-            declaration_seen: false,
-            closed: false,
-            failed: false,
-            events: VecDeque::new(),
+    /// The receiving entity: answers the client's headers.
+    pub fn server(config: Config) -> Self {
+        Self::new(Role::Server, config)
+    }
+
+    fn new(role: Role, config: Config) -> Self {
+        TcpFraming {
+            config,
+            state: StreamState::new(role),
+            reader: TcpSplitter::new(config.limits),
+            outbox: Outbox::new(config.max_queued_bytes),
+            own_events: EventQueue::default(),
         }
     }
 
-    /// Feeds bytes from the socket, split anywhere.
+    /// Our role.
+    pub fn role(&self) -> Role {
+        self.state.role
+    }
+
+    /// The peer's latest stream header.
+    pub fn peer_header(&self) -> Option<&StreamHeader> {
+        self.state.peer_header.as_ref()
+    }
+
+    /// Whether the stream is over (both sides closed it, it failed, or the
+    /// transport closed): time to close the connection once
+    /// [`TcpFraming::poll_transmit`] is drained.
+    pub fn is_closed(&self) -> bool {
+        self.state.is_closed()
+    }
+
+    /// Bytes queued for [`TcpFraming::poll_transmit`].
+    pub fn queued_bytes(&self) -> usize {
+        self.outbox.queued()
+    }
+
+    /// Feeds bytes read from the connection, split anywhere.
     ///
-    /// On error the stream is dead: answer with [`write_stream_error`] using
-    /// [`Error::condition`], then close the connection. Events produced
-    /// before the error are still returned by [`TcpSplitter::poll_event`].
+    /// On error the stream is dead: call [`TcpFraming::stream_error`] with
+    /// [`Error::condition`] (when it has one), transmit, then close the
+    /// connection. Events produced before the error are still returned.
     pub fn handle_input(&mut self, input: &[u8]) -> Result<(), Error> {
-        if self.failed {
-            return Err(Error::StreamClosed);
-        }
-        let result = self.consume(input);
+        self.state.check_input()?;
+        let result = self.receive(input);
         if result.is_err() {
-            self.failed = true;
-            self.buf = BytesMut::new();
+            self.state.failed = true;
         }
         result
     }
 
+    /// The connection closed under us (end of file, reset, TLS failure).
+    ///
+    /// Yields [`Event::TransportClosed`] once, `clean` when the peer had
+    /// sent `</stream:stream>`; drops whatever was queued for sending; every
+    /// later input or command fails with [`Error::StreamClosed`].
+    pub fn handle_transport_closed(&mut self) {
+        if let Some(event) = self.state.transport_closed() {
+            self.outbox.clear();
+            self.own_events.push(event);
+        }
+    }
+
     /// The next event, if any; drain until `None` after every input.
     pub fn poll_event(&mut self) -> Option<Event> {
-        self.events.pop_front()
+        self.reader.poll_event().or_else(|| self.own_events.pop())
     }
 
-    /// Whether the peer's stream header has been read and not yet closed.
-    pub fn is_open(&self) -> bool {
-        self.stream.is_some() && !self.closed
+    /// Appends everything queued to `out`; how many bytes, 0 when nothing
+    /// is queued. Write it to the connection as it is.
+    pub fn poll_transmit(&mut self, out: &mut String) -> usize {
+        self.outbox.pop_all(out)
     }
 
-    /// Whether the peer sent `</stream:stream>`.
-    pub fn is_closed(&self) -> bool {
-        self.closed
-    }
-
-    /// The namespace context elements of the current stream inherit.
-    pub fn ns_context(&self) -> Option<&Arc<NsContext>> {
-        self.stream.as_ref().map(|s| &s.ns_context)
-    }
-
-    fn consume(&mut self, mut input: &[u8]) -> Result<(), Error> {
-        while !input.is_empty() {
-            if self.scanner.at_top() && self.buf.is_empty() {
-                let spaces = input.iter().take_while(|&&b| is_space(b)).count();
-                input = input.get(spaces..).unwrap_or_default();
-                if input.is_empty() {
-                    break;
-                }
-                if self.closed {
-                    return Err(Error::NotWellFormed("data after the stream close"));
-                }
-            }
-            let budget = self.limits.max_element_size.saturating_sub(self.buf.len());
-            let window = input.get(..budget.min(input.len())).unwrap_or_default();
-            if window.is_empty() {
-                return Err(Error::ElementTooLarge {
-                    limit: self.limits.max_element_size,
-                });
-            }
-            let (used, boundary) = self.scanner.scan(window)?;
-            let (unit, rest) = input.split_at(used.min(input.len()));
-            input = rest;
-            match boundary {
-                None => self.buf.extend_from_slice(unit),
-                Some(boundary) => self.finish(boundary, unit)?,
-            }
-        }
+    /// Queues our stream header (with an XML declaration, RFC 6120 section
+    /// 11.5): the client's opening or restarted stream, or the server's
+    /// answer to the client's latest header.
+    pub fn open(&mut self, header: &StreamHeader) -> Result<(), Error> {
+        self.state.check_open()?;
+        self.queue_header(header);
         Ok(())
     }
 
-    /// Handles a unit that ended with `tail`.
-    fn finish(&mut self, boundary: Boundary, tail: &[u8]) -> Result<(), Error> {
-        if boundary == Boundary::RootStart {
-            // Keep the start tag buffered unless it turns out to be a header.
-            self.buf.extend_from_slice(tail);
-            let expecting_header = self.stream.is_none() || self.declaration_seen;
-            return match header_candidate(&self.buf) {
-                Some(Ok(tag)) if &*tag.namespace == STREAMS_NS && &*tag.local_name == "stream" => {
-                    self.buf.clear();
-                    self.open(tag)
+    /// Queues one stanza or other top-level element. It must be one
+    /// complete element starting with `<` (a linear scan checks it); it
+    /// inherits the stream's namespaces.
+    pub fn send(&mut self, element: &str) -> Result<(), Error> {
+        self.state.check_send()?;
+        scan::one_element(element)?;
+        self.outbox.push_element(element)
+    }
+
+    /// Queues `</stream:stream>` (RFC 6120 section 4.4); the peer answers
+    /// with its own. A server that has not answered the client's header
+    /// sends its own first.
+    pub fn close(&mut self) -> Result<(), Error> {
+        self.state.check_close()?;
+        self.queue_close();
+        Ok(())
+    }
+
+    /// Queues a stream error and `</stream:stream>` (RFC 6120 section 4.9).
+    ///
+    /// When we have not sent our header for the current stream yet (the
+    /// failure is in the peer's header, or came before it), our header goes
+    /// first, as RFC 6120 section 4.9.1.2 requires. After a peer violation
+    /// [`TcpFraming::is_closed`] is already true: close the connection once
+    /// transmitted. After an error of our own choosing (`system-shutdown`,
+    /// `conflict`, ...) the peer's `</stream:stream>` is still taken (section
+    /// 4.4); close the connection when it came or after a timeout.
+    pub fn stream_error(
+        &mut self,
+        condition: StreamErrorCondition,
+        text: Option<&str>,
+    ) -> Result<(), Error> {
+        self.state.check_stream_error()?;
+        if !self.state.we_opened {
+            let header = self.state.error_header();
+            self.queue_header(&header);
+        }
+        self.outbox
+            .push_with(|out| write_stream_error(condition, text, out));
+        self.queue_close();
+        Ok(())
+    }
+
+    /// Starts a new stream over the same connection (RFC 6120 section
+    /// 4.3.3), after STARTTLS or SASL succeeded: both roles call it at that
+    /// point of the negotiation. The reading half then expects a new header
+    /// (an XML declaration may precede it; the content namespace must stay);
+    /// the client sends its new header with [`TcpFraming::open`], the server
+    /// answers the client's with its own.
+    pub fn restart(&mut self) -> Result<(), Error> {
+        self.state.restart()?;
+        self.reader.restart();
+        Ok(())
+    }
+
+    fn receive(&mut self, input: &[u8]) -> Result<(), Error> {
+        if input.is_empty() {
+            return Ok(());
+        }
+        self.state.check_peer_may_speak()?;
+        let seen = self.reader.events.len();
+        let read = self.reader.handle_input(input);
+        // Apply the connection's rules to what the reader found, in order;
+        // a broken rule ends the stream there.
+        let mut index = seen;
+        while let Some(event) = self.reader.events.get(index) {
+            let applied = match event {
+                Event::StreamOpen(header) => self.accept_peer_header(header.clone()),
+                Event::StreamClose { .. } => {
+                    self.peer_closed();
+                    Ok(())
                 }
-                // A restart header that is broken on its own declarations
-                // would otherwise be buffered as a stanza that never ends.
-                Some(Err(error)) if !expecting_header && self.names_the_stream_header() => {
-                    Err(error)
-                }
-                // Mid-stream, an element merely named `stream` is a stanza like any other.
-                _ if !expecting_header => Ok(()),
-                Some(Ok(_)) => Err(Error::InvalidNamespace(
-                    "stream header not in the streams namespace",
-                )),
-                Some(Err(error)) => Err(error),
-                None => Err(Error::BadFormat("expected a stream header")),
+                _ => Ok(()),
             };
+            if let Err(error) = applied {
+                self.reader.events.truncate(index);
+                return Err(error);
+            }
+            index += 1;
         }
-        let bytes = if self.buf.is_empty() {
-            Bytes::copy_from_slice(tail)
-        } else {
-            self.buf.extend_from_slice(tail);
-            self.buf.split().freeze()
-        };
-        match boundary {
-            Boundary::Declaration => {
-                if self.declaration_seen {
-                    return Err(Error::NotWellFormed("second XML declaration"));
-                }
-                check::declaration(&bytes)?;
-                self.declaration_seen = true;
-            }
-            Boundary::RootStart => {}
-            Boundary::ElementEnd => {
-                let Some(stream) = self.stream.as_ref().filter(|_| !self.declaration_seen) else {
-                    return Err(Error::BadFormat("expected a stream header"));
-                };
-                let root = check::element(&bytes, &stream.ns_context)?;
-                if &*root.namespace == STREAMS_NS && &*root.local_name == "stream" {
-                    return Err(Error::BadFormat("empty stream header"));
-                }
-                // Same rule as over WebSocket: a stanza is never in no namespace.
-                if root.namespace.is_empty() {
-                    return Err(Error::InvalidNamespace("element without a namespace"));
-                }
-                self.events.push_back(Event::Element(Element {
-                    bytes,
-                    ns_context: Arc::clone(&stream.ns_context),
-                    namespace: root.namespace,
-                    local_name: root.local_name,
-                }));
-            }
-            Boundary::TopEnd => {
-                let Some(stream) = self.stream.take() else {
-                    return Err(Error::NotWellFormed("end tag before the stream header"));
-                };
-                check::text(&bytes)?;
-                let name = bytes
-                    .get(2..bytes.len().saturating_sub(1))
-                    .unwrap_or_default();
-                let name_len = name.iter().take_while(|&&b| !is_space(b)).count();
-                if name.get(..name_len) != Some(&*stream.qname)
-                    || !name.iter().skip(name_len).all(|&b| is_space(b))
-                {
-                    return Err(Error::NotWellFormed(
-                        "end tag does not match the stream header",
-                    ));
-                }
-                self.closed = true;
-                self.events.push_back(Event::StreamClose {
-                    see_other_uri: None,
-                });
-            }
+        read
+    }
+
+    fn accept_peer_header(&mut self, header: StreamHeader) -> Result<(), Error> {
+        self.state.check_peer_header()?;
+        if header.content_namespace.as_deref() != Some(self.config.content_namespace.as_str()) {
+            return Err(Error::InvalidNamespace(
+                "the header declares another content namespace than this connection's",
+            ));
         }
+        self.state.peer_header_received(header);
         Ok(())
     }
 
-    /// Whether the buffered start tag's name resolves to `stream` in the
-    /// streams namespace in the current stream's context.
-    fn names_the_stream_header(&self) -> bool {
-        let Some(stream) = self.stream.as_ref() else {
-            return false;
-        };
-        let name = self
-            .buf
-            .get(1..)
-            .unwrap_or_default()
-            .split(|&b| is_space(b) || b == b'>' || b == b'/')
-            .next()
-            .unwrap_or_default();
-        let Ok(name) = std::str::from_utf8(name) else {
-            return false;
-        };
-        let namespace = match name.split_once(':') {
-            Some((prefix, "stream")) => stream.ns_context.prefix(prefix),
-            None if name == "stream" => stream.ns_context.default_namespace(),
-            _ => None,
-        };
-        namespace == Some(STREAMS_NS)
+    /// RFC 6120 section 4.4: the peer's close is answered with ours.
+    fn peer_closed(&mut self) {
+        self.state.peer_closed = true;
+        if !self.state.we_closed {
+            self.queue_close();
+        }
     }
 
-    fn open(&mut self, tag: StartTag) -> Result<(), Error> {
-        let header = header_from(&tag)?;
-        check_content_namespace(header.content_namespace.as_deref())?;
-        self.scanner.reset();
-        self.declaration_seen = false;
-        self.stream = Some(OpenStream {
-            qname: tag.qname,
-            ns_context: Arc::new(tag.declarations),
-        });
-        self.events.push_back(Event::StreamOpen(header));
-        Ok(())
+    fn queue_header(&mut self, header: &StreamHeader) {
+        let namespace = self.config.content_namespace.as_str();
+        self.outbox
+            .push_with(|out| write_stream_header(header, namespace, out));
+        self.state.we_opened = true;
+    }
+
+    /// `</stream:stream>`, after our header if the stream never got one.
+    fn queue_close(&mut self) {
+        if !self.state.we_opened {
+            let header = self.state.error_header();
+            self.queue_header(&header);
+        }
+        self.outbox.push_with(write_stream_close);
+        self.state.we_closed = true;
     }
 }
 
-/// Parses a root start tag whose local name is `stream`; `None` for any other element.
-fn header_candidate(bytes: &[u8]) -> Option<Result<StartTag, Error>> {
-    let name_end = bytes
-        .iter()
-        .skip(1)
-        .position(|&b| is_space(b) || b == b'>' || b == b'/')
-        .unwrap_or(0);
-    let name = bytes.get(1..=name_end).unwrap_or_default();
-    let local = name.rsplit(|&b| b == b':').next().unwrap_or_default();
-    (local == b"stream").then(|| check::start_tag(bytes))
-}
+crate::framing::delegate_framing!(TcpFraming);
 
 /// Builds a [`StreamHeader`] from a start tag and checks its version
 /// (RFC 6120 section 4.7.5).
@@ -294,9 +366,9 @@ pub(crate) fn header_from(tag: &StartTag) -> Result<StreamHeader, Error> {
 
 /// RFC 6120 section 4.8.2: the header's default namespace names the
 /// content namespace, which must be `jabber:client` or `jabber:server`.
-fn check_content_namespace(namespace: Option<&str>) -> Result<(), Error> {
+fn check_content_namespace(namespace: Option<&str>) -> Result<&str, Error> {
     match namespace {
-        Some(CLIENT_NS | SERVER_NS) => Ok(()),
+        Some(namespace @ (CLIENT_NS | SERVER_NS)) => Ok(namespace),
         Some(_) => Err(Error::InvalidNamespace(
             "content namespace is not jabber:client or jabber:server",
         )),
@@ -321,19 +393,19 @@ fn check_version(version: Option<&str>) -> Result<(), Error> {
 /// Appends an XML declaration and a `<stream:stream>` header (RFC 6120
 /// section 4.7) declaring `content_namespace` (`jabber:client` or
 /// `jabber:server`) as the default namespace.
-pub fn write_stream_header(header: &StreamHeader, content_namespace: &str, out: &mut Vec<u8>) {
-    out.extend_from_slice(b"<?xml version='1.0'?><stream:stream xmlns=\"");
+pub fn write_stream_header(header: &StreamHeader, content_namespace: &str, out: &mut String) {
+    out.push_str("<?xml version='1.0'?><stream:stream xmlns=\"");
     escape_into(content_namespace, out);
-    out.extend_from_slice(b"\" xmlns:stream=\"");
-    out.extend_from_slice(STREAMS_NS.as_bytes());
-    out.push(b'"');
+    out.push_str("\" xmlns:stream=\"");
+    out.push_str(STREAMS_NS);
+    out.push('"');
     write_header_attributes(header, out);
-    out.push(b'>');
+    out.push('>');
 }
 
 /// Appends `</stream:stream>` (RFC 6120 section 4.4).
-pub fn write_stream_close(out: &mut Vec<u8>) {
-    out.extend_from_slice(b"</stream:stream>");
+pub fn write_stream_close(out: &mut String) {
+    out.push_str("</stream:stream>");
 }
 
 /// Appends `<stream:error>` with `condition` and optional text (RFC 6120
@@ -342,26 +414,26 @@ pub fn write_stream_close(out: &mut Vec<u8>) {
 ///
 /// When the failure is in the peer's stream header, send your own header
 /// first (section 4.9.1.2), and close the stream after this.
-pub fn write_stream_error(condition: StreamErrorCondition, text: Option<&str>, out: &mut Vec<u8>) {
-    out.extend_from_slice(b"<stream:error xmlns:stream=\"");
-    out.extend_from_slice(STREAMS_NS.as_bytes());
-    out.extend_from_slice(b"\"><");
-    out.extend_from_slice(condition.as_str().as_bytes());
-    out.extend_from_slice(b" xmlns=\"");
-    out.extend_from_slice(STREAM_ERRORS_NS.as_bytes());
-    out.extend_from_slice(b"\"/>");
+pub fn write_stream_error(condition: StreamErrorCondition, text: Option<&str>, out: &mut String) {
+    out.push_str("<stream:error xmlns:stream=\"");
+    out.push_str(STREAMS_NS);
+    out.push_str("\"><");
+    out.push_str(condition.as_str());
+    out.push_str(" xmlns=\"");
+    out.push_str(STREAM_ERRORS_NS);
+    out.push_str("\"/>");
     if let Some(text) = text {
-        out.extend_from_slice(b"<text xmlns=\"");
-        out.extend_from_slice(STREAM_ERRORS_NS.as_bytes());
-        out.extend_from_slice(b"\">");
+        out.push_str("<text xmlns=\"");
+        out.push_str(STREAM_ERRORS_NS);
+        out.push_str("\">");
         escape_into(text, out);
-        out.extend_from_slice(b"</text>");
+        out.push_str("</text>");
     }
-    out.extend_from_slice(b"</stream:error>");
+    out.push_str("</stream:error>");
 }
 
 /// Appends ` to=".." from=".." id=".." xml:lang=".." version=".."`.
-pub(crate) fn write_header_attributes(header: &StreamHeader, out: &mut Vec<u8>) {
+pub(crate) fn write_header_attributes(header: &StreamHeader, out: &mut String) {
     let attributes = [
         ("to", header.to.as_deref()),
         ("from", header.from.as_deref()),
@@ -371,11 +443,11 @@ pub(crate) fn write_header_attributes(header: &StreamHeader, out: &mut Vec<u8>) 
     ];
     for (name, value) in attributes {
         if let Some(value) = value {
-            out.push(b' ');
-            out.extend_from_slice(name.as_bytes());
-            out.extend_from_slice(b"=\"");
+            out.push(' ');
+            out.push_str(name);
+            out.push_str("=\"");
             escape_into(value, out);
-            out.push(b'"');
+            out.push('"');
         }
     }
 }

@@ -6,16 +6,18 @@
 //! new `<open/>` without `<close/>` (section 3.7), and a server may redirect
 //! with `<close see-other-uri=.../>` (section 3.6.1).
 
-use std::collections::VecDeque;
 use std::sync::Arc;
 
-use bytes::Bytes;
+use chatwire_utf8::Utf8Bytes;
 
 use crate::check;
 use crate::escape::escape_into;
-use crate::scan::{Boundary, Scanner, is_space};
+use crate::event::EventQueue;
+use crate::outbox::Outbox;
+use crate::scan::{self, Boundary, Scanner, is_space};
+use crate::state::StreamState;
 use crate::tcp::{STREAMS_NS, header_from, write_header_attributes, write_stream_error};
-use crate::{Element, Error, Event, Limits, NsContext, StreamErrorCondition, StreamHeader};
+use crate::{Element, Error, Event, Limits, NsContext, Role, StreamErrorCondition, StreamHeader};
 
 /// The WebSocket subprotocol name of RFC 7395 section 3.1.
 pub const SUBPROTOCOL: &str = "xmpp";
@@ -42,24 +44,21 @@ pub fn check_selected_subprotocol(selected: Option<&str>) -> Result<(), Error> {
     }
 }
 
-/// Which end of the connection we are.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Role {
-    /// The initiating entity: sends the first `<open/>`.
-    Client,
-    /// The receiving entity.
-    Server,
-}
-
 /// Settings for [`WsFraming`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct Config {
-    /// Size, depth and attribute limits per message.
+    /// Size, depth, attribute and header limits per message.
     pub limits: Limits,
     /// Whether the connection is `wss:` (RFC 7395 section 3.6.1 forbids
     /// redirects from a secure to an insecure endpoint).
     pub secure: bool,
+    /// Most bytes [`WsFraming::send`] lets wait for
+    /// [`WsFraming::poll_transmit`]; beyond it `send` returns
+    /// [`Error::QueueFull`]. `<open/>`, `<close/>` and stream errors are
+    /// always queued. Keep it above the largest element you send. Default
+    /// 4 MiB; a chat server should use about 1 MiB per connection.
+    pub max_queued_bytes: usize,
 }
 
 impl Config {
@@ -68,6 +67,7 @@ impl Config {
         Config {
             limits: Limits::default(),
             secure,
+            max_queued_bytes: 4 * 1024 * 1024,
         }
     }
 
@@ -75,6 +75,25 @@ impl Config {
     pub fn with_limits(mut self, limits: Limits) -> Self {
         self.limits = limits;
         self
+    }
+
+    /// Sets [`Config::secure`].
+    pub fn with_secure(mut self, secure: bool) -> Self {
+        self.secure = secure;
+        self
+    }
+
+    /// Sets [`Config::max_queued_bytes`].
+    pub fn with_max_queued_bytes(mut self, bytes: usize) -> Self {
+        self.max_queued_bytes = bytes;
+        self
+    }
+}
+
+impl Default for Config {
+    /// A secure (`wss:`) connection with the default limits.
+    fn default() -> Self {
+        Config::new(true)
     }
 }
 
@@ -86,35 +105,31 @@ impl Config {
 /// message.
 ///
 /// ```
+/// use chatwire_utf8::Utf8Bytes;
 /// use chatwire_xmpp_framing::websocket::{Config, WsFraming};
 /// use chatwire_xmpp_framing::{Event, StreamHeader};
 ///
 /// let mut client = WsFraming::client(Config::new(true));
 /// client.open(&StreamHeader::new().with_to("example.com"))?;
-/// let mut message = Vec::new();
-/// while client.poll_transmit(&mut message) {
+/// let mut message = String::new();
+/// while client.poll_transmit(&mut message) > 0 {
 ///     // send `message` as one WebSocket text message, then:
 ///     message.clear();
 /// }
-/// client.handle_message(
-///     br#"<open xmlns="urn:ietf:params:xml:ns:xmpp-framing" from="example.com" id="x" version="1.0"/>"#,
-/// )?;
+/// client.handle_message(Utf8Bytes::from_static(
+///     r#"<open xmlns="urn:ietf:params:xml:ns:xmpp-framing" from="example.com" id="x" version="1.0"/>"#,
+/// ))?;
 /// assert!(matches!(client.poll_event(), Some(Event::StreamOpen(h)) if h.id.as_deref() == Some("x")));
 /// # Ok::<(), chatwire_xmpp_framing::Error>(())
 /// ```
 #[derive(Debug)]
 pub struct WsFraming {
-    role: Role,
     config: Config,
-    /// The peer's most recent `<open/>`, once received.
-    peer_header: Option<StreamHeader>,
-    we_opened: bool,
-    we_closed: bool,
-    peer_closed: bool,
-    failed: bool,
+    state: StreamState,
+    /// Nothing is inherited over WebSocket; shared by every element.
     ns_context: Arc<NsContext>,
-    events: VecDeque<Event>,
-    transmit: VecDeque<Vec<u8>>,
+    events: EventQueue,
+    outbox: Outbox,
 }
 
 impl WsFraming {
@@ -130,104 +145,108 @@ impl WsFraming {
 
     fn new(role: Role, config: Config) -> Self {
         WsFraming {
-            role,
             config,
-            peer_header: None,
-            we_opened: false,
-            we_closed: false,
-            peer_closed: false,
-            failed: false,
+            state: StreamState::new(role),
             ns_context: Arc::new(NsContext::new()),
-            events: VecDeque::new(),
-            transmit: VecDeque::new(),
+            events: EventQueue::default(),
+            outbox: Outbox::new(config.max_queued_bytes),
         }
     }
 
     /// Our role.
     pub fn role(&self) -> Role {
-        self.role
+        self.state.role
     }
 
     /// The peer's latest stream header.
     pub fn peer_header(&self) -> Option<&StreamHeader> {
-        self.peer_header.as_ref()
+        self.state.peer_header.as_ref()
     }
 
-    /// Whether both sides have sent `<close/>` (or the stream failed):
-    /// time for the WebSocket closing handshake.
+    /// Whether the stream is over (both sides sent `<close/>`, it failed,
+    /// or the WebSocket closed): time for the WebSocket closing handshake
+    /// once [`WsFraming::poll_transmit`] is drained.
     pub fn is_closed(&self) -> bool {
-        self.failed || (self.we_closed && self.peer_closed)
+        self.state.is_closed()
+    }
+
+    /// Bytes queued for [`WsFraming::poll_transmit`].
+    pub fn queued_bytes(&self) -> usize {
+        self.outbox.queued()
     }
 
     /// Handles one complete WebSocket text message.
     ///
+    /// The WebSocket layer checked the UTF-8 (RFC 6455 section 8.1), so it
+    /// is not checked again; an element handed out is a slice of `message`
+    /// (copied out only when the message is more than twice its size).
+    ///
     /// On error the stream is dead: call [`WsFraming::stream_error`] with
     /// [`Error::condition`], transmit, then close the WebSocket.
-    pub fn handle_message(&mut self, message: &[u8]) -> Result<(), Error> {
-        if self.failed || self.peer_closed {
-            return Err(Error::StreamClosed);
-        }
+    pub fn handle_message(&mut self, message: Utf8Bytes) -> Result<(), Error> {
+        self.check_input()?;
         let result = self.receive(message);
         if result.is_err() {
-            self.failed = true;
+            self.state.failed = true;
         }
         result
     }
 
     /// Handles a binary message, which RFC 7395 section 3.2 forbids.
     pub fn handle_binary_message(&mut self) -> Result<(), Error> {
-        if self.failed || self.peer_closed {
-            return Err(Error::StreamClosed);
-        }
-        self.failed = true;
+        self.check_input()?;
+        self.state.failed = true;
         Err(Error::BadFormat("binary WebSocket message"))
+    }
+
+    /// The WebSocket closed, with or without a closing handshake.
+    ///
+    /// Yields [`Event::TransportClosed`] once, `clean` when the peer had
+    /// sent `<close/>`; drops whatever was queued for sending; every later
+    /// input or command fails with [`Error::StreamClosed`].
+    pub fn handle_transport_closed(&mut self) {
+        if let Some(event) = self.state.transport_closed() {
+            self.outbox.clear();
+            self.events.push(event);
+        }
     }
 
     /// The next event, if any; drain until `None` after every message.
     pub fn poll_event(&mut self) -> Option<Event> {
-        self.events.pop_front()
+        self.events.pop()
     }
 
-    /// Appends the next outgoing message to `out`; false when none is queued.
-    /// Send each as its own WebSocket text message.
-    pub fn poll_transmit(&mut self, out: &mut Vec<u8>) -> bool {
-        match self.transmit.pop_front() {
-            Some(message) => {
-                out.extend_from_slice(&message);
-                true
-            }
-            None => false,
-        }
+    /// Appends the next outgoing message to `out`; its length in bytes, 0
+    /// when none is queued. Send each as its own WebSocket text message
+    /// (`send_text(&out)`: it is a `String`, no second UTF-8 check).
+    pub fn poll_transmit(&mut self, out: &mut String) -> usize {
+        self.outbox.pop_message(out)
     }
 
-    /// Queues `<open/>`: the client's stream open or restart, or the server's
-    /// answer to the client's `<open/>` (RFC 7395 sections 3.4 and 3.7).
+    /// Queues `<open/>`: the client's stream open (again after
+    /// [`WsFraming::restart`]), or the server's answer to the client's
+    /// latest `<open/>` (RFC 7395 sections 3.4 and 3.7).
     pub fn open(&mut self, header: &StreamHeader) -> Result<(), Error> {
-        self.check_can_send()?;
-        if self.role == Role::Server && self.peer_header.is_none() {
-            return Err(Error::NotAllowed("the client opens the stream first"));
-        }
-        let mut message = Vec::with_capacity(128);
-        write_open(header, &mut message);
-        self.transmit.push_back(message);
-        self.we_opened = true;
+        self.state.check_open()?;
+        self.queue_open(header);
         Ok(())
     }
 
-    /// Queues one stanza or other top-level element, which must be a
-    /// complete element declaring its own namespaces (RFC 7395 section 3.3.3).
-    pub fn send(&mut self, element: &[u8]) -> Result<(), Error> {
-        self.check_can_send()?;
-        if !self.we_opened {
-            return Err(Error::NotAllowed("send <open/> first"));
-        }
-        self.transmit.push_back(element.to_vec());
-        Ok(())
+    /// Queues one stanza or other top-level element as its own message.
+    ///
+    /// RFC 7395 section 3.3.3 binds the sender too: `element` must be one
+    /// complete element starting with `<` (a linear scan checks it, and the
+    /// type guarantees UTF-8), declaring its own namespaces (not checked).
+    pub fn send(&mut self, element: &str) -> Result<(), Error> {
+        self.state.check_send()?;
+        scan::one_element(element)?;
+        self.outbox.push_element(element)
     }
 
-    /// Queues `<close/>` (RFC 7395 section 3.6); the peer answers with its own.
+    /// Queues `<close/>` (RFC 7395 section 3.6); the peer answers with its
+    /// own. A server may also answer the client's `<open/>` this way.
     pub fn close(&mut self) -> Result<(), Error> {
-        self.check_can_send()?;
+        self.state.check_close()?;
         self.queue_close(None);
         Ok(())
     }
@@ -237,8 +256,8 @@ impl WsFraming {
     /// Refuses a URI that is not `ws:`/`wss:`/`http:`/`https:`, and on a
     /// secure connection one that is not `wss:`/`https:`.
     pub fn redirect(&mut self, uri: &str) -> Result<(), Error> {
-        self.check_can_send()?;
-        if self.role != Role::Server {
+        self.state.check_commands()?;
+        if self.state.role != Role::Server {
             return Err(Error::NotAllowed("only servers redirect"));
         }
         check_redirect(uri, self.config.secure)?;
@@ -248,53 +267,65 @@ impl WsFraming {
 
     /// Queues a stream error followed by `<close/>` (RFC 7395 section 3.5).
     ///
-    /// A server that has not answered the client's `<open/>` yet first sends
-    /// its own `<open/>`, as RFC 7395 section 3.5 and RFC 6120 section
-    /// 4.9.1.2 require.
+    /// When we have not sent `<open/>` for the current stream yet, ours goes
+    /// first, as RFC 7395 section 3.5 and RFC 6120 section 4.9.1.2 require.
+    /// After a peer violation [`WsFraming::is_closed`] is already true: close
+    /// the WebSocket once transmitted. After an error of our own choosing
+    /// (`system-shutdown`, `conflict`, ...) the peer's `<close/>` is still
+    /// taken; close the WebSocket when it came or after a timeout.
     pub fn stream_error(
         &mut self,
         condition: StreamErrorCondition,
         text: Option<&str>,
     ) -> Result<(), Error> {
-        if self.we_closed {
-            return Err(Error::StreamClosed);
+        self.state.check_stream_error()?;
+        if !self.state.we_opened {
+            let header = self.state.error_header();
+            self.queue_open(&header);
         }
-        if self.role == Role::Server && !self.we_opened {
-            let mut header = StreamHeader::new();
-            header.from = self.peer_header.as_ref().and_then(|h| h.to.clone());
-            let mut message = Vec::with_capacity(128);
-            write_open(&header, &mut message);
-            self.transmit.push_back(message);
-            self.we_opened = true;
-        }
-        let mut message = Vec::with_capacity(160);
-        write_stream_error(condition, text, &mut message);
-        self.transmit.push_back(message);
+        self.outbox
+            .push_with(|out| write_stream_error(condition, text, out));
         self.queue_close(None);
         Ok(())
     }
 
-    fn check_can_send(&self) -> Result<(), Error> {
-        if self.we_closed || self.failed {
+    /// Starts a new stream after SASL succeeded (RFC 7395 section 3.7): both
+    /// roles call it at that point. The client then sends a new `<open/>`
+    /// (no `<close/>`), and the server answers it with its own; a new
+    /// `<open/>` without a restart is refused.
+    pub fn restart(&mut self) -> Result<(), Error> {
+        self.state.restart()
+    }
+
+    /// Nothing may follow the peer's `<close/>` (RFC 7395 section 3.6).
+    fn check_input(&self) -> Result<(), Error> {
+        self.state.check_input()?;
+        if self.state.peer_closed {
             return Err(Error::StreamClosed);
         }
         Ok(())
     }
 
-    fn queue_close(&mut self, see_other_uri: Option<&str>) {
-        let mut message = Vec::with_capacity(64);
-        write_close(see_other_uri, &mut message);
-        self.transmit.push_back(message);
-        self.we_closed = true;
+    fn queue_open(&mut self, header: &StreamHeader) {
+        self.outbox.push_with(|out| write_open(header, out));
+        self.state.we_opened = true;
     }
 
-    fn receive(&mut self, message: &[u8]) -> Result<(), Error> {
-        let limit = self.config.limits.max_element_size;
-        if message.len() > limit {
-            return Err(Error::ElementTooLarge { limit });
+    fn queue_close(&mut self, see_other_uri: Option<&str>) {
+        self.outbox.push_with(|out| write_close(see_other_uri, out));
+        self.state.we_closed = true;
+    }
+
+    fn receive(&mut self, message: Utf8Bytes) -> Result<(), Error> {
+        self.state.check_peer_may_speak()?;
+        let limits = &self.config.limits;
+        if message.len() > limits.max_element_size {
+            return Err(Error::ElementTooLarge {
+                limit: limits.max_element_size,
+            });
         }
-        let range = single_element(message, &self.config.limits)?;
-        let bytes = message.get(range).unwrap_or_default();
+        let range = single_element(message.as_bytes(), limits)?;
+        let bytes = message.as_bytes().get(range.clone()).unwrap_or_default();
         let root = check::element(bytes, &self.ns_context)?;
         let framing = &*root.namespace == FRAMING_NS;
         match &*root.local_name {
@@ -311,14 +342,20 @@ impl WsFraming {
             "close" => self.receive_close(bytes),
             _ if framing => Err(Error::BadFormat("unknown framing element")),
             _ => {
-                if self.peer_header.is_none() {
+                if !self.state.peer_opened {
                     return Err(Error::BadFormat("element before <open/>"));
                 }
                 if root.namespace.is_empty() {
                     return Err(Error::InvalidNamespace("element without a namespace"));
                 }
-                self.events.push_back(Event::Element(Element {
-                    bytes: Bytes::copy_from_slice(bytes),
+                let element_len = range.len();
+                let mut text = message.slice(range).unwrap_or_default();
+                // Never let a small element keep a large message alive.
+                if element_len.saturating_mul(2) < message.len() {
+                    text = text.to_compact();
+                }
+                self.events.push(Event::Element(Element {
+                    bytes: text,
                     ns_context: Arc::clone(&self.ns_context),
                     namespace: root.namespace,
                     local_name: root.local_name,
@@ -329,36 +366,39 @@ impl WsFraming {
     }
 
     fn receive_open(&mut self, bytes: &[u8]) -> Result<(), Error> {
-        // RFC 7395 section 3.4: the initiating entity sends the first <open/>.
-        if self.role == Role::Client && !self.we_opened {
-            return Err(Error::BadFormat("server <open/> before the client's"));
+        self.state.check_peer_header()?;
+        let limit = self.config.limits.max_header_size;
+        if bytes.len() > limit {
+            return Err(Error::HeaderTooLarge { limit });
         }
-        let tag = check::start_tag(bytes)?;
+        let tag = check::start_tag(bytes, &NsContext::new())?;
         let mut header = header_from(&tag)?;
         header.content_namespace = None;
-        self.peer_header = Some(header.clone());
-        self.events.push_back(Event::StreamOpen(header));
+        self.state.peer_header_received(header.clone());
+        self.events.push(Event::StreamOpen(header));
         Ok(())
     }
 
     fn receive_close(&mut self, bytes: &[u8]) -> Result<(), Error> {
-        let tag = check::start_tag(bytes)?;
+        let tag = check::start_tag(bytes, &NsContext::new())?;
         let mut see_other_uri = None;
         if let Some(uri) = tag.attribute("see-other-uri") {
             // Only servers redirect; a client's attribute means nothing.
-            if self.role == Role::Client {
+            if self.state.role == Role::Client {
                 check_redirect(uri, self.config.secure)?;
                 see_other_uri = Some(uri.to_owned());
             }
         }
-        self.peer_closed = true;
-        if !self.we_closed {
+        self.state.peer_closed = true;
+        if !self.state.we_closed {
             self.queue_close(None);
         }
-        self.events.push_back(Event::StreamClose { see_other_uri });
+        self.events.push(Event::StreamClose { see_other_uri });
         Ok(())
     }
 }
+
+crate::framing::delegate_framing!(WsFraming);
 
 /// Finds the one element of a message: the first byte must be `<`
 /// (RFC 7395 section 3.3.3), an XML declaration may lead, and only
@@ -431,26 +471,26 @@ fn check_redirect(uri: &str, secure: bool) -> Result<(), Error> {
 }
 
 /// Appends `<open xmlns="urn:ietf:params:xml:ns:xmpp-framing" .../>`.
-pub fn write_open(header: &StreamHeader, out: &mut Vec<u8>) {
-    out.extend_from_slice(b"<open xmlns=\"");
-    out.extend_from_slice(FRAMING_NS.as_bytes());
-    out.push(b'"');
+pub fn write_open(header: &StreamHeader, out: &mut String) {
+    out.push_str("<open xmlns=\"");
+    out.push_str(FRAMING_NS);
+    out.push('"');
     write_header_attributes(header, out);
-    out.extend_from_slice(b"/>");
+    out.push_str("/>");
 }
 
 /// Appends `<close xmlns="urn:ietf:params:xml:ns:xmpp-framing"/>`, with a
 /// `see-other-uri` if given.
-pub fn write_close(see_other_uri: Option<&str>, out: &mut Vec<u8>) {
-    out.extend_from_slice(b"<close xmlns=\"");
-    out.extend_from_slice(FRAMING_NS.as_bytes());
-    out.push(b'"');
+pub fn write_close(see_other_uri: Option<&str>, out: &mut String) {
+    out.push_str("<close xmlns=\"");
+    out.push_str(FRAMING_NS);
+    out.push('"');
     if let Some(uri) = see_other_uri {
-        out.extend_from_slice(b" see-other-uri=\"");
+        out.push_str(" see-other-uri=\"");
         escape_into(uri, out);
-        out.push(b'"');
+        out.push('"');
     }
-    out.extend_from_slice(b"/>");
+    out.push_str("/>");
 }
 
 #[cfg(test)]

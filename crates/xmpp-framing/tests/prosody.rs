@@ -1,15 +1,20 @@
-//! Interop with a real Prosody over RFC 7395, our framing on tungstenite.
+//! Interop with a real Prosody: RFC 7395 with our framing on tungstenite,
+//! and RFC 6120 with `TcpFraming` on a plain TCP socket.
 //!
 //! Needs a running server; `.ci/suites/40-prosody-framing.sh` starts one and
-//! runs these with `--ignored`. `CHATWIRE_PROSODY_WS` overrides the endpoint.
+//! runs these with `--ignored`. `CHATWIRE_PROSODY_WS` and
+//! `CHATWIRE_PROSODY_TCP` override the endpoints.
 
 #![allow(clippy::unwrap_used, clippy::panic, clippy::indexing_slicing)]
 
+use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::time::Duration;
 
+use chatwire_utf8::Utf8Bytes;
+use chatwire_xmpp_framing::tcp::{self, TcpFraming};
 use chatwire_xmpp_framing::websocket::{Config, WsFraming, check_selected_subprotocol};
-use chatwire_xmpp_framing::{Event, StreamHeader};
+use chatwire_xmpp_framing::{Event, Framing, StreamErrorCondition, StreamHeader};
 use tungstenite::client::IntoClientRequest;
 use tungstenite::http::HeaderValue;
 use tungstenite::stream::MaybeTlsStream;
@@ -41,12 +46,11 @@ fn connect() -> Socket {
 
 /// Writes every queued framing message as one text message.
 fn flush(framing: &mut WsFraming, socket: &mut Socket) {
-    let mut out = Vec::new();
-    while framing.poll_transmit(&mut out) {
+    let mut out = String::new();
+    while framing.poll_transmit(&mut out) > 0 {
         socket
-            .send(Message::text(String::from_utf8(out.clone()).unwrap()))
+            .send(Message::text(std::mem::take(&mut out)))
             .unwrap();
-        out.clear();
     }
 }
 
@@ -57,7 +61,9 @@ fn next_event(framing: &mut WsFraming, socket: &mut Socket) -> Event {
             return event;
         }
         match socket.read().unwrap() {
-            Message::Text(text) => framing.handle_message(text.as_bytes()).unwrap(),
+            Message::Text(text) => framing
+                .handle_message(Utf8Bytes::from(text.as_str().to_owned()))
+                .unwrap(),
             Message::Binary(_) => framing.handle_binary_message().unwrap(),
             _ => {}
         }
@@ -130,13 +136,14 @@ fn authenticate_restart_bind_close() {
     let auth = format!(
         "<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='PLAIN'>{ALICE_PLAIN}</auth>"
     );
-    client.send(auth.as_bytes()).unwrap();
+    client.send(&auth).unwrap();
     flush(&mut client, &mut socket);
     let Event::Element(success) = next_event(&mut client, &mut socket) else {
         panic!("expected SASL outcome")
     };
     assert_eq!(&*success.local_name, "success", "{}", success.as_str());
     // RFC 7395 section 3.7: a new <open/>, no <close/>.
+    client.restart().unwrap();
     client.open(&header).unwrap();
     flush(&mut client, &mut socket);
     let features = expect_features(&mut client, &mut socket);
@@ -145,7 +152,7 @@ fn authenticate_restart_bind_close() {
         "{features}"
     );
     client
-        .send(b"<iq xmlns='jabber:client' type='set' id='bind1'><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'><resource>framing</resource></bind></iq>")
+        .send("<iq xmlns='jabber:client' type='set' id='bind1'><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'><resource>framing</resource></bind></iq>")
         .unwrap();
     flush(&mut client, &mut socket);
     let Event::Element(result) = next_event(&mut client, &mut socket) else {
@@ -178,4 +185,147 @@ fn prosody_refuses_a_handshake_without_the_subprotocol() {
             assert!(check_selected_subprotocol(selected).is_err());
         }
     }
+}
+
+// --- RFC 6120 over plain TCP (Prosody's c2s port, encryption not required) ---
+
+fn tcp_endpoint() -> String {
+    std::env::var("CHATWIRE_PROSODY_TCP").unwrap_or_else(|_| "127.0.0.1:15222".to_owned())
+}
+
+fn tcp_connect() -> TcpStream {
+    let socket = TcpStream::connect(tcp_endpoint()).unwrap();
+    socket
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    socket
+}
+
+fn tcp_flush(framing: &mut TcpFraming, socket: &mut TcpStream) {
+    let mut out = String::new();
+    if framing.poll_transmit(&mut out) > 0 {
+        socket.write_all(out.as_bytes()).unwrap();
+    }
+}
+
+/// Reads from the socket until the framing yields an event; `None` at end of file.
+fn tcp_next_event(framing: &mut TcpFraming, socket: &mut TcpStream) -> Event {
+    let mut buf = [0u8; 1460];
+    loop {
+        if let Some(event) = framing.poll_event() {
+            return event;
+        }
+        match socket.read(&mut buf).unwrap() {
+            0 => framing.handle_transport_closed(),
+            n => framing.handle_input(&buf[..n]).unwrap(),
+        }
+    }
+}
+
+fn tcp_expect_features(framing: &mut TcpFraming, socket: &mut TcpStream) -> String {
+    let Event::StreamOpen(header) = tcp_next_event(framing, socket) else {
+        panic!("expected a stream header")
+    };
+    assert_eq!(header.from.as_deref(), Some("localhost"));
+    assert_eq!(header.content_namespace.as_deref(), Some("jabber:client"));
+    assert!(header.id.is_some());
+    let Event::Element(features) = tcp_next_event(framing, socket) else {
+        panic!("expected stream features")
+    };
+    assert_eq!(&*features.local_name, "features");
+    features.as_str().to_owned()
+}
+
+#[test]
+#[ignore = "needs Prosody: .ci/suites/40-prosody-framing.sh"]
+fn tcp_authenticate_restart_bind_close() {
+    let mut socket = tcp_connect();
+    let mut client = TcpFraming::client(tcp::Config::default());
+    let header = StreamHeader::new().with_to("localhost");
+    client.open(&header).unwrap();
+    tcp_flush(&mut client, &mut socket);
+    let features = tcp_expect_features(&mut client, &mut socket);
+    assert!(
+        features.contains("urn:ietf:params:xml:ns:xmpp-sasl"),
+        "{features}"
+    );
+    client
+        .send(&format!(
+            "<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='PLAIN'>{ALICE_PLAIN}</auth>"
+        ))
+        .unwrap();
+    tcp_flush(&mut client, &mut socket);
+    let Event::Element(success) = tcp_next_event(&mut client, &mut socket) else {
+        panic!("expected SASL outcome")
+    };
+    assert_eq!(&*success.local_name, "success", "{}", success.as_str());
+    // RFC 6120 section 6.4.6: a new stream over the same connection.
+    client.restart().unwrap();
+    client.open(&header).unwrap();
+    tcp_flush(&mut client, &mut socket);
+    let features = tcp_expect_features(&mut client, &mut socket);
+    assert!(
+        features.contains("urn:ietf:params:xml:ns:xmpp-bind"),
+        "{features}"
+    );
+    client
+        .send("<iq type='set' id='bind1'><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'><resource>tcp</resource></bind></iq>")
+        .unwrap();
+    tcp_flush(&mut client, &mut socket);
+    let Event::Element(result) = tcp_next_event(&mut client, &mut socket) else {
+        panic!("expected bind result")
+    };
+    assert_eq!(&*result.namespace, "jabber:client");
+    assert!(
+        result.as_str().contains("alice@localhost/tcp"),
+        "{}",
+        result.as_str()
+    );
+    client.close().unwrap();
+    tcp_flush(&mut client, &mut socket);
+    assert_eq!(
+        tcp_next_event(&mut client, &mut socket),
+        Event::StreamClose {
+            see_other_uri: None
+        }
+    );
+    assert!(client.is_closed());
+}
+
+/// Prosody answers a stream error to a header it refuses, after a header of
+/// its own (RFC 6120 section 4.9.1.2), and our client reads it.
+#[test]
+#[ignore = "needs Prosody: .ci/suites/40-prosody-framing.sh"]
+fn tcp_prosody_refuses_an_unknown_host() {
+    let mut socket = tcp_connect();
+    let mut client = TcpFraming::client(tcp::Config::default());
+    client
+        .open(&StreamHeader::new().with_to("unknown.example"))
+        .unwrap();
+    tcp_flush(&mut client, &mut socket);
+    assert!(matches!(
+        tcp_next_event(&mut client, &mut socket),
+        Event::StreamOpen(_)
+    ));
+    let Event::Element(error) = tcp_next_event(&mut client, &mut socket) else {
+        panic!("expected a stream error")
+    };
+    assert_eq!(&*error.local_name, "error");
+    assert!(
+        error
+            .as_str()
+            .contains(StreamErrorCondition::HostUnknown.as_str()),
+        "{}",
+        error.as_str()
+    );
+    // Prosody closes the stream and the connection.
+    loop {
+        match tcp_next_event(&mut client, &mut socket) {
+            Event::TransportClosed { .. } => break,
+            // Our answering </stream:stream> was queued; send it.
+            Event::StreamClose { .. } => tcp_flush(&mut client, &mut socket),
+            other => panic!("{other:?}"),
+        }
+    }
+    assert!(Framing::is_closed(&client));
 }

@@ -1,4 +1,5 @@
-//! RFC 6120 TCP streams: every split, restarts, keepalives, restricted XML, limits.
+//! RFC 6120 TCP streams through the reading half (`TcpSplitter`): every
+//! split, restarts, keepalives, restricted XML, limits.
 
 // Test helpers outside #[test] functions may fail loudly too.
 #![allow(clippy::unwrap_used, clippy::panic, clippy::indexing_slicing)]
@@ -17,6 +18,7 @@ const STREAM: &str = concat!(
     "xml:lang='en' xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams'>",
     "\n  ",
     "<auth xmlns=\"urn:ietf:params:xml:ns:xmpp-sasl\" mechanism=\"PLAIN\">AGp1bGlldAByMG0zMG15cjBtMzA=</auth>",
+    // The server answers <success/> and restarts: the client's new stream.
     "<?xml version='1.0' encoding='UTF-8'?>",
     "<stream:stream from='juliet@im.example.com' to='im.example.com' version='1.0' ",
     "xmlns:stream='http://etherx.jabber.org/streams' xmlns='jabber:client'>",
@@ -33,6 +35,36 @@ const STREAM: &str = concat!(
     "\n",
     "</stream:stream>",
 );
+
+/// Where the restart of [`STREAM`] happens: at its second XML declaration.
+fn restart_at() -> usize {
+    STREAM.rfind("<?xml").unwrap()
+}
+
+/// Feeds [`STREAM`] cut at `cuts`, restarting the reader where the server
+/// would (after the SASL exchange, before the client's new header).
+fn run_stream(cuts: &[usize]) -> (Vec<Event>, Option<Error>) {
+    let input = STREAM.as_bytes();
+    let mut cuts = cuts.to_vec();
+    cuts.push(restart_at());
+    cuts.push(input.len());
+    cuts.sort_unstable();
+    let mut splitter = TcpSplitter::new(Limits::default());
+    let mut events = Vec::new();
+    let mut last = 0;
+    for cut in cuts {
+        if last == restart_at() {
+            splitter.restart();
+        }
+        let result = splitter.handle_input(&input[last..cut]);
+        last = cut;
+        events.extend(std::iter::from_fn(|| splitter.poll_event()));
+        if let Err(e) = result {
+            return (events, Some(e));
+        }
+    }
+    (events, None)
+}
 
 fn run(chunks: &[&[u8]]) -> (Vec<Event>, Option<Error>) {
     let mut splitter = TcpSplitter::new(Limits::default());
@@ -65,7 +97,7 @@ fn names(events: &[Event]) -> Vec<String> {
 
 #[test]
 fn parses_a_whole_stream() {
-    let (events, error) = whole(STREAM.as_bytes());
+    let (events, error) = run_stream(&[]);
     assert_eq!(error, None);
     assert_eq!(
         names(&events),
@@ -107,35 +139,22 @@ fn parses_a_whole_stream() {
 
 #[test]
 fn every_two_way_split_gives_the_same_events() {
-    let input = STREAM.as_bytes();
-    let expected = whole(input);
-    for at in 0..=input.len() {
-        let (a, b) = input.split_at(at);
-        assert_eq!(run(&[a, b]), expected, "split at {at}");
+    let expected = run_stream(&[]);
+    for at in 0..=STREAM.len() {
+        assert_eq!(run_stream(&[at]), expected, "split at {at}");
     }
 }
 
 #[test]
 fn byte_by_byte_gives_the_same_events() {
-    let input = STREAM.as_bytes();
-    let chunks: Vec<&[u8]> = input.chunks(1).collect();
-    assert_eq!(run(&chunks), whole(input));
+    let every: Vec<usize> = (0..=STREAM.len()).collect();
+    assert_eq!(run_stream(&every), run_stream(&[]));
 }
 
 proptest! {
     #[test]
     fn any_chunking_gives_the_same_events(cuts in proptest::collection::vec(0usize..STREAM.len(), 0..20)) {
-        let input = STREAM.as_bytes();
-        let mut cuts = cuts;
-        cuts.sort_unstable();
-        let mut chunks = Vec::new();
-        let mut last = 0;
-        for cut in cuts {
-            chunks.push(&input[last..cut]);
-            last = cut;
-        }
-        chunks.push(&input[last..]);
-        prop_assert_eq!(run(&chunks), whole(input));
+        prop_assert_eq!(run_stream(&cuts), run_stream(&[]));
     }
 
     #[test]
@@ -146,16 +165,14 @@ proptest! {
         server in any::<bool>(),
     ) {
         let ns = if server { "jabber:server" } else { "jabber:client" };
-        let header = StreamHeader {
-            to, from, id,
-            version: Some("1.0".into()),
-            lang: Some("en".into()),
-            content_namespace: Some(ns.into()),
-        };
-        let mut out = Vec::new();
+        let mut header = StreamHeader::new().with_lang("en").with_content_namespace(ns);
+        header.to = to;
+        header.from = from;
+        header.id = id;
+        let mut out = String::new();
         write_stream_header(&header, ns, &mut out);
         write_stream_close(&mut out);
-        let (events, error) = whole(&out);
+        let (events, error) = whole(out.as_bytes());
         prop_assert_eq!(error, None);
         prop_assert_eq!(events, vec![Event::StreamOpen(header), Event::StreamClose { see_other_uri: None }]);
     }
@@ -187,7 +204,7 @@ fn whitespace_keepalives_produce_nothing() {
 
 #[test]
 fn stream_errors_parse_back() {
-    let mut input = Vec::new();
+    let mut input = String::new();
     write_stream_header(&StreamHeader::new(), "jabber:client", &mut input);
     write_stream_error(
         StreamErrorCondition::NotWellFormed,
@@ -195,7 +212,7 @@ fn stream_errors_parse_back() {
         &mut input,
     );
     write_stream_close(&mut input);
-    let (events, error) = whole(&input);
+    let (events, error) = whole(input.as_bytes());
     assert_eq!(error, None);
     let Event::Element(e) = &events[1] else {
         panic!()
@@ -306,6 +323,31 @@ fn invalid_utf8_is_unsupported_encoding() {
     );
 }
 
+/// Found by the fuzzer: UTF-8 is checked as bytes arrive, the syntax as
+/// they are scanned; whichever breaks first in the stream is reported,
+/// whatever the split.
+#[test]
+fn the_first_error_in_the_stream_wins_whatever_the_split() {
+    for body in [
+        &b"<presence/><message \x87<presence/>"[..],
+        b"<message a='\xE2<'/>",
+        b"<message \xE2\x82<",
+        b"<message \xC0 />",
+        b"\xFF",
+    ] {
+        let mut input = HEADER.as_bytes().to_vec();
+        input.extend_from_slice(body);
+        let expected = whole(&input);
+        assert!(expected.1.is_some(), "{body:?}");
+        for at in 0..=input.len() {
+            let (a, b) = input.split_at(at);
+            assert_eq!(run(&[a, b]), expected, "{body:?} split at {at}");
+        }
+        let chunks: Vec<&[u8]> = input.chunks(1).collect();
+        assert_eq!(run(&chunks), expected, "{body:?} byte by byte");
+    }
+}
+
 #[test]
 fn header_errors() {
     let cases: [(&str, StreamErrorCondition); 5] = [
@@ -342,7 +384,7 @@ fn limits_are_checked_before_buffering() {
         .with_max_element_size(90)
         .with_max_depth(3)
         .with_max_attributes(3);
-    let mut splitter = TcpSplitter::new(limits);
+    let mut splitter = TcpSplitter::new(limits.with_max_header_size(90));
     splitter.handle_input(HEADER.as_bytes()).unwrap_err(); // the header itself is over 90 bytes
     let mut splitter = TcpSplitter::new(limits.with_max_element_size(200));
     splitter.handle_input(HEADER.as_bytes()).unwrap();
@@ -392,25 +434,39 @@ fn a_flood_without_end_is_bounded() {
 
 #[test]
 fn restart_replaces_the_namespace_context() {
-    let input = concat!(
-        "<stream:stream xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams' version='1.0'>",
-        "<presence/>",
-        "<s:stream xmlns='jabber:server' xmlns:s='http://etherx.jabber.org/streams' version='1.0'>",
-        "<presence/><s:features/>",
-        "</s:stream>",
-    );
-    let (events, error) = whole(input.as_bytes());
-    assert_eq!(error, None);
+    let mut splitter = TcpSplitter::new(Limits::default());
+    let mut events = Vec::new();
+    splitter
+        .handle_input(b"<stream:stream xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams' xmlns:x='urn:x' version='1.0'><presence/><x:a/>")
+        .unwrap();
+    events.extend(std::iter::from_fn(|| splitter.poll_event()));
+    splitter.restart();
+    splitter
+        .handle_input(b"<s:stream xmlns='jabber:client' xmlns:s='http://etherx.jabber.org/streams' version='1.0'><presence/><s:features/></s:stream>")
+        .unwrap();
+    events.extend(std::iter::from_fn(|| splitter.poll_event()));
     assert_eq!(
         names(&events),
         [
             "open ",
             "{jabber:client}presence",
+            "{urn:x}a",
             "open ",
-            "{jabber:server}presence",
+            "{jabber:client}presence",
             "{http://etherx.jabber.org/streams}features",
             "close"
         ]
+    );
+    // The old stream's prefixes are gone.
+    splitter.restart();
+    assert!(splitter.is_closed());
+    let mut splitter = TcpSplitter::new(Limits::default());
+    splitter.handle_input(HEADER.as_bytes()).unwrap();
+    splitter.restart();
+    splitter.handle_input(b"<stream:stream xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams' version='1.0'>").unwrap();
+    assert_eq!(
+        splitter.handle_input(b"<x:a/>"),
+        Err(Error::BadNamespacePrefix)
     );
 }
 
@@ -442,9 +498,15 @@ fn header_content_namespace_must_be_client_or_server() {
     );
     assert_eq!(whole(server.as_bytes()).1, None);
     // A restart is held to the same rule.
-    let restart = format!("{HEADER}<stream:stream xmlns='urn:example:other' {STREAMS}>");
+    let mut splitter = TcpSplitter::new(Limits::default());
+    splitter.handle_input(HEADER.as_bytes()).unwrap();
+    splitter.restart();
+    let restart = format!("<stream:stream xmlns='urn:example:other' {STREAMS}>");
     assert_eq!(
-        whole(restart.as_bytes()).1.and_then(|e| e.condition()),
+        splitter
+            .handle_input(restart.as_bytes())
+            .unwrap_err()
+            .condition(),
         Some(StreamErrorCondition::InvalidNamespace)
     );
 }
@@ -457,17 +519,125 @@ fn an_element_in_no_namespace_is_refused() {
     );
 }
 
+/// Feeds `restart` after the header and a restart; the error, whatever the split.
+fn restart_error(restart: &str) -> Option<Error> {
+    let mut errors = Vec::new();
+    for chunk in [restart.len(), 1] {
+        let mut splitter = TcpSplitter::new(Limits::default());
+        splitter.handle_input(HEADER.as_bytes()).unwrap();
+        splitter.restart();
+        let error = restart
+            .as_bytes()
+            .chunks(chunk)
+            .find_map(|piece| splitter.handle_input(piece).err());
+        errors.push(error);
+    }
+    assert_eq!(errors[0], errors[1], "{restart}");
+    errors.pop().flatten()
+}
+
 #[test]
 fn a_broken_restart_header_reports_its_own_error() {
     // The restart leans on the old stream's `stream` prefix: a header starts
     // a fresh context, so the prefix is undeclared.
     assert_eq!(
-        error_of("<stream:stream xmlns='jabber:client' version='1.0'>").condition(),
-        Some(StreamErrorCondition::BadNamespacePrefix)
+        restart_error("<stream:stream xmlns='jabber:client' version='1.0'>"),
+        Some(Error::BadNamespacePrefix)
     );
     // The same for a malformed restart header in the streams namespace.
     assert_eq!(
-        error_of("<stream:stream xmlns='jabber:client' a='1' a='2' version='1.0'>").condition(),
+        restart_error("<stream:stream xmlns='jabber:client' a='1' a='2' version='1.0'>")
+            .and_then(|e| e.condition()),
         Some(StreamErrorCondition::NotWellFormed)
     );
+    // And for an element where the new header must come.
+    assert_eq!(
+        restart_error("<presence/>").and_then(|e| e.condition()),
+        Some(StreamErrorCondition::BadFormat)
+    );
+}
+
+/// Issue 8: an XML declaration in the middle of a stream was accepted.
+#[test]
+fn an_xml_declaration_inside_the_stream_is_refused() {
+    for body in [
+        "<presence/><?xml version='1.0'?>",
+        "<?xml version='1.0'?>",
+        // Not even as the start of an unannounced restart.
+        "<presence/><?xml version='1.0'?><stream:stream xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams' version='1.0'>",
+    ] {
+        assert_eq!(
+            error_of(body),
+            Error::NotWellFormed("XML declaration inside the stream"),
+            "{body}"
+        );
+    }
+    // A processing instruction stays restricted XML, wherever it is.
+    assert_eq!(
+        error_of("<?php echo 1?>").condition(),
+        Some(StreamErrorCondition::RestrictedXml)
+    );
+}
+
+#[test]
+fn a_declaration_may_open_a_restarted_stream() {
+    assert_eq!(
+        restart_error(
+            "<?xml version='1.0'?> <stream:stream xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams' version='1.0'><presence/>"
+        ),
+        None
+    );
+    assert_eq!(
+        restart_error("<?xml version='1.0'?><?xml version='1.0'?>").and_then(|e| e.condition()),
+        Some(StreamErrorCondition::NotWellFormed)
+    );
+}
+
+/// Issue 8: a restart could switch the content namespace from
+/// `jabber:client` to `jabber:server`.
+#[test]
+fn a_restart_keeps_the_content_namespace() {
+    assert_eq!(
+        restart_error(
+            "<stream:stream xmlns='jabber:server' xmlns:stream='http://etherx.jabber.org/streams' version='1.0'>"
+        ),
+        Some(Error::InvalidNamespace(
+            "a restart changed the content namespace"
+        ))
+    );
+}
+
+#[test]
+fn a_header_without_a_restart_is_refused() {
+    for header in [
+        "<stream:stream xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams' version='1.0'>",
+        // Through the old stream's prefix.
+        "<stream:stream xmlns='jabber:client' version='1.0'>",
+        "<s:stream xmlns:s='http://etherx.jabber.org/streams' xmlns='jabber:client' version='1.0'>",
+    ] {
+        assert_eq!(
+            error_of(header),
+            Error::BadFormat("stream header without a restart"),
+            "{header}"
+        );
+    }
+}
+
+#[test]
+fn headers_have_their_own_limit() {
+    let limits = Limits::default().with_max_header_size(HEADER.len());
+    let mut splitter = TcpSplitter::new(limits);
+    splitter.handle_input(HEADER.as_bytes()).unwrap();
+    let mut splitter = TcpSplitter::new(limits.with_max_header_size(HEADER.len() - 1));
+    assert_eq!(
+        splitter.handle_input(HEADER.as_bytes()),
+        Err(Error::HeaderTooLarge {
+            limit: HEADER.len() - 1
+        })
+    );
+    // Elements inside the stream have the element limit.
+    let mut splitter = TcpSplitter::new(limits);
+    splitter.handle_input(HEADER.as_bytes()).unwrap();
+    let long = format!("<message><body>{}</body></message>", "x".repeat(10_000));
+    splitter.handle_input(long.as_bytes()).unwrap();
 }
