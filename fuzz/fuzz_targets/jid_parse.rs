@@ -24,7 +24,10 @@ fuzz_target!(|data: &[u8]| {
     );
     assert!(jid.as_str().len() <= 3 * 1023 + 2);
     let domain = jid.domain();
-    assert_eq!(Jid::new(domain).expect("the domainpart re-parses").as_str(), domain);
+    assert_eq!(
+        Jid::new(domain).expect("the domainpart re-parses").as_str(),
+        domain
+    );
     if domain.is_ascii() && !domain.starts_with('[') {
         assert!(domain.len() <= 253, "{domain}");
         for label in domain.split('.') {
