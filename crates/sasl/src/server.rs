@@ -20,7 +20,9 @@ use crate::{
 pub struct ServerConfig {
     /// Channel-binding data this connection can produce, one entry per type.
     pub channel_bindings: Vec<ChannelBinding>,
-    /// Whether the server advertised -PLUS mechanisms; a `y` flag then means a downgrade.
+    /// Whether the server advertised -PLUS mechanisms. A `y` flag means a downgrade when this
+    /// is set or [`ServerConfig::channel_bindings`] is not empty (RFC 5802 s6: a server that
+    /// supports channel binding fails `y`).
     pub plus_advertised: bool,
     /// When set, the server-first-message carries the XEP-0474 `h=` attribute.
     pub downgrade_protection: Option<DowngradeProtection>,
@@ -59,6 +61,11 @@ impl ServerConfig {
     pub fn with_account_policy(mut self, policy: AccountPolicy) -> Self {
         self.account_policy = policy;
         self
+    }
+
+    /// Whether a `y` flag is a downgrade: -PLUS was advertised, or could be.
+    pub(crate) fn supports_channel_binding(&self) -> bool {
+        self.plus_advertised || !self.channel_bindings.is_empty()
     }
 
     /// Checks the settings against each other, so that a misconfiguration fails every exchange

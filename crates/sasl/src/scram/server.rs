@@ -147,8 +147,11 @@ impl ScramServer {
             }
             (CbFlag::Used(_), false) => return Err(Error::ChannelBindingNotSupported),
             (_, true) => return Err(Error::Malformed("-PLUS needs p=")),
-            // RFC 5802 s6: `y` means the client could bind but did not see -PLUS offered.
-            (CbFlag::ClientOnly, false) if config.plus_advertised => return Err(Error::Downgrade),
+            // RFC 5802 s6: `y` means the client could bind but did not see -PLUS offered; a
+            // server that can bind must fail it.
+            (CbFlag::ClientOnly, false) if config.supports_channel_binding() => {
+                return Err(Error::Downgrade);
+            }
             (CbFlag::ClientOnly | CbFlag::None, false) => {}
         }
         let username = prepare_username(&first.username)?;
