@@ -105,7 +105,8 @@ pub enum ServerStep {
     /// Send this as the `<challenge/>` payload.
     Challenge(Vec<u8>),
     /// Look up `username`'s credentials and call [`Server::credentials`] with them, or with
-    /// `None` when there is no such account.
+    /// `None` when there is no such account ([`Server::credentials_for`] when the store maps
+    /// several names to one account).
     NeedCredentials {
         /// User name after SASLprep, never empty.
         username: String,
@@ -219,9 +220,35 @@ impl Server {
         &mut self,
         credentials: Option<&StoredCredentials>,
     ) -> Result<ServerStep, Error> {
+        self.resume(None, credentials)
+    }
+
+    /// As [`Server::credentials`], for a store that looked the user name up under `account`,
+    /// its own key for it (a case-folded or otherwise normalized name). An unknown user's
+    /// stand-in salt is derived from that key, so every name the store takes for one account
+    /// shows one salt, whether the account exists or not. [`Server::credentials`] derives it
+    /// from the user name itself, which suits a store that compares names exactly.
+    ///
+    /// # Errors
+    /// As [`Server::credentials`].
+    pub fn credentials_for(
+        &mut self,
+        account: &str,
+        credentials: Option<&StoredCredentials>,
+    ) -> Result<ServerStep, Error> {
+        self.resume(Some(account), credentials)
+    }
+
+    fn resume(
+        &mut self,
+        account: Option<&str>,
+        credentials: Option<&StoredCredentials>,
+    ) -> Result<ServerStep, Error> {
         let result = match &mut self.inner {
-            Inner::Scram(scram) => scram.credentials(&self.config, credentials),
-            Inner::Plain(state) => plain_verify(self.mechanism, &self.config, state, credentials),
+            Inner::Scram(scram) => scram.credentials(&self.config, account, credentials),
+            Inner::Plain(state) => {
+                plain_verify(self.mechanism, &self.config, state, account, credentials)
+            }
             Inner::External | Inner::Anonymous => Err(Error::InvalidState),
         };
         self.track(result)
@@ -299,6 +326,7 @@ fn plain_verify(
     mechanism: Mechanism,
     config: &ServerConfig,
     state: &mut PlainState,
+    account: Option<&str>,
     credentials: Option<&StoredCredentials>,
 ) -> Result<ServerStep, Error> {
     let PlainState::AwaitCredentials {
@@ -309,7 +337,8 @@ fn plain_verify(
     };
     // An unknown user costs the same as a known one: the same PBKDF2 under the policy. An error
     // here is misuse, and the caller may retry with other credentials.
-    let account = ExchangeAccount::resolve(config, authcid, None, credentials)?;
+    let key = account.unwrap_or(authcid);
+    let account = ExchangeAccount::resolve(config, key, None, credentials)?;
     let matches = verify_plain(
         account.hash,
         &account.salt,
