@@ -185,18 +185,19 @@ pub(crate) struct ExchangeAccount {
 }
 
 impl ExchangeAccount {
-    /// Resolves the account for `username`. `hash` is the SCRAM hash, or `None` for PLAIN,
-    /// which uses the account's strongest hash (the policy's for an unknown user).
+    /// Resolves the account the store keeps under `key` (the user name, unless the caller
+    /// named its own key). `hash` is the SCRAM hash, or `None` for PLAIN, which uses the
+    /// account's strongest hash (the policy's for an unknown user).
     ///
     /// The stand-in's salt is derived for known users too, so both paths do the same work.
     pub(crate) fn resolve(
         config: &ServerConfig,
-        username: &str,
+        key: &str,
         hash: Option<ScramHash>,
         credentials: Option<&StoredCredentials>,
     ) -> Result<Self, Error> {
         let policy = &config.account_policy;
-        let fake_salt = fake_salt(&config.secret, username, policy.salt_len);
+        let fake_salt = fake_salt(&config.secret, key, policy.salt_len);
         let Some(credentials) = credentials else {
             let hash = hash.unwrap_or_else(|| policy.plain_hash());
             return Ok(Self::stand_in(hash, fake_salt, policy.iterations));
@@ -237,21 +238,18 @@ impl ExchangeAccount {
     }
 }
 
-/// A salt for a user that does not exist: HMAC of the user name under the server secret, so
-/// repeated attempts see the same salt, as they would for a real account. Longer salts append
+/// A salt for a user that does not exist: HMAC of the store's key for the name (the user name
+/// itself by default) under the server secret, so repeated attempts, under any name the store
+/// takes for that key, see the same salt, as they would for a real account. Longer salts append
 /// blocks under a second label (the labels differ before their NUL, so inputs never collide).
-fn fake_salt(secret: &Secret, username: &str, len: usize) -> Vec<u8> {
+fn fake_salt(secret: &Secret, key: &str, len: usize) -> Vec<u8> {
     let mut salt = Vec::with_capacity(len);
     let mut counter: u8 = 0;
     while salt.len() < len {
         let block = if counter == 0 {
-            secret.mac(&[b"chatwire-sasl fake salt\0", username.as_bytes()])
+            secret.mac(&[b"chatwire-sasl fake salt\0", key.as_bytes()])
         } else {
-            secret.mac(&[
-                b"chatwire-sasl fake salt+\0",
-                &[counter],
-                username.as_bytes(),
-            ])
+            secret.mac(&[b"chatwire-sasl fake salt+\0", &[counter], key.as_bytes()])
         };
         salt.extend(block.iter().take(len.saturating_sub(salt.len())));
         counter = counter.wrapping_add(1);

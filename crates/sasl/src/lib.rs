@@ -23,7 +23,8 @@
 //! A client negotiates from the server's stream features with [`Client::negotiate`]. A server
 //! keeps one [`StoredCredentials`] per account (one salt and iteration count for every hash,
 //! under an [`AccountPolicy`]) and is asked for it by user name mid-exchange; an unknown user is
-//! shown a stand-in that follows the same policy, down to the work done.
+//! shown a stand-in that follows the same policy, down to the work done, with a salt as stable
+//! as a real one under every name the store takes for it ([`Server::credentials_for`]).
 //!
 //! # Driving both roles
 //! ```

@@ -4,12 +4,14 @@
 //! Unicode 3.2 are allowed, so a password with a newer character (an emoji, say) still works.
 //! The steps are written here over the stringprep crate's RFC 3454 tables because that crate's
 //! `saslprep` refuses unassigned code points ("stored string" rules) and leaves copies of the
-//! input in freed memory.
+//! input in freed memory. NFKC is composed here from unicode-normalization's per-character
+//! functions for the same reason: its iterators keep a run of combining marks or a long
+//! decomposition in buffers of their own and free them unwiped.
 
 use std::borrow::Cow;
 
 use stringprep::tables;
-use unicode_normalization::UnicodeNormalization;
+use unicode_normalization::char::{canonical_combining_class, compose, decompose_compatible};
 use zeroize::Zeroizing;
 
 use crate::Error;
@@ -28,14 +30,14 @@ pub fn saslprep(input: &str) -> Result<Cow<'_, str>, Error> {
     if input.bytes().all(|b| b.is_ascii() && !b.is_ascii_control()) {
         return Ok(Cow::Borrowed(input));
     }
-    // Count first so the output is allocated once: growing a String frees partial copies.
-    let len = prepared_chars(input).map(char::len_utf8).sum();
-    let mut out = Zeroizing::new(String::with_capacity(len));
-    out.extend(prepared_chars(input));
-    if out.chars().any(is_prohibited) || violates_bidi_rules(&out) {
+    let chars = prepared_chars(input);
+    if chars.iter().copied().any(is_prohibited) || violates_bidi_rules(&chars) {
         return Err(Error::Saslprep);
     }
-    Ok(Cow::Owned(core::mem::take(&mut *out)))
+    // Sized first so the output is allocated once: growing a String frees partial copies.
+    let mut out = String::with_capacity(chars.iter().copied().map(char::len_utf8).sum());
+    out.extend(chars.iter());
+    Ok(Cow::Owned(out))
 }
 
 /// SASLprep for a user name, refusing one that prepares to nothing (RFC 5802 s5.1, RFC 4616
@@ -48,8 +50,21 @@ pub(crate) fn prepare_username(name: &str) -> Result<String, Error> {
     Ok(prepared.into_owned())
 }
 
-/// RFC 4013 s2.1 mapping followed by s2.2 normalization, lazily.
-fn prepared_chars(input: &str) -> impl Iterator<Item = char> + '_ {
+/// RFC 4013 s2.1 mapping followed by s2.2 normalization (NFKC), in one buffer that is wiped
+/// when dropped.
+fn prepared_chars(input: &str) -> Zeroizing<Vec<char>> {
+    // Counted first so the buffer is allocated once: a growing Vec frees partial copies.
+    let mut len = 0usize;
+    mapped(input).for_each(|c| decompose_compatible(c, |_| len = len.saturating_add(1)));
+    let mut chars = Zeroizing::new(Vec::with_capacity(len));
+    mapped(input).for_each(|c| decompose_compatible(c, |d| chars.push(d)));
+    order_marks(&mut chars);
+    compose_in_place(&mut chars);
+    chars
+}
+
+/// RFC 4013 s2.1: non-ASCII spaces become SPACE, "commonly mapped to nothing" goes.
+fn mapped(input: &str) -> impl Iterator<Item = char> + '_ {
     // U+200B is both "mapped to nothing" (B.1) and a non-ASCII space (C.1.2). Removing it, as
     // libidn, Python's stringprep and scramp do, keeps our SCRAM keys equal to theirs.
     input
@@ -62,7 +77,63 @@ fn prepared_chars(input: &str) -> impl Iterator<Item = char> + '_ {
                 c
             }
         })
-        .nfkc()
+}
+
+/// Canonical ordering (Unicode D109): each run of combining marks sorted by combining class,
+/// stably, in place. Each mark is rotated into the sorted part of its run, so no scratch buffer
+/// is left behind and a long run costs memory moves, not class look-ups.
+fn order_marks(chars: &mut [char]) {
+    let mut run_start = 0;
+    for at in 0..chars.len() {
+        let class = chars.get(at).map_or(0, |&c| canonical_combining_class(c));
+        if class == 0 {
+            run_start = at.saturating_add(1);
+            continue;
+        }
+        if let Some(run) = chars.get_mut(run_start..=at) {
+            let sorted = run.len().saturating_sub(1);
+            let place = run.get(..sorted).map_or(0, |s| {
+                s.partition_point(|&c| canonical_combining_class(c) <= class)
+            });
+            if let Some(moved) = run.get_mut(place..) {
+                moved.rotate_right(1);
+            }
+        }
+    }
+}
+
+/// Canonical composition (Unicode D117), in place: a character joins the last starter when no
+/// character left between them is a starter or has a class at least its own.
+fn compose_in_place(chars: &mut Vec<char>) {
+    let mut kept = 0;
+    let mut starter: Option<usize> = None;
+    // Class of the last character kept after the starter; after ordering it is the highest.
+    let mut last_class: Option<u8> = None;
+    for read in 0..chars.len() {
+        let Some(&c) = chars.get(read) else { break };
+        let class = canonical_combining_class(c);
+        let blocked = last_class.is_some_and(|last| last == 0 || last >= class);
+        if let Some(slot) = starter
+            .filter(|_| !blocked)
+            .and_then(|at| chars.get_mut(at))
+            && let Some(composed) = compose(*slot, c)
+        {
+            *slot = composed;
+            continue;
+        }
+        if class == 0 {
+            starter = Some(kept);
+            last_class = None;
+        } else {
+            last_class = Some(class);
+        }
+        if let Some(slot) = chars.get_mut(kept) {
+            *slot = c;
+        }
+        kept = kept.saturating_add(1);
+    }
+    // The tail left behind stays in the allocation, which Zeroizing wipes whole on drop.
+    chars.truncate(kept);
 }
 
 /// RFC 4013 s2.3: the prohibited output tables C.1.2 and C.2.1 through C.9.
@@ -81,13 +152,13 @@ fn is_prohibited(c: char) -> bool {
 
 /// RFC 3454 s6: a string with a right-to-left character has no left-to-right character and
 /// starts and ends with a right-to-left character.
-fn violates_bidi_rules(s: &str) -> bool {
-    if !s.chars().any(tables::bidi_r_or_al) {
+fn violates_bidi_rules(s: &[char]) -> bool {
+    if !s.iter().copied().any(tables::bidi_r_or_al) {
         return false;
     }
-    let first_and_last_rtl = s.chars().next().is_some_and(tables::bidi_r_or_al)
-        && s.chars().next_back().is_some_and(tables::bidi_r_or_al);
-    s.chars().any(tables::bidi_l) || !first_and_last_rtl
+    let first_and_last_rtl = s.first().copied().is_some_and(tables::bidi_r_or_al)
+        && s.last().copied().is_some_and(tables::bidi_r_or_al);
+    s.iter().copied().any(tables::bidi_l) || !first_and_last_rtl
 }
 
 #[cfg(test)]
@@ -127,6 +198,57 @@ mod tests {
         assert!(saslprep("a\u{E000}").is_err());
         assert!(saslprep("\u{FFFF}").is_err());
         assert_eq!(saslprep("\u{AD}").unwrap(), "");
+    }
+
+    /// The reference: the same mapping, then unicode-normalization's own NFKC iterator.
+    fn reference(input: &str) -> String {
+        use unicode_normalization::UnicodeNormalization;
+        mapped(input).nfkc().collect()
+    }
+
+    fn ours(input: &str) -> String {
+        prepared_chars(input).iter().collect()
+    }
+
+    #[test]
+    fn normalization_cases() {
+        // Marks of several classes out of order, composing and blocked; Hangul jamo; a
+        // composition exclusion (U+0958 stays decomposed); long compatibility decompositions.
+        for input in [
+            "a\u{301}\u{327}",
+            "e\u{301}\u{30a}\u{30b}\u{30c}\u{30d}\u{30e}\u{302}\u{303}x",
+            "\u{1100}\u{1161}\u{11A8}\u{AC00}\u{11A8}",
+            "\u{958}\u{915}\u{93C}",
+            "\u{3300}\u{FDFA}\u{FB01}\u{2168}\u{1E9B}\u{323}",
+            "\u{301}\u{300}a",
+            "\u{F73}\u{F75}\u{344}",
+        ] {
+            assert_eq!(ours(input), reference(input), "{input:?}");
+        }
+        assert_eq!(ours("a\u{327}\u{301}"), "\u{E1}\u{327}");
+    }
+
+    proptest::proptest! {
+        /// NFKC here equals unicode-normalization's on any string, weighted towards the
+        /// characters normalization moves, joins or expands.
+        #[test]
+        fn normalization_matches_unicode_normalization(chars in proptest::collection::vec(
+            proptest::prop_oneof![
+                proptest::sample::select(vec![
+                    'a', 'e', 'A', ' ', '\u{300}', '\u{301}', '\u{302}', '\u{308}', '\u{316}',
+                    '\u{323}', '\u{327}', '\u{328}', '\u{345}', '\u{344}', '\u{5B0}',
+                    '\u{5C1}', '\u{E38}', '\u{F71}', '\u{F72}', '\u{F73}', '\u{F74}',
+                    '\u{1100}', '\u{1161}', '\u{11A8}', '\u{AC00}', '\u{3099}', '\u{304B}',
+                    '\u{3300}', '\u{FDFA}', '\u{FB01}', '\u{958}', '\u{93C}', '\u{915}',
+                    '\u{1E9B}', '\u{212B}', '\u{AD}', '\u{A0}', '\u{200B}',
+                ]),
+                proptest::prelude::any::<char>(),
+            ],
+            0..48,
+        )) {
+            let input: String = chars.into_iter().collect();
+            proptest::prop_assert_eq!(ours(&input), reference(&input));
+        }
     }
 
     #[test]

@@ -20,7 +20,9 @@ use crate::{
 pub struct ServerConfig {
     /// Channel-binding data this connection can produce, one entry per type.
     pub channel_bindings: Vec<ChannelBinding>,
-    /// Whether the server advertised -PLUS mechanisms; a `y` flag then means a downgrade.
+    /// Whether the server advertised -PLUS mechanisms. A `y` flag means a downgrade when this
+    /// is set or [`ServerConfig::channel_bindings`] is not empty (RFC 5802 s6: a server that
+    /// supports channel binding fails `y`).
     pub plus_advertised: bool,
     /// When set, the server-first-message carries the XEP-0474 `h=` attribute.
     pub downgrade_protection: Option<DowngradeProtection>,
@@ -61,6 +63,11 @@ impl ServerConfig {
         self
     }
 
+    /// Whether a `y` flag is a downgrade: -PLUS was advertised, or could be.
+    pub(crate) fn supports_channel_binding(&self) -> bool {
+        self.plus_advertised || !self.channel_bindings.is_empty()
+    }
+
     /// Checks the settings against each other, so that a misconfiguration fails every exchange
     /// at [`Server::new`] rather than showing for some users only.
     fn check(&self) -> Result<(), Error> {
@@ -98,7 +105,8 @@ pub enum ServerStep {
     /// Send this as the `<challenge/>` payload.
     Challenge(Vec<u8>),
     /// Look up `username`'s credentials and call [`Server::credentials`] with them, or with
-    /// `None` when there is no such account.
+    /// `None` when there is no such account ([`Server::credentials_for`] when the store maps
+    /// several names to one account).
     NeedCredentials {
         /// User name after SASLprep, never empty.
         username: String,
@@ -212,9 +220,35 @@ impl Server {
         &mut self,
         credentials: Option<&StoredCredentials>,
     ) -> Result<ServerStep, Error> {
+        self.resume(None, credentials)
+    }
+
+    /// As [`Server::credentials`], for a store that looked the user name up under `account`,
+    /// its own key for it (a case-folded or otherwise normalized name). An unknown user's
+    /// stand-in salt is derived from that key, so every name the store takes for one account
+    /// shows one salt, whether the account exists or not. [`Server::credentials`] derives it
+    /// from the user name itself, which suits a store that compares names exactly.
+    ///
+    /// # Errors
+    /// As [`Server::credentials`].
+    pub fn credentials_for(
+        &mut self,
+        account: &str,
+        credentials: Option<&StoredCredentials>,
+    ) -> Result<ServerStep, Error> {
+        self.resume(Some(account), credentials)
+    }
+
+    fn resume(
+        &mut self,
+        account: Option<&str>,
+        credentials: Option<&StoredCredentials>,
+    ) -> Result<ServerStep, Error> {
         let result = match &mut self.inner {
-            Inner::Scram(scram) => scram.credentials(&self.config, credentials),
-            Inner::Plain(state) => plain_verify(self.mechanism, &self.config, state, credentials),
+            Inner::Scram(scram) => scram.credentials(&self.config, account, credentials),
+            Inner::Plain(state) => {
+                plain_verify(self.mechanism, &self.config, state, account, credentials)
+            }
             Inner::External | Inner::Anonymous => Err(Error::InvalidState),
         };
         self.track(result)
@@ -292,6 +326,7 @@ fn plain_verify(
     mechanism: Mechanism,
     config: &ServerConfig,
     state: &mut PlainState,
+    account: Option<&str>,
     credentials: Option<&StoredCredentials>,
 ) -> Result<ServerStep, Error> {
     let PlainState::AwaitCredentials {
@@ -302,7 +337,8 @@ fn plain_verify(
     };
     // An unknown user costs the same as a known one: the same PBKDF2 under the policy. An error
     // here is misuse, and the caller may retry with other credentials.
-    let account = ExchangeAccount::resolve(config, authcid, None, credentials)?;
+    let key = account.unwrap_or(authcid);
+    let account = ExchangeAccount::resolve(config, key, None, credentials)?;
     let matches = verify_plain(
         account.hash,
         &account.salt,

@@ -160,3 +160,58 @@ fn stored_iterations_above_the_server_maximum_are_refused() {
         }
     }
 }
+
+/// A store that treats several names as one account (XMPP localparts are case-insensitive,
+/// RFC 7622 s3.3) shows that account's one salt for "Alice" and "alice". An unknown name must
+/// behave alike, or trying two spellings of a name tells accounts apart: the stand-in salt
+/// follows the key the store looked the name up under.
+#[test]
+fn unknown_user_salt_follows_the_store_key() {
+    use base64::Engine;
+    let account = AccountPolicy::default()
+        .derive("pencil", b"0123456789abcdef")
+        .unwrap();
+    let store = |key: &str| (key == "alice").then_some(&account);
+    let salt_of = |user: &str| {
+        let mut server = Server::new(Mechanism::ScramSha256, config(), SNONCE).unwrap();
+        let step = server
+            .start(Some(format!("n,,n={user},r={CNONCE}").as_bytes()))
+            .unwrap();
+        let ServerStep::NeedCredentials { username, .. } = step else {
+            panic!("no lookup")
+        };
+        let key = username.to_lowercase();
+        let ServerStep::Challenge(first) = server.credentials_for(&key, store(&key)).unwrap()
+        else {
+            panic!("no server-first")
+        };
+        let first = String::from_utf8(first).unwrap();
+        let salt = first
+            .split(",s=")
+            .nth(1)
+            .unwrap()
+            .split(',')
+            .next()
+            .unwrap();
+        base64::engine::general_purpose::STANDARD
+            .decode(salt)
+            .unwrap()
+    };
+    assert_eq!(salt_of("Alice"), salt_of("alice"));
+    assert_eq!(salt_of("Mallory"), salt_of("mallory"));
+    assert_ne!(salt_of("mallory"), salt_of("trudy"));
+
+    // PLAIN takes the key too, and an unknown one fails like a wrong password.
+    let mut server = Server::new(Mechanism::Plain, config(), "").unwrap();
+    server.start(Some(b"\0Mallory\0pencil")).unwrap();
+    assert_eq!(
+        server.credentials_for("mallory", store("mallory")),
+        Err(Error::NotAuthorized)
+    );
+    let mut server = Server::new(Mechanism::Plain, config(), "").unwrap();
+    server.start(Some(b"\0Alice\0pencil")).unwrap();
+    assert!(matches!(
+        server.credentials_for("alice", store("alice")),
+        Ok(ServerStep::Success { .. })
+    ));
+}

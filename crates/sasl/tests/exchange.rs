@@ -263,6 +263,23 @@ fn y_flag_downgrade_detected() {
     assert!(run(Mechanism::ScramSha256, &cc, server_config()).is_ok());
 }
 
+/// RFC 5802 s6: `y` fails at a server that supports channel binding, which one with
+/// channel-binding data does, whether or not `plus_advertised` was set as well; otherwise
+/// -PLUS stripped from its offer would go unnoticed.
+#[test]
+fn y_flag_refused_by_a_server_that_can_bind() {
+    let mut sc = server_config();
+    sc.channel_bindings
+        .push(ChannelBinding::new("tls-exporter", vec![1; 32]).unwrap());
+    let mut server = Server::new(Mechanism::ScramSha256, sc, SNONCE).unwrap();
+    let err = server.start(Some(b"y,,n=user,r=abc")).unwrap_err();
+    assert_eq!(err, Error::Downgrade);
+    assert_eq!(
+        err.scram_server_error(),
+        ScramServerError::ServerDoesSupportChannelBinding
+    );
+}
+
 #[test]
 fn fake_salt_length_is_configurable() {
     let mut client = Client::new(

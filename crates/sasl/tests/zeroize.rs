@@ -1,6 +1,7 @@
 //! Secrets do not outlive their use: after each step below and everything it made is dropped,
 //! no copy of the password is left in the heap, live or freed. (4576ba9 left one behind after
-//! PLAIN's `Client::start`, and one more after SASLprep of a password with U+200B.)
+//! PLAIN's `Client::start`, and one more after SASLprep of a password with U+200B; SASLprep
+//! through unicode-normalization's NFKC iterators left a run of combining marks behind.)
 //!
 //! The heap is read through `/proc/self/mem`, which needs no unsafe code. The test runs without
 //! the harness so that everything happens on the main thread, whose heap is `[heap]` plus
@@ -24,6 +25,12 @@ const MARKER: &str = "Zq7secret";
 const MARKER_B64: &str = "WnE3c2VjcmV0";
 const PASSWORD: &str = "0123456789abcdefghijklmnZq7secret-pencil";
 const NON_ASCII: &str = "0123456789abcdefghijklmnZq7secret\u{200B}-p\u{e9}ncil-\u{e9}\u{e9}\u{e9}-with-a-long-tail-0123";
+/// A run of combining marks longer than the four unicode-normalization's iterators keep
+/// inline; none of them composes with `e` once U+0301 has. The marks looked for sit 24 bytes
+/// and more into the run (as UTF-32, how those iterators held them), past the free-list
+/// pointers.
+const MARKS: &str = "0123456789abcdefghijklmnZq7secret-e\u{301}\u{30a}\u{30b}\u{30c}\u{30d}\u{30e}\u{30f}\u{310}\u{302}\u{303}\u{304}\u{305}\u{306}\u{307}-tail";
+const MARKS_WIDE: [char; 4] = ['\u{302}', '\u{303}', '\u{304}', '\u{305}'];
 const REFUSED: &str = "0123456789abcdefghijklmnZq7secret-p\u{e9}ncil-\u{E000}";
 
 fn main() {
@@ -49,6 +56,13 @@ fn main() {
         let out = Zeroizing::new(saslprep(NON_ASCII).unwrap().into_owned());
         assert!(out.contains(MARKER));
     });
+    check(
+        "SASLprep of a password with a run of combining marks",
+        &|| {
+            let out = Zeroizing::new(saslprep(MARKS).unwrap().into_owned());
+            assert!(out.contains(MARKER));
+        },
+    );
     check("SASLprep refusing a password", &|| {
         assert!(saslprep(REFUSED).is_err());
     });
@@ -102,8 +116,15 @@ fn scram_exchange() {
     client.success(additional_data.as_deref()).unwrap();
 }
 
-/// Counts the marker (raw or base64) in the writable anonymous mappings and `[heap]`.
+/// Counts the markers (raw, base64, the marks as UTF-32) in the writable anonymous mappings
+/// and `[heap]`.
 fn copies_in_heap() -> usize {
+    // On the stack, like the read buffer below, so it is not found in the heap itself.
+    let mut wide = [0u8; 16];
+    for (bytes, &c) in wide.chunks_mut(4).zip(&MARKS_WIDE) {
+        bytes.copy_from_slice(&u32::from(c).to_le_bytes());
+    }
+    let markers = [MARKER.as_bytes(), MARKER_B64.as_bytes(), &wide];
     let maps = std::fs::read_to_string("/proc/self/maps").unwrap();
     let mut mem = File::open("/proc/self/mem").unwrap();
     // On the stack, so the buffer is not itself in the heap being read.
@@ -118,7 +139,7 @@ fn copies_in_heap() -> usize {
         let (start, end) = range.split_once('-').unwrap();
         let start = u64::from_str_radix(start, 16).unwrap();
         let end = u64::from_str_radix(end, 16).unwrap();
-        let overlap = MARKER_B64.len() as u64;
+        let overlap = wide.len() as u64;
         let mut at = start;
         while at < end {
             let len = usize::try_from(end - at).unwrap().min(buf.len());
@@ -126,7 +147,7 @@ fn copies_in_heap() -> usize {
             if mem.read_exact(&mut buf[..len]).is_err() {
                 break;
             }
-            found += [MARKER.as_bytes(), MARKER_B64.as_bytes()]
+            found += markers
                 .iter()
                 .map(|m| buf[..len].windows(m.len()).filter(|w| w == m).count())
                 .sum::<usize>();

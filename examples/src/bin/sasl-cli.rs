@@ -131,17 +131,16 @@ fn run_client(mut client: Client) -> Result<(), Stop> {
             let challenge = io.receive()?;
             match client.step(&challenge).map_err(refused)? {
                 ClientStep::Response(response) => io.send(&response)?,
-                // The verifier came as a challenge: answer it with the empty response.
-                ClientStep::Verified => {
-                    io.send(&[])?;
-                    break;
-                }
+                ClientStep::Verified => break,
             }
         }
         // The server has proven itself, which is what this exchange is for: whatever follows
-        // (a success line, or application data as Cyrus' sample server sends) changes nothing.
-        // A line is acknowledged with an empty one, as gsasl expects, if the peer still reads.
+        // (a success line, application data as Cyrus' sample server sends, or a peer that has
+        // stopped reading) changes nothing. The verifier came as a challenge, so it is answered
+        // with the empty response, and a line after it with an empty one, as gsasl expects, if
+        // the peer still reads.
         eprintln!("sasl-cli: server verified");
+        let _ = io.send(&[]);
         if io.receive_optional().ok().flatten().is_some() {
             let _ = io.send(&[]);
         }

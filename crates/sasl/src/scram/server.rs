@@ -97,6 +97,7 @@ impl ScramServer {
     pub(crate) fn credentials(
         &mut self,
         config: &ServerConfig,
+        account: Option<&str>,
         credentials: Option<&StoredCredentials>,
     ) -> Result<ServerStep, Error> {
         let pending = match core::mem::replace(&mut self.state, State::Failed) {
@@ -106,16 +107,15 @@ impl ScramServer {
                 return Err(Error::InvalidState);
             }
         };
-        let account =
-            match ExchangeAccount::resolve(config, &pending.username, Some(self.hash), credentials)
-            {
-                Ok(account) => account,
-                Err(e) => {
-                    // The caller's mistake, not the peer's: let it retry with other credentials.
-                    self.state = State::AwaitCredentials(pending);
-                    return Err(e);
-                }
-            };
+        let key = account.unwrap_or(&pending.username);
+        let account = match ExchangeAccount::resolve(config, key, Some(self.hash), credentials) {
+            Ok(account) => account,
+            Err(e) => {
+                // The caller's mistake, not the peer's: let it retry with other credentials.
+                self.state = State::AwaitCredentials(pending);
+                return Err(e);
+            }
+        };
         let mut server_first = format!("r={}{},s=", pending.client_nonce, self.nonce);
         message::push_b64(&mut server_first, &account.salt);
         // Writing to a String cannot fail.
@@ -147,8 +147,11 @@ impl ScramServer {
             }
             (CbFlag::Used(_), false) => return Err(Error::ChannelBindingNotSupported),
             (_, true) => return Err(Error::Malformed("-PLUS needs p=")),
-            // RFC 5802 s6: `y` means the client could bind but did not see -PLUS offered.
-            (CbFlag::ClientOnly, false) if config.plus_advertised => return Err(Error::Downgrade),
+            // RFC 5802 s6: `y` means the client could bind but did not see -PLUS offered; a
+            // server that can bind must fail it.
+            (CbFlag::ClientOnly, false) if config.supports_channel_binding() => {
+                return Err(Error::Downgrade);
+            }
             (CbFlag::ClientOnly | CbFlag::None, false) => {}
         }
         let username = prepare_username(&first.username)?;
