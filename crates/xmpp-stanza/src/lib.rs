@@ -127,7 +127,8 @@ pub struct Limits {
     /// character data counts one. An element kept in an unknown-payload
     /// tree counts five, since minidom stores it at several times the cost
     /// of a typed value, plus one per 64 bytes of the namespace name it
-    /// keeps a copy of.
+    /// keeps a copy of, plus five per map its attributes are kept in: ten
+    /// with its first attribute, five more with each further prefix.
     pub max_nodes: usize,
 }
 

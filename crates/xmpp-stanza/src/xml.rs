@@ -30,6 +30,13 @@ const TREE_ELEMENT_NODES: usize = 5;
 /// what it occupies.
 const NAMESPACE_BYTES_PER_NODE: usize = 64;
 
+/// What a map minidom keeps attributes in counts against
+/// [`Limits::max_nodes`]: attributes live in a B-tree per namespace inside
+/// a B-tree of namespaces, and the first entry of each allocates a whole
+/// leaf of about 540 bytes. An element's first attribute costs two such
+/// leaves, an attribute with a prefix new to the element one more.
+const ATTR_MAP_NODES: usize = 5;
+
 /// Namespace names of prefixed attributes kept for sharing within a tree.
 const SHARED_ATTR_NAMESPACES: usize = 4;
 
@@ -272,9 +279,11 @@ impl<'a> Reader<'a> {
     /// Reads the element `start` and its content into a minidom tree, so an
     /// unknown extension survives a round trip.
     pub(crate) fn tree(&mut self, start: Start<'a>) -> Result<minidom::Element, Error> {
-        // `start` was counted once when it was read.
+        // `start` and its attributes were counted once when read.
         self.charge(
-            (TREE_ELEMENT_NODES - 1).saturating_add(start.ns.len() / NAMESPACE_BYTES_PER_NODE),
+            (TREE_ELEMENT_NODES - 1)
+                .saturating_add(start.ns.len() / NAMESPACE_BYTES_PER_NODE)
+                .saturating_add(attr_map_nodes(&start.attrs)),
         )?;
         let name = rxml_name(start.local)?;
         let mut el = minidom::Element::bare(name.as_str(), &*start.ns);
@@ -466,6 +475,23 @@ impl<'a> Reader<'a> {
         let start = (part.as_ptr() as usize).checked_sub(self.input.as_ptr() as usize)?;
         self.input.get(start..start.checked_add(part.len())?)
     }
+}
+
+/// What the attribute maps of a tree element cost, in nodes: one map of
+/// namespaces, and one map per prefix (two prefixes bound to the same
+/// namespace share one, which this counts twice; comparing prefixes
+/// rather than namespace names keeps the count cheap).
+fn attr_map_nodes(attrs: &[Attr<'_>]) -> usize {
+    let prefixes = attrs
+        .iter()
+        .enumerate()
+        .filter(|&(i, a)| {
+            let before = attrs.get(..i).unwrap_or_default();
+            !before.iter().any(|b| b.prefix == a.prefix)
+        })
+        .count();
+    let maps = if prefixes == 0 { 0 } else { prefixes + 1 };
+    maps.saturating_mul(ATTR_MAP_NODES)
 }
 
 /// The attributes of a start tag, `name='value'` or `name="value"` pairs

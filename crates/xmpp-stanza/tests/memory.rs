@@ -63,6 +63,8 @@ const SHAPES: &[&str] = &[
     "empty-payloads",
     "empty-elements",
     "attributes",
+    "attribute-namespaces",
+    "one-attribute",
     "deep",
     "deep-63-byte-namespace",
     "interleaved-text",
@@ -96,6 +98,27 @@ fn shape(name: &str, max: usize) -> String {
         "empty-elements" => fill(max, payload, "</x></message>", |_| "<a/>".into()),
         // Every element at the attribute limit, names as short as they go.
         "attributes" => fill(max, payload, "</x></message>", |_| many_attrs("", attrs)),
+        // One attribute per element: minidom allocates two map leaves for
+        // the first attribute of an element, whatever its size.
+        "one-attribute" => fill(max, payload, "</x></message>", |_| "<a b=''/>".into()),
+        // Every attribute of an element in a namespace of its own: a map
+        // leaf each, and a copy of a namespace name just short of costing
+        // an extra node.
+        "attribute-namespaces" => {
+            let n = attrs - 1;
+            let mut open = String::from("<message><x xmlns='u'");
+            for i in 0..n {
+                let ns = format!("{:n>63}", attr_name(i));
+                open.push_str(&format!(" xmlns:{}='{ns}'", attr_name(i)));
+            }
+            open.push('>');
+            let mut unit = String::from("<a");
+            for i in 0..n {
+                unit.push_str(&format!(" {}:b=''", attr_name(i)));
+            }
+            unit.push_str("/>");
+            fill(max, &open, "</x></message>", |_| unit.clone())
+        }
         // Nesting to the depth limit, over and over: every element has one
         // child, the most wasteful shape for minidom's child vectors.
         "deep" => fill(max, "<message>", "</message>", |_| {
