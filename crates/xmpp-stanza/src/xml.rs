@@ -145,6 +145,11 @@ impl<'a> Reader<'a> {
             return Err(Error::Limit("element size"));
         }
         let text = simdutf8::basic::from_utf8(input).map_err(|_| Error::Utf8)?;
+        // quick-xml skips a byte order mark at the start of a document; in
+        // front of an element inside a stream it is character data.
+        if text.starts_with('\u{FEFF}') {
+            return Err(Error::Xml("text outside the element".into()));
+        }
         let plain = check_chars(text)?;
         let mut xml = quick_xml::Reader::from_str(text);
         let config = xml.config_mut();
@@ -401,7 +406,7 @@ impl<'a> Reader<'a> {
     /// started (Namespaces in XML 1.0 section 3).
     fn declare(&mut self, prefix: Option<&'a str>, raw_value: &'a str) -> Result<(), Error> {
         if let Some(p) = prefix {
-            if p == "xml" || p == "xmlns" {
+            if p == "xmlns" {
                 return Err(Error::Restricted("reserved prefix"));
             }
             if !is_ncname(p) {
@@ -422,7 +427,12 @@ impl<'a> Reader<'a> {
         if prefix.is_some() && ns.is_empty() {
             return Err(Error::Xml("empty prefix binding".into()));
         }
-        if ns == ns::XML || ns == XMLNS_NAMESPACE {
+        // `xml` may be declared, bound to its own namespace; nothing else
+        // may be bound to that one or to the `xmlns` namespace.
+        if prefix == Some("xml") && ns != ns::XML {
+            return Err(Error::Restricted("reserved prefix"));
+        }
+        if (ns == ns::XML && prefix != Some("xml")) || ns == XMLNS_NAMESPACE {
             return Err(Error::Restricted("reserved namespace"));
         }
         self.bindings.push(Binding { prefix, ns, depth });

@@ -387,6 +387,55 @@ fn reserved_namespaces_cannot_be_bound() {
     }
 }
 
+// Namespaces in XML 1.0 section 3: the `xml` prefix "MAY, but need not,
+// be declared", bound to its own namespace and to no other.
+#[test]
+fn the_xml_prefix_may_be_declared_as_itself() {
+    let Element::Message(m) = accepted(
+        "<message xmlns:xml='http://www.w3.org/XML/1998/namespace' xml:lang='en'>\
+         <body>hi</body></message>",
+    ) else {
+        panic!()
+    };
+    assert_eq!(m.lang.as_deref(), Some("en"));
+    accepted(
+        "<message><x xmlns='urn:x' xmlns:xml='http://www.w3.org/XML/1998/nam&#x65;space'/></message>",
+    );
+    for bad in [
+        "<message xmlns:xml='urn:x'/>",
+        "<message xmlns:xml=''/>",
+        "<message xmlns:xml='http://www.w3.org/XML/1998/namespace' \
+         xmlns:xml='http://www.w3.org/XML/1998/namespace'/>",
+        "<message xmlns:xmlns='http://www.w3.org/2000/xmlns/'/>",
+        "<message><x xmlns='http://www.w3.org/XML/1998/namespace'/></message>",
+    ] {
+        assert!(refused(bad), "{bad}");
+    }
+}
+
+// A byte order mark is not whitespace: before an element inside a stream
+// it is character data, which RFC 6120 section 11 leaves no room for.
+#[test]
+fn a_byte_order_mark_is_not_whitespace() {
+    for bad in [
+        "\u{feff}<message/>",
+        " \u{feff}<message/>",
+        "<message/>\u{feff}",
+    ] {
+        let err = parse_err(bad, &tcp());
+        assert_eq!(
+            err.stream_condition(),
+            StreamErrorCondition::NotWellFormed,
+            "{bad:?}"
+        );
+    }
+    // Inside an element it is text like any other.
+    let Element::Message(m) = accepted("<message><body>\u{feff}hi</body></message>") else {
+        panic!()
+    };
+    assert_eq!(m.body(), Some("\u{feff}hi"));
+}
+
 fn with_nodes(max_nodes: usize) -> Context {
     Context::client_tcp().with_limits(Limits::default().with_max_nodes(max_nodes))
 }
