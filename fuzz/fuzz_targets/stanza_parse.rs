@@ -20,6 +20,7 @@ fuzz_target!(|data: &[u8]| {
             .limits
             .with_max_depth(4)
             .with_max_attributes(4)
+            .with_max_namespaces(4)
             .with_max_nodes(64);
     }
     if control & 0x40 != 0 {

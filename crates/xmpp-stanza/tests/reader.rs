@@ -77,6 +77,68 @@ fn attributes_unique_after_prefix_resolution() {
     }
     // Same local name in different namespaces is fine.
     accepted("<message xmlns:p='urn:a' xmlns:q='urn:b' p:x='1' q:x='2' x='3'/>");
+    // Namespaces are compared by name, wherever and however declared.
+    for bad in [
+        "<message xmlns:p='urn:a'><x xmlns='urn:x' xmlns:q='urn:&#x61;' p:y='1' q:y='2'/></message>",
+        "<message xmlns:p='urn:a' xmlns:q='urn:b'><x xmlns='urn:x' xmlns:q='urn:a' p:y='1' q:y='2'/></message>",
+        "<message xmlns:p='urn:a' xmlns:q='urn:b'><x xmlns='urn:x' xmlns:r='urn:b' xmlns:q='urn:a' p:y='1' q:y='2'/></message>",
+    ] {
+        assert!(refused(bad), "{bad}");
+    }
+    accepted(
+        "<message xmlns:p='urn:a' xmlns:q='urn:a'><x xmlns='urn:x' xmlns:q='urn:b' p:y='1' q:y='2'/></message>",
+    );
+    let ctx = Context::client_tcp().with_prefix("db", "urn:a").unwrap();
+    for (xml, ok) in [
+        ("<message xmlns:p='urn:a' p:y='1' db:y='2'/>", false),
+        ("<message xmlns:p='urn:b' p:y='1' db:y='2'/>", true),
+    ] {
+        assert_eq!(Element::parse(xml.as_bytes(), &ctx).is_ok(), ok, "{xml}");
+    }
+}
+
+// Every prefix is looked up among the namespace declarations in scope, so
+// their number is bounded (the stream header's aside).
+#[test]
+fn namespace_declarations_in_scope_are_bounded() {
+    let declarations = |from: usize, n: usize| -> String {
+        (from..from + n)
+            .map(|i| format!(" xmlns:p{i}='urn:{i}'"))
+            .collect()
+    };
+    let nested = |outer: usize, inner: usize| {
+        format!(
+            "<message{}><x xmlns='urn:x'{}/></message>",
+            declarations(0, outer),
+            declarations(outer, inner - 1)
+        )
+    };
+    // 64 by default, the default namespace declaration of <x/> included.
+    let ok = nested(40, 24);
+    accepted(&ok);
+    let over = nested(40, 25);
+    let err = parse_err(&over, &tcp());
+    assert_eq!(
+        err.error(),
+        &Error::Limit("namespace declarations in scope")
+    );
+    assert_eq!(
+        err.answer(),
+        Answer::Stream(StreamErrorCondition::PolicyViolation)
+    );
+    // Siblings do not add up; the stream's own prefixes do not count.
+    let siblings = format!(
+        "<message>{}</message>",
+        format!("<x xmlns='urn:x'{}/>", declarations(0, 40)).repeat(3)
+    );
+    accepted(&siblings);
+    let mut ctx = tcp();
+    for i in 0..100 {
+        ctx = ctx.with_prefix(format!("s{i}"), "urn:s").unwrap();
+    }
+    assert!(Element::parse(ok.as_bytes(), &ctx).is_ok());
+    let fewer = Context::client_tcp().with_limits(Limits::default().with_max_namespaces(63));
+    assert!(Element::parse(ok.as_bytes(), &fewer).is_err());
 }
 
 // XML 1.0 production [66] CharRef: '&#x' [0-9a-fA-F]+ ';' or '&#' [0-9]+ ';'.
@@ -471,6 +533,21 @@ fn node_limit_applies_as_read() {
     let long = format!("<message><x xmlns='urn:{}'/></message>", "x".repeat(124));
     assert!(Element::parse(long.as_bytes(), &with_nodes(8)).is_ok());
     assert!(Element::parse(long.as_bytes(), &with_nodes(7)).is_err());
+    // Its attributes count five per map minidom keeps them in: one of
+    // namespaces and one per prefix.
+    let one = "<message><x xmlns='urn:x' a='1'/></message>";
+    assert!(Element::parse(one.as_bytes(), &with_nodes(17)).is_ok());
+    assert!(Element::parse(one.as_bytes(), &with_nodes(16)).is_err());
+    let two = "<message><x xmlns='urn:x' xmlns:p='urn:p' a='1' p:b='2' p:c='3'/></message>";
+    assert!(Element::parse(two.as_bytes(), &with_nodes(24)).is_ok());
+    assert!(Element::parse(two.as_bytes(), &with_nodes(23)).is_err());
+    // A prefixed attribute counts one more per 64 bytes of its namespace
+    // name, every time: minidom compares the name on each insert.
+    let ns = format!("urn:{}", "n".repeat(124));
+    let long =
+        format!("<message><x xmlns='urn:x' xmlns:p='{ns}' p:a='1' p:b='2' p:c='3'/></message>");
+    assert!(Element::parse(long.as_bytes(), &with_nodes(25)).is_ok());
+    assert!(Element::parse(long.as_bytes(), &with_nodes(24)).is_err());
 }
 
 // The default limits let a stanza of every ordinary shape through.
