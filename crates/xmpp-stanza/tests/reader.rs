@@ -325,6 +325,35 @@ fn errors_are_never_answered_with_errors() {
     }
 }
 
+// RFC 6120 section 8.2.3: "An entity that receives a stanza of type
+// "result" or "error" MUST NOT respond to the stanza by sending a further
+// IQ response of type "result" or "error"".
+#[test]
+fn iq_results_are_never_answered_with_errors() {
+    for xml in [
+        "<iq type='result' id='r1'><query xmlns='jabber:iq:roster'><item jid='@bad'/></query></iq>",
+        "<iq type='result' id='r2'><query xmlns='jabber:iq:roster'><item/></query></iq>",
+        "<iq type='result' id='r3' from='a@b/'/>",
+    ] {
+        let err = parse_err(xml, &tcp());
+        assert_eq!(
+            err.header().and_then(StanzaHeader::stanza_type),
+            Some("result")
+        );
+        assert_eq!(err.answer(), Answer::Ignore, "{xml}");
+        assert_eq!(err.stanza_condition(), None, "{xml}");
+    }
+    // A request is still answered, and a message or presence whose type
+    // happens to be "result" (not one of theirs) is not a response.
+    let err = parse_err(
+        "<iq type='get' id='g'><query xmlns='jabber:iq:roster'><item/></query></iq>",
+        &tcp(),
+    );
+    assert!(matches!(err.answer(), Answer::Stanza(..)));
+    let err = parse_err("<presence type='result' id='p'/>", &tcp());
+    assert!(matches!(err.answer(), Answer::Stanza(..)));
+}
+
 // An iq error must carry the request's id (RFC 6120 section 8.2.3), so an
 // iq without one cannot be answered with a stanza error.
 #[test]
