@@ -104,8 +104,9 @@ pub enum Answer {
     Stanza(StanzaErrorType, StanzaErrorCondition),
     /// A stream error, which closes the stream (RFC 6120 section 4.9).
     Stream(StreamErrorCondition),
-    /// Nothing: the stanza was itself an error, and an error is never
-    /// answered with an error (RFC 6120 section 8.3.1).
+    /// Nothing: the stanza was itself an error, which is never answered
+    /// with an error (RFC 6120 section 8.3.1), or an iq result, which is
+    /// never answered with a response (section 8.2.3).
     Ignore,
 }
 
@@ -222,8 +223,8 @@ impl ParseError {
     /// How a server answers the element that failed to parse.
     ///
     /// A stanza error needs a stanza to answer: a header read in full, of
-    /// a type other than `error`, and an `id` if it is an iq (the answer
-    /// must carry it). On a client stream a malformed `from` or `to` is
+    /// a type other than `error` (or `result` for an iq), and an `id` if
+    /// it is an iq (the answer must carry it). On a client stream a malformed `from` or `to` is
     /// answered with `jid-malformed` all the same: the server knows the
     /// sender from the stream and stamps `from` itself (RFC 6120 section
     /// 8.1.2.1). Between servers it is an `improper-addressing` stream
@@ -239,7 +240,8 @@ impl ParseError {
         if header.namespace == StreamNamespace::Server && bad_address {
             return Answer::Stream(StreamErrorCondition::ImproperAddressing);
         }
-        if header.is_error() {
+        let iq_result = header.kind == StanzaKind::Iq && header.stanza_type() == Some("result");
+        if header.is_error() || iq_result {
             return Answer::Ignore;
         }
         if header.kind == StanzaKind::Iq && header.id.is_none() {

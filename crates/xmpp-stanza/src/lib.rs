@@ -160,12 +160,18 @@ pub struct Limits {
     pub max_depth: usize,
     /// Most attributes (namespace declarations included) on one element.
     pub max_attributes: usize,
+    /// Most namespace declarations in scope at once, those of the stream
+    /// header aside: every prefix is looked up among them.
+    pub max_namespaces: usize,
     /// Most nodes in one top-level element, counted as they are read: each
     /// element, attribute (namespace declarations aside) and run of
     /// character data counts one. An element kept in an unknown-payload
     /// tree counts five, since minidom stores it at several times the cost
     /// of a typed value, plus one per 64 bytes of the namespace name it
-    /// keeps a copy of.
+    /// keeps a copy of, plus five per map its attributes are kept in: ten
+    /// with its first attribute, five more with each further prefix; a
+    /// prefixed attribute there counts one more per 64 bytes of its
+    /// namespace name, which minidom compares on every insert.
     pub max_nodes: usize,
 }
 
@@ -175,6 +181,7 @@ impl Default for Limits {
             max_bytes: 256 * 1024,
             max_depth: 32,
             max_attributes: 64,
+            max_namespaces: 64,
             max_nodes: 8192,
         }
     }
@@ -196,6 +203,12 @@ impl Limits {
     /// Sets [`Limits::max_attributes`].
     pub fn with_max_attributes(mut self, max_attributes: usize) -> Limits {
         self.max_attributes = max_attributes;
+        self
+    }
+
+    /// Sets [`Limits::max_namespaces`].
+    pub fn with_max_namespaces(mut self, max_namespaces: usize) -> Limits {
+        self.max_namespaces = max_namespaces;
         self
     }
 

@@ -11,6 +11,8 @@
 //! read.
 
 use std::borrow::Cow;
+use std::ops::Deref;
+use std::rc::Rc;
 
 use quick_xml::events::{BytesStart, Event};
 
@@ -32,18 +34,57 @@ const TREE_ELEMENT_NODES: usize = 5;
 /// what it occupies.
 const NAMESPACE_BYTES_PER_NODE: usize = 64;
 
+/// What a map minidom keeps attributes in counts against
+/// [`Limits::max_nodes`]: attributes live in a B-tree per namespace inside
+/// a B-tree of namespaces, and the first entry of each allocates a whole
+/// leaf of about 540 bytes. An element's first attribute costs two such
+/// leaves, an attribute with a prefix new to the element one more.
+const ATTR_MAP_NODES: usize = 5;
+
 /// Namespace names of prefixed attributes kept for sharing within a tree.
 const SHARED_ATTR_NAMESPACES: usize = 4;
 
 /// The namespace name `xmlns` prefixes are bound to; nothing else may be.
 pub(crate) const XMLNS_NAMESPACE: &str = "http://www.w3.org/2000/xmlns/";
 
+/// A namespace name as bound: borrowed from the input or the context, or
+/// shared once resolved when it was written with references. Every
+/// element and prefixed attribute in its scope holds a clone, so a clone
+/// never copies the name.
+#[derive(Clone)]
+enum NsName<'a> {
+    Borrowed(&'a str),
+    Shared(Rc<str>),
+}
+
+impl Deref for NsName<'_> {
+    type Target = str;
+
+    fn deref(&self) -> &str {
+        match self {
+            NsName::Borrowed(s) => s,
+            NsName::Shared(s) => s,
+        }
+    }
+}
+
+impl<'a> From<Cow<'a, str>> for NsName<'a> {
+    fn from(s: Cow<'a, str>) -> Self {
+        match s {
+            Cow::Borrowed(s) => NsName::Borrowed(s),
+            Cow::Owned(s) => NsName::Shared(Rc::from(s)),
+        }
+    }
+}
+
 /// A namespace binding in scope: `prefix` None is the default namespace.
-/// Both borrow the input (or the context) unless the namespace name
-/// contained references.
 struct Binding<'a> {
     prefix: Option<&'a str>,
-    ns: Cow<'a, str>,
+    ns: NsName<'a>,
+    /// The position in the stack of the first binding in scope to the
+    /// same namespace name: equal for equal names, so attributes compare
+    /// their namespaces without comparing the names again.
+    ns_id: usize,
     depth: usize,
 }
 
@@ -52,7 +93,9 @@ struct Attr<'a> {
     prefix: Option<&'a str>,
     local: &'a str,
     /// The namespace the prefix is bound to; empty without a prefix.
-    ns: Cow<'a, str>,
+    ns: NsName<'a>,
+    /// The binding's `ns_id`; meaningless without a prefix.
+    ns_id: usize,
     value: Cow<'a, str>,
 }
 
@@ -60,7 +103,7 @@ struct Attr<'a> {
 /// read once.
 pub(crate) struct Start<'a> {
     local: &'a str,
-    ns: Cow<'a, str>,
+    ns: NsName<'a>,
     attrs: Vec<Attr<'a>>,
 }
 
@@ -77,7 +120,7 @@ impl<'a> Start<'a> {
 
     /// Whether this is `name` in `ns`.
     pub(crate) fn is(&self, name: &str, ns: &str) -> bool {
-        self.local() == name && self.ns == ns
+        self.local() == name && *self.ns == *ns
     }
 
     /// Calls `f` for every attribute that is not a namespace declaration,
@@ -117,6 +160,9 @@ pub(crate) struct Reader<'a> {
     input: &'a str,
     xml: quick_xml::Reader<&'a [u8]>,
     bindings: Vec<Binding<'a>>,
+    /// How many of `bindings` the context made, which
+    /// [`Limits::max_namespaces`] does not count.
+    context_bindings: usize,
     depth: usize,
     limits: Limits,
     /// No `&`, tab, newline or carriage return anywhere in the input, so
@@ -140,32 +186,36 @@ impl<'a> Reader<'a> {
             return Err(Error::Limit("element size"));
         }
         let text = simdutf8::basic::from_utf8(input).map_err(|_| Error::Utf8)?;
+        // quick-xml skips a byte order mark at the start of a document; in
+        // front of an element inside a stream it is character data.
+        if text.starts_with('\u{FEFF}') {
+            return Err(Error::Xml("text outside the element".into()));
+        }
         let plain = check_chars(text)?;
         let mut xml = quick_xml::Reader::from_str(text);
         let config = xml.config_mut();
         config.expand_empty_elements = true;
         config.check_end_names = true;
         config.trim_text(false);
-        let mut bindings = Vec::with_capacity(8);
-        bindings.push(Binding {
-            prefix: None,
-            ns: Cow::Borrowed(ctx.namespace.as_str()),
-            depth: 0,
-        });
-        bindings.push(Binding {
-            prefix: Some("stream"),
-            ns: Cow::Borrowed(ns::STREAM),
-            depth: 0,
-        });
-        // Declared later, so they win over the two above when they rebind.
-        bindings.extend(ctx.prefixes().map(|(prefix, ns)| Binding {
-            prefix: Some(prefix),
-            ns: Cow::Borrowed(ns),
-            depth: 0,
-        }));
+        let mut bindings: Vec<Binding<'a>> = Vec::with_capacity(8);
+        // The context's prefixes are declared after the two defaults, so
+        // they win over them when they rebind.
+        let defaults = [(None, ctx.namespace.as_str()), (Some("stream"), ns::STREAM)];
+        for (prefix, ns) in defaults
+            .into_iter()
+            .chain(ctx.prefixes().map(|(p, n)| (Some(p), n)))
+        {
+            bindings.push(Binding {
+                prefix,
+                ns: NsName::Borrowed(ns),
+                ns_id: ns_id(&bindings, ns),
+                depth: 0,
+            });
+        }
         Ok(Self {
             input: text,
             xml,
+            context_bindings: bindings.len(),
             bindings,
             depth: 0,
             limits: ctx.limits,
@@ -274,9 +324,11 @@ impl<'a> Reader<'a> {
     /// Reads the element `start` and its content into a minidom tree, so an
     /// unknown extension survives a round trip.
     pub(crate) fn tree(&mut self, start: Start<'a>) -> Result<minidom::Element, Error> {
-        // `start` was counted once when it was read.
+        // `start` and its attributes were counted once when read.
         self.charge(
-            (TREE_ELEMENT_NODES - 1).saturating_add(start.ns.len() / NAMESPACE_BYTES_PER_NODE),
+            (TREE_ELEMENT_NODES - 1)
+                .saturating_add(start.ns.len() / NAMESPACE_BYTES_PER_NODE)
+                .saturating_add(attr_map_nodes(&start.attrs)),
         )?;
         let name = rxml_name(start.local)?;
         let mut el = minidom::Element::bare(name.as_str(), &*start.ns);
@@ -285,11 +337,16 @@ impl<'a> Reader<'a> {
             local,
             ns,
             value,
+            ..
         } in start.attrs
         {
             let ns = match prefix {
                 None => minidom::rxml::Namespace::NONE,
-                Some(_) => self.attr_namespace(&ns)?,
+                Some(_) => {
+                    // minidom compares the namespace name on every insert.
+                    self.charge(ns.len() / NAMESPACE_BYTES_PER_NODE)?;
+                    self.attr_namespace(&ns)
+                }
             };
             // Duplicates were refused when the tag was read.
             el.set_attr(ns, rxml_name(local)?, value.into_owned());
@@ -311,21 +368,21 @@ impl<'a> Reader<'a> {
     }
 
     /// A namespace name for a prefixed attribute of a tree, shared with the
-    /// attributes before it where it repeats.
-    fn attr_namespace(&mut self, ns: &str) -> Result<minidom::rxml::Namespace<'static>, Error> {
+    /// attributes before it where it repeats. The caller has charged for
+    /// its length, which bounds comparing it here as well as copying it.
+    fn attr_namespace(&mut self, ns: &str) -> minidom::rxml::Namespace<'static> {
         if ns == ns::XML {
-            return Ok(minidom::rxml::Namespace::XML);
+            return minidom::rxml::Namespace::XML;
         }
         if let Some(shared) = self.attr_namespaces.iter().find(|n| n.as_str() == ns) {
-            return Ok(shared.clone());
+            return shared.clone();
         }
-        self.charge(ns.len() / NAMESPACE_BYTES_PER_NODE)?;
         let copy = minidom::rxml::Namespace::from(ns.to_owned());
         if self.attr_namespaces.len() >= SHARED_ATTR_NAMESPACES {
             self.attr_namespaces.remove(0);
         }
         self.attr_namespaces.push(copy.clone());
-        Ok(copy)
+        copy
     }
 
     /// Counts `n` more nodes against the limit.
@@ -378,7 +435,8 @@ impl<'a> Reader<'a> {
             attrs.push(Attr {
                 prefix,
                 local,
-                ns: Cow::Borrowed(""),
+                ns: NsName::Borrowed(""),
+                ns_id: 0,
                 value: attr_value(raw_value, self.plain)?,
             });
         }
@@ -386,7 +444,7 @@ impl<'a> Reader<'a> {
             self.resolve_attrs(&mut attrs)?;
         }
         let (prefix, local) = split_qname(self.borrowed(raw.name().0)?)?;
-        let ns = self.lookup(prefix)?;
+        let (ns, _) = self.lookup(prefix)?;
         Ok(Start { local, ns, attrs })
     }
 
@@ -394,12 +452,18 @@ impl<'a> Reader<'a> {
     /// started (Namespaces in XML 1.0 section 3).
     fn declare(&mut self, prefix: Option<&'a str>, raw_value: &'a str) -> Result<(), Error> {
         if let Some(p) = prefix {
-            if p == "xml" || p == "xmlns" {
+            if p == "xmlns" {
                 return Err(Error::Restricted("reserved prefix"));
             }
             if !is_ncname(p) {
                 return Err(Error::Xml(format!("invalid prefix {p:?}")));
             }
+        }
+        // Every prefix is looked up among the bindings in scope, so their
+        // number bounds what each element and attribute costs.
+        let declared = self.bindings.len().saturating_sub(self.context_bindings);
+        if declared >= self.limits.max_namespaces {
+            return Err(Error::Limit("namespace declarations in scope"));
         }
         let depth = self.depth;
         if self
@@ -415,10 +479,21 @@ impl<'a> Reader<'a> {
         if prefix.is_some() && ns.is_empty() {
             return Err(Error::Xml("empty prefix binding".into()));
         }
-        if ns == ns::XML || ns == XMLNS_NAMESPACE {
+        // `xml` may be declared, bound to its own namespace; nothing else
+        // may be bound to that one or to the `xmlns` namespace.
+        if prefix == Some("xml") && ns != ns::XML {
+            return Err(Error::Restricted("reserved prefix"));
+        }
+        if (ns == ns::XML && prefix != Some("xml")) || ns == XMLNS_NAMESPACE {
             return Err(Error::Restricted("reserved namespace"));
         }
-        self.bindings.push(Binding { prefix, ns, depth });
+        let ns_id = ns_id(&self.bindings, &ns);
+        self.bindings.push(Binding {
+            prefix,
+            ns: NsName::from(ns),
+            ns_id,
+            depth,
+        });
         Ok(())
     }
 
@@ -428,7 +503,7 @@ impl<'a> Reader<'a> {
     fn resolve_attrs(&self, attrs: &mut [Attr<'a>]) -> Result<(), Error> {
         for attr in attrs.iter_mut() {
             if attr.prefix.is_some() {
-                attr.ns = self.lookup(attr.prefix)?;
+                (attr.ns, attr.ns_id) = self.lookup(attr.prefix)?;
             }
         }
         for (i, a) in attrs.iter().enumerate() {
@@ -436,7 +511,7 @@ impl<'a> Reader<'a> {
             if a.prefix.is_some()
                 && later
                     .iter()
-                    .any(|b| b.prefix.is_some() && b.local == a.local && b.ns == a.ns)
+                    .any(|b| b.prefix.is_some() && b.local == a.local && b.ns_id == a.ns_id)
             {
                 return Err(Error::Xml("duplicate attribute".into()));
             }
@@ -450,15 +525,17 @@ impl<'a> Reader<'a> {
             .ok_or_else(|| Error::Xml("name outside the input".into()))
     }
 
-    fn lookup(&self, prefix: Option<&str>) -> Result<Cow<'a, str>, Error> {
+    /// The namespace `prefix` is bound to, and its `ns_id`.
+    fn lookup(&self, prefix: Option<&str>) -> Result<(NsName<'a>, usize), Error> {
         if prefix == Some("xml") {
-            return Ok(Cow::Borrowed(ns::XML));
+            // No other prefix may be bound to the XML namespace.
+            return Ok((NsName::Borrowed(ns::XML), usize::MAX));
         }
         self.bindings
             .iter()
             .rev()
             .find(|b| b.prefix == prefix)
-            .map(|b| b.ns.clone())
+            .map(|b| (b.ns.clone(), b.ns_id))
             .ok_or(Error::UnboundPrefix)
     }
 
@@ -468,6 +545,31 @@ impl<'a> Reader<'a> {
         let start = (part.as_ptr() as usize).checked_sub(self.input.as_ptr() as usize)?;
         self.input.get(start..start.checked_add(part.len())?)
     }
+}
+
+/// The `ns_id` of a binding to `ns` pushed on `bindings`.
+fn ns_id(bindings: &[Binding<'_>], ns: &str) -> usize {
+    bindings
+        .iter()
+        .position(|b| *b.ns == *ns)
+        .unwrap_or(bindings.len())
+}
+
+/// What the attribute maps of a tree element cost, in nodes: one map of
+/// namespaces, and one map per prefix (two prefixes bound to the same
+/// namespace share one, which this counts twice; comparing prefixes
+/// rather than namespace names keeps the count cheap).
+fn attr_map_nodes(attrs: &[Attr<'_>]) -> usize {
+    let prefixes = attrs
+        .iter()
+        .enumerate()
+        .filter(|&(i, a)| {
+            let before = attrs.get(..i).unwrap_or_default();
+            !before.iter().any(|b| b.prefix == a.prefix)
+        })
+        .count();
+    let maps = if prefixes == 0 { 0 } else { prefixes + 1 };
+    maps.saturating_mul(ATTR_MAP_NODES)
 }
 
 /// The attributes of a start tag, `name='value'` or `name="value"` pairs
@@ -716,7 +818,7 @@ impl Reader<'_> {
         rxml_name(local)?;
         let ns = match prefix {
             None => None,
-            Some(p) => Some(self.lookup(Some(p))?.into_owned()),
+            Some(p) => Some(self.lookup(Some(p))?.0.to_string()),
         };
         if prefix != Some("xml") && ns.as_deref() == Some(ns::XML) {
             return Err(Error::Restricted(

@@ -1,10 +1,14 @@
 //! Domainparts (RFC 7622 section 3.2) against the idna crate's own UTS #46
-//! conversions, the ASCII fast path included, and the cost of preparing
-//! many non-ASCII JIDs.
+//! conversions, the ASCII fast path included; localparts and resourceparts
+//! (sections 3.3 and 3.4) against the PRECIS profiles applied as RFC 8264
+//! section 7 defines enforcement, until nothing changes; and the cost of
+//! preparing many non-ASCII JIDs.
 
 #![allow(clippy::unwrap_used, clippy::panic)]
 
 use chatwire_xmpp_stanza::{Context, Element, Jid, Limits};
+use precis_core::profile::PrecisFastInvocation;
+use precis_profiles::{OpaqueString, UsernameCaseMapped};
 use proptest::prelude::*;
 
 /// What RFC 7622 section 3.2 makes of a domainpart, by way of the idna
@@ -19,6 +23,57 @@ fn uts46(domain: &str) -> Option<String> {
     let (unicode, result) = idna::domain_to_unicode(&ascii);
     result.ok()?;
     Some(unicode)
+}
+
+/// A part as a PRECIS profile enforces it, kept only if enforcing it
+/// again changes nothing (RFC 8264 section 7: enforcement is idempotent)
+/// and it fits RFC 7622's 1023 bytes.
+fn precis_fixed_point(enforce: impl Fn(&str) -> Option<String>, part: &str) -> Option<String> {
+    let once = enforce(part)?;
+    let twice = enforce(&once)?;
+    (twice == once && once.len() <= 1023).then_some(once)
+}
+
+/// RFC 7622 section 3.3: UsernameCaseMapped, and none of `"&'/:<>@`.
+fn localpart(part: &str) -> Option<String> {
+    precis_fixed_point(
+        |s| UsernameCaseMapped::enforce(s).ok().map(|c| c.into_owned()),
+        part,
+    )
+    .filter(|l| !l.contains(['"', '&', '\'', '/', ':', '<', '>', '@']))
+}
+
+/// RFC 7622 section 3.4: OpaqueString.
+fn resourcepart(part: &str) -> Option<String> {
+    precis_fixed_point(
+        |s| OpaqueString::enforce(s).ok().map(|c| c.into_owned()),
+        part,
+    )
+}
+
+fn our_local(part: &str) -> Option<String> {
+    let jid = Jid::new(&format!("{part}@example.com")).ok()?;
+    jid.local().map(str::to_owned)
+}
+
+fn our_resource(part: &str) -> Option<String> {
+    let jid = Jid::new(&format!("example.com/{part}")).ok()?;
+    jid.resource().map(str::to_owned)
+}
+
+/// Characters PRECIS maps, normalises, refuses or allows only in context:
+/// case pairs with odd mappings, width variants, spaces, combining marks
+/// in and out of canonical order, joiners, and the contextual rules of RFC
+/// 5892 appendix A (middle dot, Greek keraia, Hebrew punctuation,
+/// Katakana middle dot, Arabic-Indic digits, virama).
+fn precis_part() -> impl Strategy<Value = String> {
+    let chars: Vec<char> = "aZ9~ \u{a0}\u{3000}\u{2002}iI\u{130}\u{131}\u{3a3}\u{3c3}\u{3c2}\u{df}\u{1e9e}\
+         \u{212a}\u{2126}\u{212b}\u{fb01}\u{ff21}\u{ff41}\u{ff61}\u{e9}e\u{301}\u{316}\u{345}\u{3b9}\
+         \u{387}\u{b7}l\u{375}\u{3b1}\u{5f3}\u{5f4}\u{5d0}\u{30fb}\u{30a2}\u{660}\u{6f0}\u{94d}\
+         \u{915}\u{200c}\u{200d}\u{2163}\u{265a}\u{627}\u{1100}\u{1161}\u{ac00}\u{1f600}\u{7}\u{ad}"
+        .chars()
+        .collect();
+    prop::collection::vec(prop::sample::select(chars), 1..6).prop_map(|c| c.into_iter().collect())
 }
 
 fn ours(domain: &str) -> Option<String> {
@@ -73,6 +128,16 @@ proptest! {
     }
 
     #[test]
+    fn localpart_is_precis(part in precis_part()) {
+        prop_assert_eq!(our_local(&part), localpart(&part), "{:?}", part);
+    }
+
+    #[test]
+    fn resourcepart_is_precis(part in precis_part()) {
+        prop_assert_eq!(our_resource(&part), resourcepart(&part), "{:?}", part);
+    }
+
+    #[test]
     fn ip_literals(a in any::<std::net::Ipv6Addr>(), b in any::<std::net::Ipv4Addr>()) {
         let v6 = format!("[{a}]");
         prop_assert_eq!(ours(&v6), Some(v6.clone()));
@@ -80,6 +145,33 @@ proptest! {
         prop_assert_eq!(ours(&v6_long), Some(v6));
         prop_assert_eq!(ours(&b.to_string()), Some(b.to_string()));
     }
+}
+
+// Every code point alone and after a letter, as a localpart, a
+// resourcepart and inside a domain label (slow in debug builds: run with
+// --ignored in release mode).
+#[test]
+#[ignore]
+fn every_code_point() {
+    let mut differences = Vec::new();
+    for c in (0..=0x10_FFFF).filter_map(char::from_u32) {
+        for part in [c.to_string(), format!("a{c}")] {
+            if part.contains(['@', '/']) {
+                continue;
+            }
+            if our_local(&part) != localpart(&part) {
+                differences.push(format!("localpart {part:?}"));
+            }
+            if our_resource(&part) != resourcepart(&part) {
+                differences.push(format!("resourcepart {part:?}"));
+            }
+            let domain = format!("{part}b.example");
+            if !part.contains(['.', '[']) && ours(&domain) != uts46(&domain) {
+                differences.push(format!("domainpart {domain:?}"));
+            }
+        }
+    }
+    assert!(differences.is_empty(), "{differences:?}");
 }
 
 // The ASCII fast path once let through what the slow path refuses.

@@ -77,6 +77,68 @@ fn attributes_unique_after_prefix_resolution() {
     }
     // Same local name in different namespaces is fine.
     accepted("<message xmlns:p='urn:a' xmlns:q='urn:b' p:x='1' q:x='2' x='3'/>");
+    // Namespaces are compared by name, wherever and however declared.
+    for bad in [
+        "<message xmlns:p='urn:a'><x xmlns='urn:x' xmlns:q='urn:&#x61;' p:y='1' q:y='2'/></message>",
+        "<message xmlns:p='urn:a' xmlns:q='urn:b'><x xmlns='urn:x' xmlns:q='urn:a' p:y='1' q:y='2'/></message>",
+        "<message xmlns:p='urn:a' xmlns:q='urn:b'><x xmlns='urn:x' xmlns:r='urn:b' xmlns:q='urn:a' p:y='1' q:y='2'/></message>",
+    ] {
+        assert!(refused(bad), "{bad}");
+    }
+    accepted(
+        "<message xmlns:p='urn:a' xmlns:q='urn:a'><x xmlns='urn:x' xmlns:q='urn:b' p:y='1' q:y='2'/></message>",
+    );
+    let ctx = Context::client_tcp().with_prefix("db", "urn:a").unwrap();
+    for (xml, ok) in [
+        ("<message xmlns:p='urn:a' p:y='1' db:y='2'/>", false),
+        ("<message xmlns:p='urn:b' p:y='1' db:y='2'/>", true),
+    ] {
+        assert_eq!(Element::parse(xml.as_bytes(), &ctx).is_ok(), ok, "{xml}");
+    }
+}
+
+// Every prefix is looked up among the namespace declarations in scope, so
+// their number is bounded (the stream header's aside).
+#[test]
+fn namespace_declarations_in_scope_are_bounded() {
+    let declarations = |from: usize, n: usize| -> String {
+        (from..from + n)
+            .map(|i| format!(" xmlns:p{i}='urn:{i}'"))
+            .collect()
+    };
+    let nested = |outer: usize, inner: usize| {
+        format!(
+            "<message{}><x xmlns='urn:x'{}/></message>",
+            declarations(0, outer),
+            declarations(outer, inner - 1)
+        )
+    };
+    // 64 by default, the default namespace declaration of <x/> included.
+    let ok = nested(40, 24);
+    accepted(&ok);
+    let over = nested(40, 25);
+    let err = parse_err(&over, &tcp());
+    assert_eq!(
+        err.error(),
+        &Error::Limit("namespace declarations in scope")
+    );
+    assert_eq!(
+        err.answer(),
+        Answer::Stream(StreamErrorCondition::PolicyViolation)
+    );
+    // Siblings do not add up; the stream's own prefixes do not count.
+    let siblings = format!(
+        "<message>{}</message>",
+        format!("<x xmlns='urn:x'{}/>", declarations(0, 40)).repeat(3)
+    );
+    accepted(&siblings);
+    let mut ctx = tcp();
+    for i in 0..100 {
+        ctx = ctx.with_prefix(format!("s{i}"), "urn:s").unwrap();
+    }
+    assert!(Element::parse(ok.as_bytes(), &ctx).is_ok());
+    let fewer = Context::client_tcp().with_limits(Limits::default().with_max_namespaces(63));
+    assert!(Element::parse(ok.as_bytes(), &fewer).is_err());
 }
 
 // XML 1.0 production [66] CharRef: '&#x' [0-9a-fA-F]+ ';' or '&#' [0-9]+ ';'.
@@ -263,6 +325,35 @@ fn errors_are_never_answered_with_errors() {
     }
 }
 
+// RFC 6120 section 8.2.3: "An entity that receives a stanza of type
+// "result" or "error" MUST NOT respond to the stanza by sending a further
+// IQ response of type "result" or "error"".
+#[test]
+fn iq_results_are_never_answered_with_errors() {
+    for xml in [
+        "<iq type='result' id='r1'><query xmlns='jabber:iq:roster'><item jid='@bad'/></query></iq>",
+        "<iq type='result' id='r2'><query xmlns='jabber:iq:roster'><item/></query></iq>",
+        "<iq type='result' id='r3' from='a@b/'/>",
+    ] {
+        let err = parse_err(xml, &tcp());
+        assert_eq!(
+            err.header().and_then(StanzaHeader::stanza_type),
+            Some("result")
+        );
+        assert_eq!(err.answer(), Answer::Ignore, "{xml}");
+        assert_eq!(err.stanza_condition(), None, "{xml}");
+    }
+    // A request is still answered, and a message or presence whose type
+    // happens to be "result" (not one of theirs) is not a response.
+    let err = parse_err(
+        "<iq type='get' id='g'><query xmlns='jabber:iq:roster'><item/></query></iq>",
+        &tcp(),
+    );
+    assert!(matches!(err.answer(), Answer::Stanza(..)));
+    let err = parse_err("<presence type='result' id='p'/>", &tcp());
+    assert!(matches!(err.answer(), Answer::Stanza(..)));
+}
+
 // An iq error must carry the request's id (RFC 6120 section 8.2.3), so an
 // iq without one cannot be answered with a stanza error.
 #[test]
@@ -387,6 +478,55 @@ fn reserved_namespaces_cannot_be_bound() {
     }
 }
 
+// Namespaces in XML 1.0 section 3: the `xml` prefix "MAY, but need not,
+// be declared", bound to its own namespace and to no other.
+#[test]
+fn the_xml_prefix_may_be_declared_as_itself() {
+    let Element::Message(m) = accepted(
+        "<message xmlns:xml='http://www.w3.org/XML/1998/namespace' xml:lang='en'>\
+         <body>hi</body></message>",
+    ) else {
+        panic!()
+    };
+    assert_eq!(m.lang.as_deref(), Some("en"));
+    accepted(
+        "<message><x xmlns='urn:x' xmlns:xml='http://www.w3.org/XML/1998/nam&#x65;space'/></message>",
+    );
+    for bad in [
+        "<message xmlns:xml='urn:x'/>",
+        "<message xmlns:xml=''/>",
+        "<message xmlns:xml='http://www.w3.org/XML/1998/namespace' \
+         xmlns:xml='http://www.w3.org/XML/1998/namespace'/>",
+        "<message xmlns:xmlns='http://www.w3.org/2000/xmlns/'/>",
+        "<message><x xmlns='http://www.w3.org/XML/1998/namespace'/></message>",
+    ] {
+        assert!(refused(bad), "{bad}");
+    }
+}
+
+// A byte order mark is not whitespace: before an element inside a stream
+// it is character data, which RFC 6120 section 11 leaves no room for.
+#[test]
+fn a_byte_order_mark_is_not_whitespace() {
+    for bad in [
+        "\u{feff}<message/>",
+        " \u{feff}<message/>",
+        "<message/>\u{feff}",
+    ] {
+        let err = parse_err(bad, &tcp());
+        assert_eq!(
+            err.stream_condition(),
+            StreamErrorCondition::NotWellFormed,
+            "{bad:?}"
+        );
+    }
+    // Inside an element it is text like any other.
+    let Element::Message(m) = accepted("<message><body>\u{feff}hi</body></message>") else {
+        panic!()
+    };
+    assert_eq!(m.body(), Some("\u{feff}hi"));
+}
+
 fn with_nodes(max_nodes: usize) -> Context {
     Context::client_tcp().with_limits(Limits::default().with_max_nodes(max_nodes))
 }
@@ -422,6 +562,21 @@ fn node_limit_applies_as_read() {
     let long = format!("<message><x xmlns='urn:{}'/></message>", "x".repeat(124));
     assert!(Element::parse(long.as_bytes(), &with_nodes(8)).is_ok());
     assert!(Element::parse(long.as_bytes(), &with_nodes(7)).is_err());
+    // Its attributes count five per map minidom keeps them in: one of
+    // namespaces and one per prefix.
+    let one = "<message><x xmlns='urn:x' a='1'/></message>";
+    assert!(Element::parse(one.as_bytes(), &with_nodes(17)).is_ok());
+    assert!(Element::parse(one.as_bytes(), &with_nodes(16)).is_err());
+    let two = "<message><x xmlns='urn:x' xmlns:p='urn:p' a='1' p:b='2' p:c='3'/></message>";
+    assert!(Element::parse(two.as_bytes(), &with_nodes(24)).is_ok());
+    assert!(Element::parse(two.as_bytes(), &with_nodes(23)).is_err());
+    // A prefixed attribute counts one more per 64 bytes of its namespace
+    // name, every time: minidom compares the name on each insert.
+    let ns = format!("urn:{}", "n".repeat(124));
+    let long =
+        format!("<message><x xmlns='urn:x' xmlns:p='{ns}' p:a='1' p:b='2' p:c='3'/></message>");
+    assert!(Element::parse(long.as_bytes(), &with_nodes(25)).is_ok());
+    assert!(Element::parse(long.as_bytes(), &with_nodes(24)).is_err());
 }
 
 // The default limits let a stanza of every ordinary shape through.

@@ -483,11 +483,18 @@ fn iq_rules() {
     ] {
         assert!(Element::parse(bad.as_bytes(), &ctx()).is_err(), "{bad}");
     }
-    let err = Element::parse(b"<iq id='1' type='result' to='a@b/'/>", &ctx()).unwrap_err();
+    let err = Element::parse(
+        b"<iq id='1' type='get' to='a@b/'><ping xmlns='urn:xmpp:ping'/></iq>",
+        &ctx(),
+    )
+    .unwrap_err();
     assert_eq!(
         err.stanza_condition(),
         Some((StanzaErrorType::Modify, StanzaErrorCondition::JidMalformed))
     );
+    // A result is never answered with a response.
+    let err = Element::parse(b"<iq id='1' type='result' to='a@b/'/>", &ctx()).unwrap_err();
+    assert_eq!(err.stanza_condition(), None);
 }
 
 #[test]
