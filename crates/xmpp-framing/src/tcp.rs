@@ -276,8 +276,19 @@ impl TcpFraming {
     /// (an XML declaration may precede it; the content namespace must stay);
     /// the client sends its new header with [`TcpFraming::open`], the server
     /// answers the client's with its own.
+    ///
+    /// Call it as soon as that element's event is handled: anything the
+    /// peer sent after it (an event not handed out yet, or part of one) is
+    /// refused with [`Error::BadFormat`] and dropped, since after
+    /// `<proceed/>` it is plaintext an attacker may have injected (RFC 6120
+    /// section 5.4.3.3), and after `<success/>` it precedes the new stream.
     pub fn restart(&mut self) -> Result<(), Error> {
-        self.state.restart()?;
+        self.state.check_restart()?;
+        if self.reader.holds_input() {
+            self.reader.drop_input();
+            return Err(self.state.refuse_unread());
+        }
+        self.state.restart();
         self.reader.restart();
         Ok(())
     }

@@ -293,8 +293,18 @@ impl WsFraming {
     /// roles call it at that point. The client then sends a new `<open/>`
     /// (no `<close/>`), and the server answers it with its own; a new
     /// `<open/>` without a restart is refused.
+    ///
+    /// Call it as soon as `<success/>` is handled: a message received after
+    /// it and not handed out yet belongs to neither stream, so it is
+    /// dropped and the restart refused with [`Error::BadFormat`].
     pub fn restart(&mut self) -> Result<(), Error> {
-        self.state.restart()
+        self.state.check_restart()?;
+        if self.events.len() > 0 {
+            self.events.truncate(0);
+            return Err(self.state.refuse_unread());
+        }
+        self.state.restart();
+        Ok(())
     }
 
     /// Nothing may follow the peer's `<close/>` (RFC 7395 section 3.6).

@@ -492,6 +492,7 @@ fn the_error_header_never_reflects_a_hostile_to() {
 fn a_broken_restart_header_gets_a_new_server_header_first() {
     let mut server = TcpFraming::server(Config::default());
     server.handle_input(CLIENT_HEADER.as_bytes()).unwrap();
+    assert!(matches!(server.poll_event(), Some(Event::StreamOpen(_))));
     server.open(&StreamHeader::new().with_id("s1")).unwrap();
     server.send(SUCCESS).unwrap();
     server.restart().unwrap();
@@ -567,6 +568,89 @@ fn after_an_error_of_our_own_the_peer_close_is_still_taken() {
     assert!(server.is_closed());
     let out = drain(&mut server);
     assert_eq!(out.matches("</stream:stream>").count(), 1, "{out}");
+}
+
+// --- restarts: nothing crosses from the old stream to the new one ---
+
+const SERVER_HEADER: &str = "<?xml version='1.0'?><stream:stream xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams' from='example.com' id='s1' version='1.0'>";
+const STARTTLS: &str = "<starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>";
+const PROCEED: &str = "<proceed xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>";
+/// What a man in the middle appends in plaintext, whole or cut short.
+const INJECTED: [&str; 3] = [
+    "<message from='juliet@example.com/balcony'><body>injected</body></message>",
+    "<message from='juliet@example.com/balcony'><bo",
+    "<",
+];
+
+/// Found in review: bytes that arrived after `<proceed/>` (STARTTLS, RFC 6120
+/// section 5.4.3.3) in the same read as it came out of `poll_event` after
+/// `restart()`, as if sent over TLS, or were dropped unseen when half read.
+/// The restart must refuse them as a peer violation and hand none of them out.
+#[test]
+fn a_client_restart_refuses_plaintext_after_proceed() {
+    for injected in INJECTED {
+        let mut client = TcpFraming::client(Config::default());
+        client
+            .open(&StreamHeader::new().with_to("example.com"))
+            .unwrap();
+        client.handle_input(SERVER_HEADER.as_bytes()).unwrap();
+        client.handle_input(b"<stream:features/>").unwrap();
+        client.send(STARTTLS).unwrap();
+        while client.poll_event().is_some() {}
+        client
+            .handle_input(format!("{PROCEED}{injected}").as_bytes())
+            .unwrap();
+        assert!(
+            matches!(client.poll_event(), Some(Event::Element(e)) if &*e.local_name == "proceed")
+        );
+        let error = client.restart().unwrap_err();
+        assert_eq!(
+            error.condition(),
+            Some(StreamErrorCondition::BadFormat),
+            "{injected}"
+        );
+        assert_eq!(client.poll_event(), None, "{injected}");
+        assert!(client.is_closed());
+        assert_eq!(client.handle_input(b" "), Err(Error::StreamClosed));
+    }
+    // Whitespace after <proceed/> carries nothing: the restart goes ahead.
+    let mut client = TcpFraming::client(Config::default());
+    client.open(&StreamHeader::new()).unwrap();
+    client
+        .handle_input(format!("{SERVER_HEADER}{PROCEED} \n").as_bytes())
+        .unwrap();
+    while client.poll_event().is_some() {}
+    client.restart().unwrap();
+}
+
+/// The same on the server: what follows `<starttls/>` in the client's read,
+/// or `<auth/>` before the server's `<success/>` (RFC 6120 section 6.4.6),
+/// must not reach the restarted stream.
+#[test]
+fn a_server_restart_refuses_what_the_client_sent_after_the_negotiation() {
+    for (negotiation, answer) in [(STARTTLS, PROCEED), (AUTH, SUCCESS)] {
+        for injected in INJECTED {
+            let mut server = TcpFraming::server(Config::default());
+            server.handle_input(CLIENT_HEADER.as_bytes()).unwrap();
+            server.open(&StreamHeader::new().with_id("s1")).unwrap();
+            server
+                .handle_input(format!("{negotiation}{injected}").as_bytes())
+                .unwrap();
+            assert!(matches!(server.poll_event(), Some(Event::StreamOpen(_))));
+            assert!(matches!(server.poll_event(), Some(Event::Element(_))));
+            server.send(answer).unwrap();
+            let error = server.restart().unwrap_err();
+            assert_eq!(error.condition(), Some(StreamErrorCondition::BadFormat));
+            assert_eq!(server.poll_event(), None, "{injected}");
+            // Answered inside the stream the header already opened.
+            server
+                .stream_error(StreamErrorCondition::BadFormat, None)
+                .unwrap();
+            let sent = drain(&mut server);
+            assert_eq!(sent.matches("<stream:stream ").count(), 1, "{sent}");
+            assert!(sent.ends_with("</stream:error></stream:stream>"), "{sent}");
+        }
+    }
 }
 
 // --- commands ---

@@ -117,6 +117,18 @@ impl TcpSplitter {
         self.stream = None;
     }
 
+    /// Whether the peer sent something not handed out yet: events not
+    /// polled, or a unit half read.
+    pub(crate) fn holds_input(&self) -> bool {
+        self.events.len() > 0 || !self.partial.is_empty() || !self.scanner.at_top()
+    }
+
+    /// Forgets everything [`TcpSplitter::holds_input`] reports.
+    pub(crate) fn drop_input(&mut self) {
+        self.events.truncate(0);
+        self.restart();
+    }
+
     /// The next event, if any; drain until `None` after every input.
     pub fn poll_event(&mut self) -> Option<Event> {
         self.events.pop()
