@@ -71,6 +71,12 @@ pub(crate) fn chars(bytes: &[u8]) -> Result<(), Error> {
     Ok(())
 }
 
+/// Checks a value we are about to write: [`chars`] finds what no escape can
+/// carry, which is refused rather than sent to a peer that would fail on it.
+pub(crate) fn outgoing_text(text: &str) -> Result<(), Error> {
+    chars(text.as_bytes()).map_err(|error| Error::InvalidOutgoing(error.reason()))
+}
+
 /// Checks one complete element in the context it inherits.
 pub(crate) fn element(bytes: &[u8], outer: &NsContext) -> Result<Root, Error> {
     chars(bytes)?;

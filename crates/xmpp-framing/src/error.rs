@@ -203,8 +203,10 @@ pub enum Error {
     #[error("not allowed now: {0}")]
     NotAllowed(&'static str),
     /// What was given to `send` is not one complete element starting with
-    /// `<` (RFC 7395 section 3.3.3 binds the sender too); nothing was queued.
-    #[error("not one complete element: {0}")]
+    /// `<` (RFC 7395 section 3.3.3 binds the sender too), or a value given to
+    /// `open`, `stream_error` or `redirect` holds a character XML cannot
+    /// carry even escaped; nothing was queued.
+    #[error("cannot be sent: {0}")]
     InvalidOutgoing(&'static str),
     /// Queuing this element would put more than the configured
     /// `max_queued_bytes` in the output queue; nothing was queued. Drain

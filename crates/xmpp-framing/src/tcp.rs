@@ -13,7 +13,7 @@
 
 mod splitter;
 
-use crate::check::StartTag;
+use crate::check::{self, StartTag};
 use crate::escape::escape_into;
 use crate::event::EventQueue;
 use crate::outbox::Outbox;
@@ -223,6 +223,7 @@ impl TcpFraming {
     /// answer to the client's latest header.
     pub fn open(&mut self, header: &StreamHeader) -> Result<(), Error> {
         self.state.check_open()?;
+        check_header_values(header)?;
         self.queue_header(header);
         Ok(())
     }
@@ -260,6 +261,7 @@ impl TcpFraming {
         text: Option<&str>,
     ) -> Result<(), Error> {
         self.state.check_stream_error()?;
+        text.map_or(Ok(()), check::outgoing_text)?;
         if !self.state.we_opened {
             let header = self.state.error_header();
             self.queue_header(&header);
@@ -441,6 +443,20 @@ pub fn write_stream_error(condition: StreamErrorCondition, text: Option<&str>, o
         out.push_str("</text>");
     }
     out.push_str("</stream:error>");
+}
+
+/// Refuses header values that XML cannot carry, even escaped.
+pub(crate) fn check_header_values(header: &StreamHeader) -> Result<(), Error> {
+    [
+        &header.to,
+        &header.from,
+        &header.id,
+        &header.lang,
+        &header.version,
+    ]
+    .into_iter()
+    .flatten()
+    .try_for_each(|value| check::outgoing_text(value))
 }
 
 /// Appends ` to=".." from=".." id=".." xml:lang=".." version=".."`.

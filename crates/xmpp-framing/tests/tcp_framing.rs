@@ -12,6 +12,7 @@ use chatwire_xmpp_framing::websocket::{self, WsFraming};
 use chatwire_xmpp_framing::{
     Error, Event, Framing, Limits, StreamErrorCondition, StreamHeader, TcpSplitter,
 };
+use proptest::prelude::*;
 
 const FEATURES: &str = "<stream:features><mechanisms xmlns='urn:ietf:params:xml:ns:xmpp-sasl'><mechanism>PLAIN</mechanism></mechanisms></stream:features>";
 const AUTH: &str = "<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='PLAIN'>AGp1bGlldAByMG0zMG15cjBtMzA=</auth>";
@@ -676,6 +677,135 @@ fn send_checks_one_complete_element() {
     assert_eq!(client.queued_bytes(), 0);
     client.send("<presence/>").unwrap();
     assert_eq!(client.queued_bytes(), "<presence/>".len());
+}
+
+/// What XML cannot carry even escaped (XML 1.0 `Char`): C0 controls but
+/// tab, newline and carriage return, and U+FFFE, U+FFFF. Written out from the
+/// XML spec, apart from the crate's own check.
+fn xml_cannot_carry(text: &str) -> bool {
+    text.chars().any(|c| {
+        (c < ' ' && !matches!(c, '\t' | '\n' | '\r')) || matches!(c, '\u{FFFE}' | '\u{FFFF}')
+    })
+}
+
+/// A header with `value` in one of its text fields.
+fn header_with(field: usize, value: &str) -> StreamHeader {
+    let header = StreamHeader::new();
+    match field {
+        0 => header.with_to(value),
+        1 => header.with_from(value),
+        2 => header.with_id(value),
+        3 => header.with_lang(value),
+        _ => header.with_version(value),
+    }
+}
+
+/// Found in review: `open`, `stream_error` and `redirect` wrote control
+/// characters and U+FFFE/U+FFFF as they were; XML has no escape for them,
+/// so the peer refused our stream as not well-formed.
+#[test]
+fn values_xml_cannot_carry_are_refused() {
+    for bad in ["a\u{0}b", "\u{1}", "x\u{1F}", "\u{7F}\u{FFFE}", "\u{FFFF}y"] {
+        assert!(xml_cannot_carry(bad));
+        for field in 0..5 {
+            let mut client = TcpFraming::client(Config::default());
+            let result = client.open(&header_with(field, bad));
+            assert!(
+                matches!(result, Err(Error::InvalidOutgoing(_))),
+                "{field} {bad:?}"
+            );
+            assert_eq!(client.queued_bytes(), 0);
+            let mut ws = WsFraming::client(websocket::Config::default());
+            let result = ws.open(&header_with(field, bad));
+            assert!(
+                matches!(result, Err(Error::InvalidOutgoing(_))),
+                "{field} {bad:?}"
+            );
+            assert_eq!(ws.queued_bytes(), 0);
+        }
+        let mut server = TcpFraming::server(Config::default());
+        server.handle_input(CLIENT_HEADER.as_bytes()).unwrap();
+        let result = server.stream_error(StreamErrorCondition::Conflict, Some(bad));
+        assert!(matches!(result, Err(Error::InvalidOutgoing(_))), "{bad:?}");
+        assert_eq!(server.queued_bytes(), 0);
+        let mut ws = WsFraming::server(websocket::Config::new(false));
+        let result = ws.stream_error(StreamErrorCondition::Conflict, Some(bad));
+        assert!(matches!(result, Err(Error::InvalidOutgoing(_))), "{bad:?}");
+        let result = ws.redirect(&format!("wss://host.example/{bad}"));
+        assert!(matches!(result, Err(Error::InvalidOutgoing(_))), "{bad:?}");
+        assert_eq!(ws.queued_bytes(), 0);
+    }
+}
+
+/// Any character, with the awkward ones often.
+fn any_text() -> impl Strategy<Value = String> {
+    let awkward = prop_oneof![
+        (0u32..0x20).prop_map(|c| char::from_u32(c).unwrap_or('?')),
+        Just('\u{FFFE}'),
+        Just('\u{FFFF}'),
+        proptest::sample::select(vec!['<', '>', '&', '"', '\'', ' ', '\u{7F}', '\u{85}', 'κ']),
+    ];
+    proptest::collection::vec(prop_oneof![any::<char>(), awkward], 0..12)
+        .prop_map(|chars| chars.into_iter().collect())
+}
+
+proptest! {
+    /// Whatever a value holds, the command refuses it (exactly when XML
+    /// cannot carry it, with nothing queued) or the peer reads it back.
+    #[test]
+    fn written_values_are_refused_or_read_back(value in any_text(), field in 0usize..4) {
+        let mut client = TcpFraming::client(Config::default());
+        match client.open(&header_with(field, &value)) {
+            Err(error) => {
+                prop_assert!(matches!(error, Error::InvalidOutgoing(_)));
+                prop_assert!(xml_cannot_carry(&value), "{:?}", value);
+                prop_assert_eq!(client.queued_bytes(), 0);
+            }
+            Ok(()) => {
+                prop_assert!(!xml_cannot_carry(&value), "{:?}", value);
+                let mut server = TcpFraming::server(Config::default());
+                server.handle_input(drain(&mut client).as_bytes()).unwrap();
+                let Some(Event::StreamOpen(header)) = server.poll_event() else {
+                    panic!("no header for {value:?}")
+                };
+                let read = [header.to, header.from, header.id, header.lang];
+                prop_assert_eq!(read[field].as_deref(), Some(value.as_str()));
+            }
+        }
+        let mut server = TcpFraming::server(Config::default());
+        server.handle_input(CLIENT_HEADER.as_bytes()).unwrap();
+        match server.stream_error(StreamErrorCondition::Conflict, Some(&value)) {
+            Err(error) => {
+                prop_assert!(matches!(error, Error::InvalidOutgoing(_)));
+                prop_assert!(xml_cannot_carry(&value), "{:?}", value);
+            }
+            Ok(()) => {
+                let mut client = TcpFraming::client(Config::default());
+                client.open(&StreamHeader::new()).unwrap();
+                prop_assert_eq!(client.handle_input(drain(&mut server).as_bytes()), Ok(()));
+            }
+        }
+        let mut ws = WsFraming::server(websocket::Config::new(true));
+        let uri = format!("wss://host.example/{value}");
+        match ws.redirect(&uri) {
+            Err(error) => {
+                prop_assert!(matches!(error, Error::InvalidOutgoing(_)));
+                prop_assert!(xml_cannot_carry(&value), "{:?}", value);
+            }
+            Ok(()) => {
+                let mut client = WsFraming::client(websocket::Config::new(true));
+                client.open(&StreamHeader::new()).unwrap();
+                let mut message = String::new();
+                ws.poll_transmit(&mut message);
+                // The server's <close/> before any <open/> of its own.
+                client.handle_message(Utf8Bytes::from(message)).unwrap();
+                prop_assert_eq!(
+                    client.poll_event(),
+                    Some(Event::StreamClose { see_other_uri: Some(uri) })
+                );
+            }
+        }
+    }
 }
 
 #[test]
