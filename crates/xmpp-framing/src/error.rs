@@ -181,6 +181,13 @@ pub enum Error {
         /// The configured limit.
         limit: usize,
     },
+    /// More namespace declarations are in scope at once inside an element
+    /// than [`Limits::max_namespace_declarations`](crate::Limits).
+    #[error("more than {limit} namespace declarations in scope")]
+    TooManyNamespaces {
+        /// The configured limit.
+        limit: usize,
+    },
     /// A stream header (or `<open/>`) is larger than
     /// [`Limits::max_header_size`](crate::Limits): it is kept for the whole
     /// stream, so it gets a tighter bound than elements.
@@ -233,6 +240,7 @@ impl Error {
             Error::ElementTooLarge { .. }
             | Error::TooDeep { .. }
             | Error::TooManyAttributes { .. }
+            | Error::TooManyNamespaces { .. }
             | Error::HeaderTooLarge { .. } => C::PolicyViolation,
             Error::InsecureRedirect(_) => C::PolicyViolation,
             Error::SubprotocolNotNegotiated => C::UnsupportedFeature,

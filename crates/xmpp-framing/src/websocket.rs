@@ -341,7 +341,7 @@ impl WsFraming {
         }
         let range = single_element(message.as_bytes(), limits)?;
         let bytes = message.as_bytes().get(range.clone()).unwrap_or_default();
-        let root = check::element(bytes, &self.ns_context)?;
+        let root = check::element(bytes, &self.ns_context, limits.max_namespace_declarations)?;
         let framing = &*root.namespace == FRAMING_NS;
         match &*root.local_name {
             "open" | "close" if !framing => Err(Error::InvalidNamespace(

@@ -582,6 +582,24 @@ fn restricted_xml_in_a_message() {
     }
 }
 
+/// The same check as over TCP (`tests/tcp.rs`), on a message.
+#[test]
+fn namespace_declarations_in_scope_are_limited() {
+    let mut message = String::from("<message xmlns='jabber:client'>");
+    for i in 0..129 {
+        message.push_str(&format!("<x xmlns:p{i}='urn:{i}'>"));
+    }
+    message.push_str(&"</x>".repeat(129));
+    message.push_str("</message>");
+    let config = Config::new(true).with_limits(Limits::default().with_max_depth(200));
+    let mut server = WsFraming::server(config);
+    server.handle_message(msg(RFC_CLIENT_OPEN)).unwrap();
+    assert_eq!(
+        server.handle_message(msg(&message)),
+        Err(Error::TooManyNamespaces { limit: 128 })
+    );
+}
+
 #[test]
 fn limits_apply_per_message() {
     let limits = Limits::default()

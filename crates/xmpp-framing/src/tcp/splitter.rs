@@ -311,7 +311,11 @@ impl TcpSplitter {
         let (Position::InStream, Some(stream)) = (self.position, self.stream.as_ref()) else {
             return Err(Error::BadFormat("expected a stream header"));
         };
-        let root = check::element(text.as_bytes(), &stream.ns_context)?;
+        let root = check::element(
+            text.as_bytes(),
+            &stream.ns_context,
+            self.limits.max_namespace_declarations,
+        )?;
         if &*root.namespace == STREAMS_NS && &*root.local_name == "stream" {
             return Err(Error::BadFormat("empty stream header"));
         }
