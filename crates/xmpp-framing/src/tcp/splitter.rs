@@ -106,10 +106,12 @@ impl TcpSplitter {
 
     /// The peer's next unit starts a new stream (RFC 6120 section 4.3.3):
     /// call it when the negotiation says so (after `<proceed/>` for
-    /// STARTTLS, `<success/>` for SASL). Anything half read is dropped; an
-    /// XML declaration may come again, then a header with the same content
-    /// namespace. Without this call a new header or declaration inside the
-    /// stream is refused.
+    /// STARTTLS, `<success/>` for SASL). Anything half read is dropped and
+    /// events not polled yet stay queued: both came before the restart, so
+    /// [`TcpFraming::restart`](super::TcpFraming::restart) refuses to restart
+    /// over them. An XML declaration may come again, then a header with the
+    /// same content namespace. Without this call a new header or declaration
+    /// inside the stream is refused.
     pub fn restart(&mut self) {
         self.scanner.reset();
         self.partial = Utf8Builder::new();
