@@ -1,7 +1,8 @@
 //! Drives `TcpFraming` (client or server, chosen by the first byte) with
 //! arbitrary input through `handle_input`, `restart` (a 0xFF byte, never in
-//! UTF-8) and `handle_transport_closed` (the end of the input, when the
-//! first byte says so), answering like a peer would. Checks that chunking
+//! UTF-8; refused when the peer sent more after its last element) and
+//! `handle_transport_closed` (the end of the input, when the first byte says
+//! so), answering like a peer would. Checks that chunking
 //! changes neither the events nor the error, and that a peer `TcpFraming`
 //! accepts everything we send. (What we send may differ with the chunking:
 //! a server answers a header only if the close did not come in the same read.)
@@ -37,10 +38,23 @@ fn run(input: &[u8], chunk: usize, server: bool, close_at_end: bool, config: Con
             .expect("a fresh client opens");
     }
     'input: for (i, segment) in input.split(|&b| b == 0xff).enumerate() {
-        if i > 0 && ours.restart().is_ok() {
-            run.restarts.push(run.sent.len());
-            if !server {
-                ours.open(&StreamHeader::new()).expect("open after restart");
+        if i > 0 {
+            match ours.restart() {
+                Ok(()) => {
+                    run.restarts.push(run.sent.len());
+                    if !server {
+                        ours.open(&StreamHeader::new()).expect("open after restart");
+                    }
+                }
+                // The peer sent more after the last element: refused, whatever the split.
+                Err(error) if error.condition().is_some() => {
+                    assert_eq!(ours.poll_event(), None, "nothing read reaches the new stream");
+                    let _ = ours.stream_error(error.condition().expect("checked"), None);
+                    ours.poll_transmit(&mut run.sent);
+                    run.error = Some(error.to_string());
+                    break 'input;
+                }
+                Err(_) => {}
             }
         }
         for piece in segment.chunks(chunk.max(1)) {

@@ -71,12 +71,23 @@ pub(crate) fn chars(bytes: &[u8]) -> Result<(), Error> {
     Ok(())
 }
 
-/// Checks one complete element in the context it inherits.
-pub(crate) fn element(bytes: &[u8], outer: &NsContext) -> Result<Root, Error> {
+/// Checks a value we are about to write: [`chars`] finds what no escape can
+/// carry, which is refused rather than sent to a peer that would fail on it.
+pub(crate) fn outgoing_text(text: &str) -> Result<(), Error> {
+    chars(text.as_bytes()).map_err(|error| Error::InvalidOutgoing(error.reason()))
+}
+
+/// Checks one complete element in the context it inherits, with at most
+/// `max_declarations` namespace declarations of its own in scope at once.
+pub(crate) fn element(
+    bytes: &[u8],
+    outer: &NsContext,
+    max_declarations: usize,
+) -> Result<Root, Error> {
     chars(bytes)?;
     let mut reader = Reader::from_reader(bytes);
     reader.config_mut().check_end_names = true;
-    let mut scopes = Scopes::new(outer);
+    let mut scopes = Scopes::new(outer, max_declarations);
     let mut root: Option<Root> = None;
     let mut depth = 0usize;
     loop {
@@ -152,7 +163,8 @@ pub(crate) fn start_tag(bytes: &[u8], outer: &NsContext) -> Result<StartTag, Err
         Ok(Event::Start(tag) | Event::Empty(tag)) => tag,
         _ => return Err(Error::NotWellFormed("malformed start tag")),
     };
-    let mut scopes = Scopes::new(outer);
+    // One tag: its declarations are bounded by the attribute limit.
+    let mut scopes = Scopes::new(outer, usize::MAX);
     let (namespace, _) = scopes.enter(&tag)?;
     let mut out = StartTag {
         namespace,
@@ -217,14 +229,17 @@ struct Scopes<'a> {
     bindings: Vec<(String, String)>,
     /// Length of `bindings` when each open element was entered.
     marks: Vec<usize>,
+    /// Most `bindings` at once: each lookup scans them.
+    max_bindings: usize,
 }
 
 impl<'a> Scopes<'a> {
-    fn new(outer: &'a NsContext) -> Self {
+    fn new(outer: &'a NsContext, max_bindings: usize) -> Self {
         Scopes {
             outer,
             bindings: Vec::new(),
             marks: Vec::new(),
+            max_bindings,
         }
     }
 
@@ -252,6 +267,11 @@ impl<'a> Scopes<'a> {
             } else if key.contains(':') && !key.starts_with("xml:") {
                 prefixed = true;
             }
+        }
+        if self.bindings.len() > self.max_bindings {
+            return Err(Error::TooManyNamespaces {
+                limit: self.max_bindings,
+            });
         }
         for attr in tag.attributes().filter(|_| prefixed) {
             let attr = attr.map_err(|_| Error::NotWellFormed("malformed attribute"))?;
@@ -314,14 +334,14 @@ mod tests {
 
     #[test]
     fn inherits_and_overrides() {
-        let root = element(b"<message><body>hi</body></message>", &ctx()).unwrap();
+        let root = element(b"<message><body>hi</body></message>", &ctx(), usize::MAX).unwrap();
         assert_eq!(&*root.namespace, "jabber:client");
         assert_eq!(&*root.local_name, "message");
         assert!(root.has_content);
-        let root = element(b"<stream:features/>", &ctx()).unwrap();
+        let root = element(b"<stream:features/>", &ctx(), usize::MAX).unwrap();
         assert_eq!(&*root.namespace, "http://etherx.jabber.org/streams");
         assert!(!root.has_content);
-        let root = element(b"<a xmlns='urn:x'/>", &ctx()).unwrap();
+        let root = element(b"<a xmlns='urn:x'/>", &ctx(), usize::MAX).unwrap();
         assert_eq!(&*root.namespace, "urn:x");
     }
 
@@ -329,48 +349,55 @@ mod tests {
     fn refuses_bad_input() {
         let c = ctx();
         assert_eq!(
-            element(b"<x:a/>", &c).unwrap_err(),
+            element(b"<x:a/>", &c, usize::MAX).unwrap_err(),
             Error::BadNamespacePrefix
         );
         assert_eq!(
-            element(b"<a x:b='1'/>", &c).unwrap_err(),
+            element(b"<a x:b='1'/>", &c, usize::MAX).unwrap_err(),
             Error::BadNamespacePrefix
         );
         assert!(matches!(
-            element(b"<a><b></a></b>", &c),
+            element(b"<a><b></a></b>", &c, usize::MAX),
             Err(Error::NotWellFormed(_))
         ));
         assert!(matches!(
-            element(b"<a b='1' b='2'/>", &c),
+            element(b"<a b='1' b='2'/>", &c, usize::MAX),
             Err(Error::NotWellFormed(_))
         ));
         assert!(matches!(
-            element(b"<a>&lol;</a>", &c),
+            element(b"<a>&lol;</a>", &c, usize::MAX),
             Err(Error::RestrictedXml(_))
         ));
         assert!(matches!(
-            element(b"<a b='&lol;'/>", &c),
+            element(b"<a b='&lol;'/>", &c, usize::MAX),
             Err(Error::RestrictedXml(_))
         ));
         assert!(matches!(
-            element(b"<a>\x01</a>", &c),
+            element(b"<a>\x01</a>", &c, usize::MAX),
             Err(Error::NotWellFormed(_))
         ));
         assert!(matches!(
-            element("<a>\u{FFFF}</a>".as_bytes(), &c),
+            element("<a>\u{FFFF}</a>".as_bytes(), &c, usize::MAX),
             Err(Error::NotWellFormed(_))
         ));
-        assert!(element(b"<a xml:lang='en'>&#x1F600;&amp;</a>", &c).is_ok());
+        assert!(element(b"<a xml:lang='en'>&#x1F600;&amp;</a>", &c, usize::MAX).is_ok());
         assert!(matches!(
-            element(b"<a>x]]>y</a>", &c),
+            element(b"<a>x]]>y</a>", &c, usize::MAX),
             Err(Error::NotWellFormed(_))
         ));
         assert!(matches!(
-            element(b"<a><b/>]]></a>", &c),
+            element(b"<a><b/>]]></a>", &c, usize::MAX),
             Err(Error::NotWellFormed(_))
         ));
         // Escaped, in CDATA or in an attribute value it is fine.
-        assert!(element(b"<a b=']]>'>]]&gt;<![CDATA[]]]]><![CDATA[>]]></a>", &c).is_ok());
+        assert!(
+            element(
+                b"<a b=']]>'>]]&gt;<![CDATA[]]]]><![CDATA[>]]></a>",
+                &c,
+                usize::MAX
+            )
+            .is_ok()
+        );
     }
 
     #[test]

@@ -181,6 +181,13 @@ pub enum Error {
         /// The configured limit.
         limit: usize,
     },
+    /// More namespace declarations are in scope at once inside an element
+    /// than [`Limits::max_namespace_declarations`](crate::Limits).
+    #[error("more than {limit} namespace declarations in scope")]
+    TooManyNamespaces {
+        /// The configured limit.
+        limit: usize,
+    },
     /// A stream header (or `<open/>`) is larger than
     /// [`Limits::max_header_size`](crate::Limits): it is kept for the whole
     /// stream, so it gets a tighter bound than elements.
@@ -203,8 +210,10 @@ pub enum Error {
     #[error("not allowed now: {0}")]
     NotAllowed(&'static str),
     /// What was given to `send` is not one complete element starting with
-    /// `<` (RFC 7395 section 3.3.3 binds the sender too); nothing was queued.
-    #[error("not one complete element: {0}")]
+    /// `<` (RFC 7395 section 3.3.3 binds the sender too), or a value given to
+    /// `open`, `stream_error` or `redirect` holds a character XML cannot
+    /// carry even escaped; nothing was queued.
+    #[error("cannot be sent: {0}")]
     InvalidOutgoing(&'static str),
     /// Queuing this element would put more than the configured
     /// `max_queued_bytes` in the output queue; nothing was queued. Drain
@@ -231,6 +240,7 @@ impl Error {
             Error::ElementTooLarge { .. }
             | Error::TooDeep { .. }
             | Error::TooManyAttributes { .. }
+            | Error::TooManyNamespaces { .. }
             | Error::HeaderTooLarge { .. } => C::PolicyViolation,
             Error::InsecureRedirect(_) => C::PolicyViolation,
             Error::SubprotocolNotNegotiated => C::UnsupportedFeature,

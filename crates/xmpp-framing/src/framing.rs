@@ -75,7 +75,10 @@ pub trait Framing {
         text: Option<&str>,
     ) -> Result<(), Error>;
 
-    /// Starts a new stream after STARTTLS or SASL succeeded.
+    /// Starts a new stream after STARTTLS or SASL succeeded. Call it as
+    /// soon as the event of `<proceed/>` or `<success/>` is handled: if the
+    /// peer sent anything after that element (not handed out yet, or half
+    /// read), it is dropped and the restart fails with [`Error::BadFormat`].
     fn restart(&mut self) -> Result<(), Error>;
 
     /// The transport closed under us; yields [`Event::TransportClosed`].

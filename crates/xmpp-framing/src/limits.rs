@@ -13,6 +13,7 @@
 /// | [`max_element_size`](Limits::max_element_size) | 256 KiB | 64 KiB | chat stanzas are under 4 KiB; raise it where clients publish inline avatars or large pubsub items |
 /// | [`max_depth`](Limits::max_depth) | 64 | 32 | stanzas nest a handful of levels deep |
 /// | [`max_attributes`](Limits::max_attributes) | 64 | 32 | tags carry a few attributes |
+/// | [`max_namespace_declarations`](Limits::max_namespace_declarations) | 128 | 32 | a stanza declares a few namespaces; each name is looked up among those in scope |
 /// | [`max_header_size`](Limits::max_header_size) | 4 KiB | 4 KiB | a header is about 250 bytes, but RFC 7622 lets a bare JID reach 2047 |
 ///
 /// ```
@@ -21,7 +22,8 @@
 /// let chat_server = Limits::default()
 ///     .with_max_element_size(64 * 1024)
 ///     .with_max_depth(32)
-///     .with_max_attributes(32);
+///     .with_max_attributes(32)
+///     .with_max_namespace_declarations(32);
 /// assert_eq!(chat_server.max_header_size, 4096);
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -33,6 +35,11 @@ pub struct Limits {
     pub max_depth: usize,
     /// Most attributes, namespace declarations included, on one tag.
     pub max_attributes: usize,
+    /// Most namespace declarations in scope at once inside one element
+    /// (those of the stream header apart). Every name is resolved among
+    /// them, so without this bound nesting could make each lookup scan
+    /// `max_depth * max_attributes` declarations.
+    pub max_namespace_declarations: usize,
     /// Largest stream header (`<stream:stream>` with its XML declaration
     /// counted apart, or `<open/>`), in bytes. The header is kept for the
     /// life of the stream, so this also bounds what an idle stream holds.
@@ -40,11 +47,13 @@ pub struct Limits {
 }
 
 impl Limits {
-    /// The defaults: 256 KiB elements, depth 64, 64 attributes per tag, 4 KiB headers.
+    /// The defaults: 256 KiB elements, depth 64, 64 attributes per tag, 128
+    /// namespace declarations in scope, 4 KiB headers.
     pub const DEFAULT: Limits = Limits {
         max_element_size: 256 * 1024,
         max_depth: 64,
         max_attributes: 64,
+        max_namespace_declarations: 128,
         max_header_size: 4 * 1024,
     };
 
@@ -63,6 +72,12 @@ impl Limits {
     /// Sets [`Limits::max_attributes`].
     pub fn with_max_attributes(mut self, count: usize) -> Self {
         self.max_attributes = count;
+        self
+    }
+
+    /// Sets [`Limits::max_namespace_declarations`].
+    pub fn with_max_namespace_declarations(mut self, count: usize) -> Self {
+        self.max_namespace_declarations = count;
         self
     }
 

@@ -129,7 +129,7 @@ impl StreamState {
     }
 
     /// A restart follows a completed header exchange (RFC 6120 section 4.3.3).
-    pub(crate) fn restart(&mut self) -> Result<(), Error> {
+    pub(crate) fn check_restart(&self) -> Result<(), Error> {
         self.check_commands()?;
         if self.peer_closed {
             return Err(Error::StreamClosed);
@@ -139,9 +139,22 @@ impl StreamState {
                 "restart after both stream headers were exchanged",
             ));
         }
+        Ok(())
+    }
+
+    /// Starts the next stream; [`StreamState::check_restart`] passed.
+    pub(crate) fn restart(&mut self) {
         self.we_opened = false;
         self.peer_opened = false;
-        Ok(())
+    }
+
+    /// The peer sent more after the element that ends the old stream
+    /// (`<proceed/>`, `<success/>`): it belongs to neither stream (after
+    /// `<proceed/>` it is plaintext an attacker may have injected), so the
+    /// stream fails instead of restarting.
+    pub(crate) fn refuse_unread(&mut self) -> Error {
+        self.failed = true;
+        Error::BadFormat("data between the last element and a restart")
     }
 
     /// A stream error may be sent until we closed our stream.

@@ -13,7 +13,7 @@
 
 mod splitter;
 
-use crate::check::StartTag;
+use crate::check::{self, StartTag};
 use crate::escape::escape_into;
 use crate::event::EventQueue;
 use crate::outbox::Outbox;
@@ -223,6 +223,7 @@ impl TcpFraming {
     /// answer to the client's latest header.
     pub fn open(&mut self, header: &StreamHeader) -> Result<(), Error> {
         self.state.check_open()?;
+        check_header_values(header)?;
         self.queue_header(header);
         Ok(())
     }
@@ -260,6 +261,7 @@ impl TcpFraming {
         text: Option<&str>,
     ) -> Result<(), Error> {
         self.state.check_stream_error()?;
+        text.map_or(Ok(()), check::outgoing_text)?;
         if !self.state.we_opened {
             let header = self.state.error_header();
             self.queue_header(&header);
@@ -276,8 +278,19 @@ impl TcpFraming {
     /// (an XML declaration may precede it; the content namespace must stay);
     /// the client sends its new header with [`TcpFraming::open`], the server
     /// answers the client's with its own.
+    ///
+    /// Call it as soon as that element's event is handled: anything the
+    /// peer sent after it (an event not handed out yet, or part of one) is
+    /// refused with [`Error::BadFormat`] and dropped, since after
+    /// `<proceed/>` it is plaintext an attacker may have injected (RFC 6120
+    /// section 5.4.3.3), and after `<success/>` it precedes the new stream.
     pub fn restart(&mut self) -> Result<(), Error> {
-        self.state.restart()?;
+        self.state.check_restart()?;
+        if self.reader.holds_input() {
+            self.reader.drop_input();
+            return Err(self.state.refuse_unread());
+        }
+        self.state.restart();
         self.reader.restart();
         Ok(())
     }
@@ -430,6 +443,20 @@ pub fn write_stream_error(condition: StreamErrorCondition, text: Option<&str>, o
         out.push_str("</text>");
     }
     out.push_str("</stream:error>");
+}
+
+/// Refuses header values that XML cannot carry, even escaped.
+pub(crate) fn check_header_values(header: &StreamHeader) -> Result<(), Error> {
+    [
+        &header.to,
+        &header.from,
+        &header.id,
+        &header.lang,
+        &header.version,
+    ]
+    .into_iter()
+    .flatten()
+    .try_for_each(|value| check::outgoing_text(value))
 }
 
 /// Appends ` to=".." from=".." id=".." xml:lang=".." version=".."`.

@@ -16,7 +16,9 @@ use crate::event::EventQueue;
 use crate::outbox::Outbox;
 use crate::scan::{self, Boundary, Scanner, is_space};
 use crate::state::StreamState;
-use crate::tcp::{STREAMS_NS, header_from, write_header_attributes, write_stream_error};
+use crate::tcp::{
+    STREAMS_NS, check_header_values, header_from, write_header_attributes, write_stream_error,
+};
 use crate::{Element, Error, Event, Limits, NsContext, Role, StreamErrorCondition, StreamHeader};
 
 /// The WebSocket subprotocol name of RFC 7395 section 3.1.
@@ -228,6 +230,7 @@ impl WsFraming {
     /// latest `<open/>` (RFC 7395 sections 3.4 and 3.7).
     pub fn open(&mut self, header: &StreamHeader) -> Result<(), Error> {
         self.state.check_open()?;
+        check_header_values(header)?;
         self.queue_open(header);
         Ok(())
     }
@@ -261,6 +264,7 @@ impl WsFraming {
             return Err(Error::NotAllowed("only servers redirect"));
         }
         check_redirect(uri, self.config.secure)?;
+        check::outgoing_text(uri)?;
         self.queue_close(Some(uri));
         Ok(())
     }
@@ -279,6 +283,7 @@ impl WsFraming {
         text: Option<&str>,
     ) -> Result<(), Error> {
         self.state.check_stream_error()?;
+        text.map_or(Ok(()), check::outgoing_text)?;
         if !self.state.we_opened {
             let header = self.state.error_header();
             self.queue_open(&header);
@@ -293,8 +298,18 @@ impl WsFraming {
     /// roles call it at that point. The client then sends a new `<open/>`
     /// (no `<close/>`), and the server answers it with its own; a new
     /// `<open/>` without a restart is refused.
+    ///
+    /// Call it as soon as `<success/>` is handled: a message received after
+    /// it and not handed out yet belongs to neither stream, so it is
+    /// dropped and the restart refused with [`Error::BadFormat`].
     pub fn restart(&mut self) -> Result<(), Error> {
-        self.state.restart()
+        self.state.check_restart()?;
+        if self.events.len() > 0 {
+            self.events.truncate(0);
+            return Err(self.state.refuse_unread());
+        }
+        self.state.restart();
+        Ok(())
     }
 
     /// Nothing may follow the peer's `<close/>` (RFC 7395 section 3.6).
@@ -326,7 +341,7 @@ impl WsFraming {
         }
         let range = single_element(message.as_bytes(), limits)?;
         let bytes = message.as_bytes().get(range.clone()).unwrap_or_default();
-        let root = check::element(bytes, &self.ns_context)?;
+        let root = check::element(bytes, &self.ns_context, limits.max_namespace_declarations)?;
         let framing = &*root.namespace == FRAMING_NS;
         match &*root.local_name {
             "open" | "close" if !framing => Err(Error::InvalidNamespace(

@@ -12,6 +12,7 @@ use chatwire_xmpp_framing::websocket::{self, WsFraming};
 use chatwire_xmpp_framing::{
     Error, Event, Framing, Limits, StreamErrorCondition, StreamHeader, TcpSplitter,
 };
+use proptest::prelude::*;
 
 const FEATURES: &str = "<stream:features><mechanisms xmlns='urn:ietf:params:xml:ns:xmpp-sasl'><mechanism>PLAIN</mechanism></mechanisms></stream:features>";
 const AUTH: &str = "<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='PLAIN'>AGp1bGlldAByMG0zMG15cjBtMzA=</auth>";
@@ -492,6 +493,7 @@ fn the_error_header_never_reflects_a_hostile_to() {
 fn a_broken_restart_header_gets_a_new_server_header_first() {
     let mut server = TcpFraming::server(Config::default());
     server.handle_input(CLIENT_HEADER.as_bytes()).unwrap();
+    assert!(matches!(server.poll_event(), Some(Event::StreamOpen(_))));
     server.open(&StreamHeader::new().with_id("s1")).unwrap();
     server.send(SUCCESS).unwrap();
     server.restart().unwrap();
@@ -569,6 +571,89 @@ fn after_an_error_of_our_own_the_peer_close_is_still_taken() {
     assert_eq!(out.matches("</stream:stream>").count(), 1, "{out}");
 }
 
+// --- restarts: nothing crosses from the old stream to the new one ---
+
+const SERVER_HEADER: &str = "<?xml version='1.0'?><stream:stream xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams' from='example.com' id='s1' version='1.0'>";
+const STARTTLS: &str = "<starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>";
+const PROCEED: &str = "<proceed xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>";
+/// What a man in the middle appends in plaintext, whole or cut short.
+const INJECTED: [&str; 3] = [
+    "<message from='juliet@example.com/balcony'><body>injected</body></message>",
+    "<message from='juliet@example.com/balcony'><bo",
+    "<",
+];
+
+/// Found in review: bytes that arrived after `<proceed/>` (STARTTLS, RFC 6120
+/// section 5.4.3.3) in the same read as it came out of `poll_event` after
+/// `restart()`, as if sent over TLS, or were dropped unseen when half read.
+/// The restart must refuse them as a peer violation and hand none of them out.
+#[test]
+fn a_client_restart_refuses_plaintext_after_proceed() {
+    for injected in INJECTED {
+        let mut client = TcpFraming::client(Config::default());
+        client
+            .open(&StreamHeader::new().with_to("example.com"))
+            .unwrap();
+        client.handle_input(SERVER_HEADER.as_bytes()).unwrap();
+        client.handle_input(b"<stream:features/>").unwrap();
+        client.send(STARTTLS).unwrap();
+        while client.poll_event().is_some() {}
+        client
+            .handle_input(format!("{PROCEED}{injected}").as_bytes())
+            .unwrap();
+        assert!(
+            matches!(client.poll_event(), Some(Event::Element(e)) if &*e.local_name == "proceed")
+        );
+        let error = client.restart().unwrap_err();
+        assert_eq!(
+            error.condition(),
+            Some(StreamErrorCondition::BadFormat),
+            "{injected}"
+        );
+        assert_eq!(client.poll_event(), None, "{injected}");
+        assert!(client.is_closed());
+        assert_eq!(client.handle_input(b" "), Err(Error::StreamClosed));
+    }
+    // Whitespace after <proceed/> carries nothing: the restart goes ahead.
+    let mut client = TcpFraming::client(Config::default());
+    client.open(&StreamHeader::new()).unwrap();
+    client
+        .handle_input(format!("{SERVER_HEADER}{PROCEED} \n").as_bytes())
+        .unwrap();
+    while client.poll_event().is_some() {}
+    client.restart().unwrap();
+}
+
+/// The same on the server: what follows `<starttls/>` in the client's read,
+/// or `<auth/>` before the server's `<success/>` (RFC 6120 section 6.4.6),
+/// must not reach the restarted stream.
+#[test]
+fn a_server_restart_refuses_what_the_client_sent_after_the_negotiation() {
+    for (negotiation, answer) in [(STARTTLS, PROCEED), (AUTH, SUCCESS)] {
+        for injected in INJECTED {
+            let mut server = TcpFraming::server(Config::default());
+            server.handle_input(CLIENT_HEADER.as_bytes()).unwrap();
+            server.open(&StreamHeader::new().with_id("s1")).unwrap();
+            server
+                .handle_input(format!("{negotiation}{injected}").as_bytes())
+                .unwrap();
+            assert!(matches!(server.poll_event(), Some(Event::StreamOpen(_))));
+            assert!(matches!(server.poll_event(), Some(Event::Element(_))));
+            server.send(answer).unwrap();
+            let error = server.restart().unwrap_err();
+            assert_eq!(error.condition(), Some(StreamErrorCondition::BadFormat));
+            assert_eq!(server.poll_event(), None, "{injected}");
+            // Answered inside the stream the header already opened.
+            server
+                .stream_error(StreamErrorCondition::BadFormat, None)
+                .unwrap();
+            let sent = drain(&mut server);
+            assert_eq!(sent.matches("<stream:stream ").count(), 1, "{sent}");
+            assert!(sent.ends_with("</stream:error></stream:stream>"), "{sent}");
+        }
+    }
+}
+
 // --- commands ---
 
 #[test]
@@ -592,6 +677,135 @@ fn send_checks_one_complete_element() {
     assert_eq!(client.queued_bytes(), 0);
     client.send("<presence/>").unwrap();
     assert_eq!(client.queued_bytes(), "<presence/>".len());
+}
+
+/// What XML cannot carry even escaped (XML 1.0 `Char`): C0 controls but
+/// tab, newline and carriage return, and U+FFFE, U+FFFF. Written out from the
+/// XML spec, apart from the crate's own check.
+fn xml_cannot_carry(text: &str) -> bool {
+    text.chars().any(|c| {
+        (c < ' ' && !matches!(c, '\t' | '\n' | '\r')) || matches!(c, '\u{FFFE}' | '\u{FFFF}')
+    })
+}
+
+/// A header with `value` in one of its text fields.
+fn header_with(field: usize, value: &str) -> StreamHeader {
+    let header = StreamHeader::new();
+    match field {
+        0 => header.with_to(value),
+        1 => header.with_from(value),
+        2 => header.with_id(value),
+        3 => header.with_lang(value),
+        _ => header.with_version(value),
+    }
+}
+
+/// Found in review: `open`, `stream_error` and `redirect` wrote control
+/// characters and U+FFFE/U+FFFF as they were; XML has no escape for them,
+/// so the peer refused our stream as not well-formed.
+#[test]
+fn values_xml_cannot_carry_are_refused() {
+    for bad in ["a\u{0}b", "\u{1}", "x\u{1F}", "\u{7F}\u{FFFE}", "\u{FFFF}y"] {
+        assert!(xml_cannot_carry(bad));
+        for field in 0..5 {
+            let mut client = TcpFraming::client(Config::default());
+            let result = client.open(&header_with(field, bad));
+            assert!(
+                matches!(result, Err(Error::InvalidOutgoing(_))),
+                "{field} {bad:?}"
+            );
+            assert_eq!(client.queued_bytes(), 0);
+            let mut ws = WsFraming::client(websocket::Config::default());
+            let result = ws.open(&header_with(field, bad));
+            assert!(
+                matches!(result, Err(Error::InvalidOutgoing(_))),
+                "{field} {bad:?}"
+            );
+            assert_eq!(ws.queued_bytes(), 0);
+        }
+        let mut server = TcpFraming::server(Config::default());
+        server.handle_input(CLIENT_HEADER.as_bytes()).unwrap();
+        let result = server.stream_error(StreamErrorCondition::Conflict, Some(bad));
+        assert!(matches!(result, Err(Error::InvalidOutgoing(_))), "{bad:?}");
+        assert_eq!(server.queued_bytes(), 0);
+        let mut ws = WsFraming::server(websocket::Config::new(false));
+        let result = ws.stream_error(StreamErrorCondition::Conflict, Some(bad));
+        assert!(matches!(result, Err(Error::InvalidOutgoing(_))), "{bad:?}");
+        let result = ws.redirect(&format!("wss://host.example/{bad}"));
+        assert!(matches!(result, Err(Error::InvalidOutgoing(_))), "{bad:?}");
+        assert_eq!(ws.queued_bytes(), 0);
+    }
+}
+
+/// Any character, with the awkward ones often.
+fn any_text() -> impl Strategy<Value = String> {
+    let awkward = prop_oneof![
+        (0u32..0x20).prop_map(|c| char::from_u32(c).unwrap_or('?')),
+        Just('\u{FFFE}'),
+        Just('\u{FFFF}'),
+        proptest::sample::select(vec!['<', '>', '&', '"', '\'', ' ', '\u{7F}', '\u{85}', 'κ']),
+    ];
+    proptest::collection::vec(prop_oneof![any::<char>(), awkward], 0..12)
+        .prop_map(|chars| chars.into_iter().collect())
+}
+
+proptest! {
+    /// Whatever a value holds, the command refuses it (exactly when XML
+    /// cannot carry it, with nothing queued) or the peer reads it back.
+    #[test]
+    fn written_values_are_refused_or_read_back(value in any_text(), field in 0usize..4) {
+        let mut client = TcpFraming::client(Config::default());
+        match client.open(&header_with(field, &value)) {
+            Err(error) => {
+                prop_assert!(matches!(error, Error::InvalidOutgoing(_)));
+                prop_assert!(xml_cannot_carry(&value), "{:?}", value);
+                prop_assert_eq!(client.queued_bytes(), 0);
+            }
+            Ok(()) => {
+                prop_assert!(!xml_cannot_carry(&value), "{:?}", value);
+                let mut server = TcpFraming::server(Config::default());
+                server.handle_input(drain(&mut client).as_bytes()).unwrap();
+                let Some(Event::StreamOpen(header)) = server.poll_event() else {
+                    panic!("no header for {value:?}")
+                };
+                let read = [header.to, header.from, header.id, header.lang];
+                prop_assert_eq!(read[field].as_deref(), Some(value.as_str()));
+            }
+        }
+        let mut server = TcpFraming::server(Config::default());
+        server.handle_input(CLIENT_HEADER.as_bytes()).unwrap();
+        match server.stream_error(StreamErrorCondition::Conflict, Some(&value)) {
+            Err(error) => {
+                prop_assert!(matches!(error, Error::InvalidOutgoing(_)));
+                prop_assert!(xml_cannot_carry(&value), "{:?}", value);
+            }
+            Ok(()) => {
+                let mut client = TcpFraming::client(Config::default());
+                client.open(&StreamHeader::new()).unwrap();
+                prop_assert_eq!(client.handle_input(drain(&mut server).as_bytes()), Ok(()));
+            }
+        }
+        let mut ws = WsFraming::server(websocket::Config::new(true));
+        let uri = format!("wss://host.example/{value}");
+        match ws.redirect(&uri) {
+            Err(error) => {
+                prop_assert!(matches!(error, Error::InvalidOutgoing(_)));
+                prop_assert!(xml_cannot_carry(&value), "{:?}", value);
+            }
+            Ok(()) => {
+                let mut client = WsFraming::client(websocket::Config::new(true));
+                client.open(&StreamHeader::new()).unwrap();
+                let mut message = String::new();
+                ws.poll_transmit(&mut message);
+                // The server's <close/> before any <open/> of its own.
+                client.handle_message(Utf8Bytes::from(message)).unwrap();
+                prop_assert_eq!(
+                    client.poll_event(),
+                    Some(Event::StreamClose { see_other_uri: Some(uri) })
+                );
+            }
+        }
+    }
 }
 
 #[test]

@@ -503,6 +503,27 @@ fn s3_7_open_without_a_restart_is_refused() {
     );
 }
 
+/// Found in review: a message read before the restart but not yet handed
+/// out came out of `poll_event` after it, as if sent on the new stream.
+#[test]
+fn s3_7_restart_refuses_messages_not_handed_out() {
+    let mut server = opened_server();
+    let auth = "<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='PLAIN'>AGp1bGlldAByMG0zMG15cjBtMzA=</auth>";
+    server.handle_message(msg(auth)).unwrap();
+    server
+        .handle_message(msg(
+            "<message xmlns='jabber:client'><body>early</body></message>",
+        ))
+        .unwrap();
+    assert!(matches!(server.poll_event(), Some(Event::Element(e)) if &*e.local_name == "auth"));
+    server
+        .send("<success xmlns='urn:ietf:params:xml:ns:xmpp-sasl'/>")
+        .unwrap();
+    assert_eq!(condition(server.restart()), StreamErrorCondition::BadFormat);
+    assert_eq!(server.poll_event(), None);
+    assert!(server.is_closed());
+}
+
 #[test]
 fn s3_7_restart_needs_both_opens() {
     let mut server = WsFraming::server(Config::new(true));
@@ -559,6 +580,24 @@ fn restricted_xml_in_a_message() {
             "{input:?}"
         );
     }
+}
+
+/// The same check as over TCP (`tests/tcp.rs`), on a message.
+#[test]
+fn namespace_declarations_in_scope_are_limited() {
+    let mut message = String::from("<message xmlns='jabber:client'>");
+    for i in 0..129 {
+        message.push_str(&format!("<x xmlns:p{i}='urn:{i}'>"));
+    }
+    message.push_str(&"</x>".repeat(129));
+    message.push_str("</message>");
+    let config = Config::new(true).with_limits(Limits::default().with_max_depth(200));
+    let mut server = WsFraming::server(config);
+    server.handle_message(msg(RFC_CLIENT_OPEN)).unwrap();
+    assert_eq!(
+        server.handle_message(msg(&message)),
+        Err(Error::TooManyNamespaces { limit: 128 })
+    );
 }
 
 #[test]
@@ -684,6 +723,7 @@ proptest! {
 fn s3_4_server_answers_each_open_once() {
     let mut server = WsFraming::server(Config::new(true));
     server.handle_message(msg(RFC_CLIENT_OPEN)).unwrap();
+    assert_eq!(events(&mut server).len(), 1);
     server.open(&StreamHeader::new().with_id("s1")).unwrap();
     assert!(matches!(
         server.open(&StreamHeader::new().with_id("s2")),

@@ -106,15 +106,29 @@ impl TcpSplitter {
 
     /// The peer's next unit starts a new stream (RFC 6120 section 4.3.3):
     /// call it when the negotiation says so (after `<proceed/>` for
-    /// STARTTLS, `<success/>` for SASL). Anything half read is dropped; an
-    /// XML declaration may come again, then a header with the same content
-    /// namespace. Without this call a new header or declaration inside the
-    /// stream is refused.
+    /// STARTTLS, `<success/>` for SASL). Anything half read is dropped and
+    /// events not polled yet stay queued: both came before the restart, so
+    /// [`TcpFraming::restart`](super::TcpFraming::restart) refuses to restart
+    /// over them. An XML declaration may come again, then a header with the
+    /// same content namespace. Without this call a new header or declaration
+    /// inside the stream is refused.
     pub fn restart(&mut self) {
         self.scanner.reset();
         self.partial = Utf8Builder::new();
         self.position = Position::Start;
         self.stream = None;
+    }
+
+    /// Whether the peer sent something not handed out yet: events not
+    /// polled, or a unit half read.
+    pub(crate) fn holds_input(&self) -> bool {
+        self.events.len() > 0 || !self.partial.is_empty() || !self.scanner.at_top()
+    }
+
+    /// Forgets everything [`TcpSplitter::holds_input`] reports.
+    pub(crate) fn drop_input(&mut self) {
+        self.events.truncate(0);
+        self.restart();
     }
 
     /// The next event, if any; drain until `None` after every input.
@@ -299,7 +313,11 @@ impl TcpSplitter {
         let (Position::InStream, Some(stream)) = (self.position, self.stream.as_ref()) else {
             return Err(Error::BadFormat("expected a stream header"));
         };
-        let root = check::element(text.as_bytes(), &stream.ns_context)?;
+        let root = check::element(
+            text.as_bytes(),
+            &stream.ns_context,
+            self.limits.max_namespace_declarations,
+        )?;
         if &*root.namespace == STREAMS_NS && &*root.local_name == "stream" {
             return Err(Error::BadFormat("empty stream header"));
         }
