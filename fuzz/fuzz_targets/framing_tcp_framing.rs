@@ -48,7 +48,11 @@ fn run(input: &[u8], chunk: usize, server: bool, close_at_end: bool, config: Con
                 }
                 // The peer sent more after the last element: refused, whatever the split.
                 Err(error) if error.condition().is_some() => {
-                    assert_eq!(ours.poll_event(), None, "nothing read reaches the new stream");
+                    assert_eq!(
+                        ours.poll_event(),
+                        None,
+                        "nothing read reaches the new stream"
+                    );
                     let _ = ours.stream_error(error.condition().expect("checked"), None);
                     ours.poll_transmit(&mut run.sent);
                     run.error = Some(error.to_string());

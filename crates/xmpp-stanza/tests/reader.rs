@@ -216,7 +216,10 @@ fn error_carries_the_stanza_header() {
         Answer::Stanza(StanzaErrorType::Modify, StanzaErrorCondition::JidMalformed)
     );
 
-    let err = parse_err("<presence id='p1'><priority>high</priority></presence>", &tcp());
+    let err = parse_err(
+        "<presence id='p1'><priority>high</priority></presence>",
+        &tcp(),
+    );
     let h = err.header().expect("header");
     assert_eq!(
         (h.kind(), h.id(), h.stanza_type()),
