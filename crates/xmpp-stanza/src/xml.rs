@@ -884,8 +884,11 @@ pub(crate) fn qualified_attr(
     match ns {
         None => {}
         Some(ns::XML) => out.extend_from_slice(b"xml:"),
-        // An empty namespace name cannot be bound to a prefix.
-        Some("") => return Err(SerializeError::InvalidValue("attribute namespace")),
+        // An empty namespace name cannot be bound to a prefix, nor can the
+        // xmlns namespace (Namespaces in XML 1.0 section 3).
+        Some("" | XMLNS_NAMESPACE) => {
+            return Err(SerializeError::InvalidValue("attribute namespace"));
+        }
         Some(ns) => {
             let prefix = format!("ns{declared}");
             *declared = declared.saturating_add(1);
@@ -986,6 +989,11 @@ pub(crate) fn write_element(
     };
     if typed(ns, name) {
         return Err(SerializeError::InvalidValue("element typed by this crate"));
+    }
+    // Nothing may be declared the XML or the xmlns namespace (Namespaces
+    // in XML 1.0 section 3); the reader refuses both.
+    if ns == ns::XML || ns == XMLNS_NAMESPACE {
+        return Err(SerializeError::InvalidValue("element namespace"));
     }
     out.push(b'<');
     out.extend_from_slice(name.as_bytes());

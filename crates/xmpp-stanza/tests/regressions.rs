@@ -169,6 +169,35 @@ fn values_the_reader_refuses_are_refused() {
     assert!(refused_or_round_trips(&Element::Iq(iq), &ctx()).is_err());
 }
 
+#[test]
+fn reserved_namespaces_are_refused() {
+    // Namespaces in XML 1.0 section 3: nothing may be declared the XML or
+    // the xmlns namespace, so an element or a prefixed attribute in either
+    // cannot be written; the reader refuses the declaration.
+    let xmlns = "http://www.w3.org/2000/xmlns/";
+    for reserved in [ns::XML, xmlns] {
+        let top = Element::Unknown(minidom::Element::bare("a", reserved));
+        assert!(refused_or_round_trips(&top, &ctx()).is_err(), "{reserved}");
+        let child = minidom::Element::builder("x", "urn:x")
+            .append(minidom::Element::bare("b", reserved))
+            .build();
+        let mut m = Message::default();
+        m.payloads.push(Payload::Other(child));
+        assert!(refused_or_round_trips(&Element::Message(m), &ctx()).is_err());
+    }
+    let mut el = minidom::Element::bare("x", "urn:x");
+    el.set_attr(
+        minidom::rxml::Namespace::from(xmlns.to_owned()),
+        minidom::rxml::NcName::try_from("p").unwrap(),
+        "urn:evil",
+    );
+    assert!(refused_or_round_trips(&Element::Unknown(el), &ctx()).is_err());
+    let mut m = Message::default();
+    m.extra_attrs
+        .push(ExtraAttr::namespaced(xmlns, "p", "urn:evil"));
+    assert!(refused_or_round_trips(&Element::Message(m), &ctx()).is_err());
+}
+
 // ---- errors a caller can answer, and never bounce
 
 #[test]
