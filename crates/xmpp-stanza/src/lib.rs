@@ -493,11 +493,12 @@ impl From<AnyStanza> for Element {
     }
 }
 
-/// Opens `<stream:NAME`, declaring the prefix unless the stream header did.
+/// Opens `<stream:NAME`, declaring the prefix unless the stream header
+/// bound it to the streams namespace.
 fn stream_start_tag(out: &mut Vec<u8>, ctx: &Context, qname: &str) -> Result<(), SerializeError> {
     out.push(b'<');
     out.extend_from_slice(qname.as_bytes());
-    if !ctx.inherited {
+    if !ctx.inherited || ctx.prefix("stream") != Some(ns::STREAM) {
         xml::attr(out, "xmlns:stream", ns::STREAM)?;
     }
     Ok(())

@@ -198,6 +198,22 @@ fn reserved_namespaces_are_refused() {
     assert!(refused_or_round_trips(&Element::Message(m), &ctx()).is_err());
 }
 
+#[test]
+fn stream_prefix_is_declared_when_the_stream_rebinds_it() {
+    // A stream header may bind `stream` to something else (and the streams
+    // namespace to another prefix); <stream:features/> must still be one.
+    let ctx = Context::client_tcp()
+        .with_prefix("s", "http://etherx.jabber.org/streams")
+        .unwrap()
+        .with_prefix("stream", "urn:other")
+        .unwrap();
+    let mut f = Features::default();
+    f.bind = true;
+    refused_or_round_trips(&Element::Features(f), &ctx).unwrap();
+    let e = StreamError::new(StreamErrorCondition::Conflict);
+    refused_or_round_trips(&Element::StreamError(e), &ctx).unwrap();
+}
+
 // ---- errors a caller can answer, and never bounce
 
 #[test]
