@@ -8,7 +8,8 @@
 //! this crate does not type are kept ([`minidom::Element`] trees,
 //! [`ExtraAttr`]) and written back unchanged, except that children in the
 //! stream's content namespace are re-scoped to the namespace of the stream
-//! they are written to (RFC 6120 section 4.8.3). [`Element::serialize`]
+//! they are written to (RFC 6120 section 4.8.3), up to a forwarded stanza,
+//! which keeps its own (XEP-0297). [`Element::serialize`]
 //! appends to a caller-owned buffer and declares namespaces only where the
 //! context does not already supply them.
 //!
