@@ -138,6 +138,7 @@ fn namespace(u: &mut Unstructured<'_>, content_ns: &str) -> Result<String> {
             ns::DISCO_ITEMS,
             ns::BLOCKING,
             ns::XML,
+            "http://www.w3.org/2000/xmlns/",
         ])?)
         .to_owned(),
         // Either content namespace is written as the one in scope; use

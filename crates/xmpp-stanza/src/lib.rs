@@ -8,7 +8,8 @@
 //! this crate does not type are kept ([`minidom::Element`] trees,
 //! [`ExtraAttr`]) and written back unchanged, except that children in the
 //! stream's content namespace are re-scoped to the namespace of the stream
-//! they are written to (RFC 6120 section 4.8.3). [`Element::serialize`]
+//! they are written to (RFC 6120 section 4.8.3), up to a forwarded stanza,
+//! which keeps its own (XEP-0297). [`Element::serialize`]
 //! appends to a caller-owned buffer and declares namespaces only where the
 //! context does not already supply them.
 //!
@@ -506,11 +507,12 @@ impl From<AnyStanza> for Element {
     }
 }
 
-/// Opens `<stream:NAME`, declaring the prefix unless the stream header did.
+/// Opens `<stream:NAME`, declaring the prefix unless the stream header
+/// bound it to the streams namespace.
 fn stream_start_tag(out: &mut Vec<u8>, ctx: &Context, qname: &str) -> Result<(), SerializeError> {
     out.push(b'<');
     out.extend_from_slice(qname.as_bytes());
-    if !ctx.inherited {
+    if !ctx.inherited || ctx.prefix("stream") != Some(ns::STREAM) {
         xml::attr(out, "xmlns:stream", ns::STREAM)?;
     }
     Ok(())

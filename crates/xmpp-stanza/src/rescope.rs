@@ -5,6 +5,12 @@
 //! either into the namespace of the stream it writes to, and the reader
 //! files an element in the other one (a `jabber:server` child on a client
 //! stream) under the stream's, so that what is read is what is written.
+//!
+//! A forwarded stanza (XEP-0297) keeps its namespace (section 3.2): a
+//! typed [`crate::Forwarded`] records it and re-scopes the stanza's content
+//! to it, and inside an element this crate does not type (an archive
+//! result, a pubsub item) nothing below a `<forwarded/>` is re-scoped at
+//! all, by the reader or the writer.
 
 use crate::error::Error;
 use crate::ns;
@@ -29,13 +35,20 @@ pub(crate) fn read_tree<'a>(
     Ok(moved(tree, other, content_ns))
 }
 
-/// Whether `el` or an element below it is in `ns`.
-fn mentions(el: &minidom::Element, ns: &str) -> bool {
-    el.has_ns(ns) || el.children().any(|child| mentions(child, ns))
+/// Whether the elements below `el` keep their namespaces as they are: `el`
+/// is a `<forwarded/>`, whose stanza keeps its own (XEP-0297 section 3.2).
+pub(crate) fn keeps_namespaces(el: &minidom::Element) -> bool {
+    el.is("forwarded", ns::FORWARD)
 }
 
-/// `el` rebuilt with every element in `from` put into `to` (minidom has no
-/// way to change an element's namespace in place).
+/// Whether `el` or an element below it that is re-scoped is in `ns`.
+fn mentions(el: &minidom::Element, ns: &str) -> bool {
+    el.has_ns(ns) || (!keeps_namespaces(el) && el.children().any(|child| mentions(child, ns)))
+}
+
+/// `el` rebuilt with every element in `from` put into `to`, up to a
+/// forwarded stanza (minidom has no way to change an element's namespace
+/// in place).
 fn moved(mut el: minidom::Element, from: &str, to: &str) -> minidom::Element {
     let ns = if el.has_ns(from) {
         to.to_owned()
@@ -46,8 +59,12 @@ fn moved(mut el: minidom::Element, from: &str, to: &str) -> minidom::Element {
     for ((attr_ns, name), value) in el.attrs().iter() {
         out.set_attr(attr_ns.clone(), name.clone(), value.clone());
     }
+    let keep = keeps_namespaces(&el);
     for node in el.take_nodes() {
         match node {
+            minidom::Node::Element(child) if keep => {
+                out.append_child(child);
+            }
             minidom::Node::Element(child) => {
                 out.append_child(moved(child, from, to));
             }

@@ -986,8 +986,11 @@ pub(crate) fn qualified_attr(
     match ns {
         None => {}
         Some(ns::XML) => out.extend_from_slice(b"xml:"),
-        // An empty namespace name cannot be bound to a prefix.
-        Some("") => return Err(SerializeError::InvalidValue("attribute namespace")),
+        // An empty namespace name cannot be bound to a prefix, nor can the
+        // xmlns namespace (Namespaces in XML 1.0 section 3).
+        Some("" | XMLNS_NAMESPACE) => {
+            return Err(SerializeError::InvalidValue("attribute namespace"));
+        }
         Some(ns) => {
             let prefix = format!("ns{declared}");
             *declared = declared.saturating_add(1);
@@ -1041,23 +1044,15 @@ pub(crate) fn is_content_ns(ns: &str) -> bool {
     ns == ns::CLIENT || ns == ns::SERVER
 }
 
-/// Writes a minidom tree. `scope` is the default namespace in scope, so
-/// `xmlns` is only declared where it changes; an element in `jabber:client`
-/// or `jabber:server` is written in `content_ns`, the namespace of the
-/// stanza it travels in. Empty and adjacent text nodes, which minidom can
-/// hold but XML cannot express, are written as the text they hold.
-pub(crate) fn write_tree(
-    out: &mut Vec<u8>,
-    el: &minidom::Element,
-    scope: &str,
-    content_ns: &str,
-) -> Result<(), SerializeError> {
-    write_element(out, el, Some(scope), content_ns, |_, _| false)
-}
-
-/// [`write_tree`] for an element kept beside typed ones: refuses it when
-/// `typed(ns, name)` says the reader would read it as a typed value (`ns`
-/// is the namespace it is written in).
+/// Writes a minidom tree kept beside typed elements. `scope` is the
+/// default namespace in scope, so `xmlns` is only declared where it
+/// changes; an element in `jabber:client` or `jabber:server` is written in
+/// `content_ns`, the namespace of the stanza it travels in, except inside a
+/// forwarded stanza, which keeps its own (XEP-0297 section 3.2). Refuses
+/// the tree when `typed(ns, name)` says the reader would read its root as a
+/// typed value (`ns` is the namespace it is written in). Empty and adjacent
+/// text nodes, which minidom can hold but XML cannot express, are written
+/// as the text they hold.
 pub(crate) fn write_tree_checked(
     out: &mut Vec<u8>,
     el: &minidom::Element,
@@ -1068,9 +1063,9 @@ pub(crate) fn write_tree_checked(
     write_element(out, el, Some(scope), content_ns, typed)
 }
 
-/// The writer behind [`write_tree`] and [`write_tree_checked`]; `scope`
-/// None means no default namespace is in scope (a top-level element over
-/// WebSocket), so the element always declares its own, even an empty one.
+/// The writer behind [`write_tree_checked`]; `scope` None means no default
+/// namespace is in scope (a top-level element over WebSocket), so the
+/// element always declares its own, even an empty one.
 pub(crate) fn write_element(
     out: &mut Vec<u8>,
     el: &minidom::Element,
@@ -1078,16 +1073,38 @@ pub(crate) fn write_element(
     content_ns: &str,
     typed: impl Fn(&str, &str) -> bool,
 ) -> Result<(), SerializeError> {
+    let ns = written_ns(el, Some(content_ns));
+    if typed(&ns, el.name()) {
+        return Err(SerializeError::InvalidValue("element typed by this crate"));
+    }
+    write_subtree(out, el, &ns, scope, Some(content_ns))
+}
+
+/// The namespace `el` is written in: its own, or `content_ns` for an
+/// element in a content namespace (None: nothing is re-scoped).
+fn written_ns(el: &minidom::Element, content_ns: Option<&str>) -> String {
+    let own = el.ns();
+    match content_ns {
+        Some(content_ns) if is_content_ns(&own) => content_ns.to_owned(),
+        _ => own,
+    }
+}
+
+/// Writes `el` in namespace `ns` and everything below it; `content_ns` is
+/// None below a forwarded stanza, where nothing is re-scoped.
+fn write_subtree(
+    out: &mut Vec<u8>,
+    el: &minidom::Element,
+    ns: &str,
+    scope: Option<&str>,
+    content_ns: Option<&str>,
+) -> Result<(), SerializeError> {
     let name = el.name();
     check_name(name)?;
-    let own_ns = el.ns();
-    let ns = if is_content_ns(&own_ns) {
-        content_ns
-    } else {
-        own_ns.as_str()
-    };
-    if typed(ns, name) {
-        return Err(SerializeError::InvalidValue("element typed by this crate"));
+    // Nothing may be declared the XML or the xmlns namespace (Namespaces
+    // in XML 1.0 section 3); the reader refuses both.
+    if ns == ns::XML || ns == XMLNS_NAMESPACE {
+        return Err(SerializeError::InvalidValue("element namespace"));
     }
     out.push(b'<');
     out.extend_from_slice(name.as_bytes());
@@ -1110,9 +1127,17 @@ pub(crate) fn write_element(
         return Ok(());
     }
     out.push(b'>');
+    let below = if crate::rescope::keeps_namespaces(el) {
+        None
+    } else {
+        content_ns
+    };
     for node in nodes {
         match node {
-            minidom::Node::Element(child) => write_tree(out, child, ns, content_ns)?,
+            minidom::Node::Element(child) => {
+                let child_ns = written_ns(child, below);
+                write_subtree(out, child, &child_ns, Some(ns), below)?;
+            }
             minidom::Node::Text(t) => escape_text(out, t)?,
         }
     }
@@ -1189,7 +1214,7 @@ mod tests {
         let input = "<a xmlns='urn:a' b='1&apos;\t'><c xmlns='' d='e'/>text<f xmlns:q='urn:q' q:g='h'>i</f></a>";
         let el = read_tree(input).unwrap();
         let mut out = Vec::new();
-        write_tree(&mut out, &el, ns::CLIENT, ns::CLIENT).unwrap();
+        write_tree_checked(&mut out, &el, ns::CLIENT, ns::CLIENT, |_, _| false).unwrap();
         let again = read_tree(std::str::from_utf8(&out).unwrap()).unwrap();
         assert_eq!(el, again);
     }

@@ -169,6 +169,83 @@ fn values_the_reader_refuses_are_refused() {
     assert!(refused_or_round_trips(&Element::Iq(iq), &ctx()).is_err());
 }
 
+#[test]
+fn reserved_namespaces_are_refused() {
+    // Namespaces in XML 1.0 section 3: nothing may be declared the XML or
+    // the xmlns namespace, so an element or a prefixed attribute in either
+    // cannot be written; the reader refuses the declaration.
+    let xmlns = "http://www.w3.org/2000/xmlns/";
+    for reserved in [ns::XML, xmlns] {
+        let top = Element::Unknown(minidom::Element::bare("a", reserved));
+        assert!(refused_or_round_trips(&top, &ctx()).is_err(), "{reserved}");
+        let child = minidom::Element::builder("x", "urn:x")
+            .append(minidom::Element::bare("b", reserved))
+            .build();
+        let mut m = Message::default();
+        m.payloads.push(Payload::Other(child));
+        assert!(refused_or_round_trips(&Element::Message(m), &ctx()).is_err());
+    }
+    let mut el = minidom::Element::bare("x", "urn:x");
+    el.set_attr(
+        minidom::rxml::Namespace::from(xmlns.to_owned()),
+        minidom::rxml::NcName::try_from("p").unwrap(),
+        "urn:evil",
+    );
+    assert!(refused_or_round_trips(&Element::Unknown(el), &ctx()).is_err());
+    let mut m = Message::default();
+    m.extra_attrs
+        .push(ExtraAttr::namespaced(xmlns, "p", "urn:evil"));
+    assert!(refused_or_round_trips(&Element::Message(m), &ctx()).is_err());
+}
+
+#[test]
+fn stream_prefix_is_declared_when_the_stream_rebinds_it() {
+    // A stream header may bind `stream` to something else (and the streams
+    // namespace to another prefix); <stream:features/> must still be one.
+    let ctx = Context::client_tcp()
+        .with_prefix("s", "http://etherx.jabber.org/streams")
+        .unwrap()
+        .with_prefix("stream", "urn:other")
+        .unwrap();
+    let mut f = Features::default();
+    f.bind = true;
+    refused_or_round_trips(&Element::Features(f), &ctx).unwrap();
+    let e = StreamError::new(StreamErrorCondition::Conflict);
+    refused_or_round_trips(&Element::StreamError(e), &ctx).unwrap();
+}
+
+#[test]
+fn forwarded_stanza_in_a_kept_tree_keeps_its_namespace() {
+    // XEP-0297 section 3.2: the namespace of a forwarded stanza is kept,
+    // also where it travels inside an element this crate does not type (an
+    // archive result); re-scoping applies to the stanza around it only.
+    let xml = "<message to='romeo@example.net'><result xmlns='urn:xmpp:mam:2' id='28482'><forwarded xmlns='urn:xmpp:forward:0'><delay xmlns='urn:xmpp:delay' stamp='2010-07-10T23:08:25Z'/><message xmlns='jabber:client' from='juliet@example.com/balcony' to='romeo@example.net' type='chat'><body>Call me but love</body><x xmlns='urn:x'><y xmlns='jabber:client'/></x></message></forwarded></result><z xmlns='urn:z'><w xmlns='jabber:client'/></z></message>";
+    let el = parse(xml);
+    let server = Context::server_tcp();
+    let bytes = el.to_bytes(&server).unwrap();
+    let text = String::from_utf8(bytes.clone()).unwrap();
+    assert!(
+        text.contains("<message xmlns='jabber:client' from='juliet@example.com/balcony'"),
+        "{text}"
+    );
+    assert!(text.contains("<y xmlns='jabber:client'/>"), "{text}");
+    // Outside the forwarded stanza, re-scoping still applies.
+    assert!(text.contains("<w xmlns='jabber:server'/>"), "{text}");
+    // Read on the server stream and written to a client, it is unchanged.
+    let relayed = Element::parse(&bytes, &server).unwrap();
+    assert_eq!(relayed.to_bytes(&ctx()).unwrap(), xml.as_bytes());
+    // A forwarded stanza in jabber:server stays so on a client stream too.
+    let s2s = xml.replace(
+        "<message xmlns='jabber:client'",
+        "<message xmlns='jabber:server'",
+    );
+    let out = reserialize(&s2s, &ctx());
+    assert!(
+        out.contains("<message xmlns='jabber:server' from="),
+        "{out}"
+    );
+}
+
 // ---- errors a caller can answer, and never bounce
 
 #[test]

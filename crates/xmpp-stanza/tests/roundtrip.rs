@@ -45,6 +45,21 @@ proptest! {
         }
     }
 
+    /// Below a `<forwarded/>` kept in an extension element, the forwarded
+    /// stanza keeps its namespace, and so does everything in it (XEP-0297
+    /// section 3.2), whatever the stream.
+    #[test]
+    fn forwarded_in_a_kept_tree_is_not_rescoped(el in element(&Gen::clean()), depth in 0..3usize, at in any::<prop::sample::Index>(), ns in prop::sample::select(&["jabber:client", "jabber:server"][..])) {
+        let other = if ns == "jabber:client" { "jabber:server" } else { "jabber:client" };
+        let kept = with_content_child(el, depth, at, [ns, other]);
+        let forwarded = in_forwarded(kept);
+        for ctx in [Context::client_tcp(), Context::client_websocket(), Context::server_tcp()] {
+            let bytes = forwarded.to_bytes(&ctx).unwrap();
+            let again = Element::parse(&bytes, &ctx).unwrap();
+            prop_assert_eq!(&again, &forwarded, "{}", String::from_utf8_lossy(&bytes));
+        }
+    }
+
     #[test]
     fn mutations_never_panic(el in element(&Gen::clean()), at in any::<prop::sample::Index>(), byte in any::<u8>()) {
         let ctx = Context::client_tcp();
@@ -94,6 +109,49 @@ fn with_content_child(
                 e.apps.push(child);
             } else if iq.payload.is_none() {
                 iq.payload = Some(IqPayload::Other(child));
+            }
+            Element::Iq(iq)
+        }
+        other => other,
+    }
+}
+
+/// `el` with its extension elements (the one [`with_content_child`] added
+/// among them) wrapped in `<result><forwarded>...</forwarded></result>`, as
+/// an archive sends them.
+fn in_forwarded(el: Element) -> Element {
+    let wrap = |child: minidom::Element| {
+        let mut forwarded = minidom::Element::bare("forwarded", ns::FORWARD);
+        forwarded.append_child(child);
+        let mut result = minidom::Element::bare("result", "urn:example:archive");
+        result.append_child(forwarded);
+        result
+    };
+    let wrap_last = |payloads: &mut Vec<minidom::Element>| {
+        if let Some(last) = payloads.pop() {
+            payloads.push(wrap(last));
+        }
+    };
+    match el {
+        Element::Message(mut m) => {
+            for p in &mut m.payloads {
+                if let Payload::Other(tree) = p {
+                    *tree = wrap(tree.clone());
+                }
+            }
+            Element::Message(m)
+        }
+        Element::Presence(mut p) => {
+            if let Some(Payload::Other(tree)) = p.payloads.last_mut() {
+                *tree = wrap(tree.clone());
+            }
+            Element::Presence(p)
+        }
+        Element::Iq(mut iq) => {
+            if let Some(e) = iq.error.as_mut() {
+                wrap_last(&mut e.apps);
+            } else if let Some(IqPayload::Other(tree)) = iq.payload.as_mut() {
+                *tree = wrap(tree.clone());
             }
             Element::Iq(iq)
         }

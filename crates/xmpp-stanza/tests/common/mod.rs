@@ -34,6 +34,9 @@ pub struct Gen {
 /// stanza content namespace (those are re-scoped, tested on their own).
 pub const PAYLOAD_NS: &[&str] = &["urn:example:a", "urn:example:b", "", "urn:xmpp:receipts"];
 
+/// The namespaces nothing may be declared (Namespaces in XML 1.0 section 3).
+pub const RESERVED_NS: &[&str] = &[ns::XML, "http://www.w3.org/2000/xmlns/"];
+
 impl Gen {
     /// Only what the writers accept.
     pub fn clean() -> Gen {
@@ -51,13 +54,18 @@ impl Gen {
     }
 
     /// Anything: every general category (Cc, Cf, Co, Cn, noncharacters;
-    /// Cs cannot occur in a Rust string), XML specials, and arbitrary names.
+    /// Cs cannot occur in a Rust string), XML specials, arbitrary names,
+    /// and the namespaces nothing may be declared (`xml`, `xmlns`).
     pub fn arbitrary() -> Gen {
         let clean = Gen::clean();
         Gen {
             text: prop_oneof![3 => clean.text.clone(), 1 => any_unicode()].boxed(),
             name: prop_oneof![3 => clean.name.clone(), 1 => any_unicode()].boxed(),
-            ns: prop_oneof![3 => clean.ns.clone(), 1 => any_unicode()]
+            ns: prop_oneof![
+                6 => clean.ns.clone(),
+                2 => any_unicode(),
+                1 => select(RESERVED_NS).prop_map(str::to_owned),
+            ]
                 .prop_filter("content namespaces are re-scoped", |ns| {
                     ns != "jabber:client" && ns != "jabber:server"
                 })
