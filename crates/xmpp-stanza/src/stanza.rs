@@ -182,7 +182,7 @@ pub(crate) struct Common<'s> {
 }
 
 impl<'s> Common<'s> {
-    pub(crate) fn parse(r: &Reader<'_>, start: &'s Start<'_>) -> Result<Common<'s>, Error> {
+    pub(crate) fn parse(r: &mut Reader<'_>, start: &'s Start<'_>) -> Result<Common<'s>, Error> {
         let mut c = Common {
             to: None,
             from: None,

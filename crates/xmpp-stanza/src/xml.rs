@@ -808,9 +808,11 @@ impl Reader<'_> {
     /// resolved and its name checked as [`Reader::tree`] checks names, so
     /// that the writer can put it back. A prefix other than `xml` bound to
     /// the XML namespace is refused (Namespaces in XML 1.0 section 3), as it
-    /// could smuggle in a second `xml:lang`.
+    /// could smuggle in a second `xml:lang`. The namespace name is copied
+    /// (and written back) once per attribute, so each copy is charged
+    /// against the node limit as [`Reader::tree`] charges its attributes.
     pub(crate) fn extra_attr(
-        &self,
+        &mut self,
         prefix: Option<&str>,
         local: &str,
         value: Cow<'_, str>,
@@ -818,7 +820,11 @@ impl Reader<'_> {
         rxml_name(local)?;
         let ns = match prefix {
             None => None,
-            Some(p) => Some(self.lookup(Some(p))?.0.to_string()),
+            Some(p) => {
+                let ns = self.lookup(Some(p))?.0;
+                self.charge(ns.len() / NAMESPACE_BYTES_PER_NODE)?;
+                Some(ns.to_string())
+            }
         };
         if prefix != Some("xml") && ns.as_deref() == Some(ns::XML) {
             return Err(Error::Restricted(

@@ -82,6 +82,8 @@ const SHAPES: &[&str] = &[
     "statuses",
     "references",
     "referenced-namespace",
+    "body-attributes-long-namespace",
+    "tree-attributes-long-namespace",
 ];
 
 /// The input of shape `name` at `max` bytes.
@@ -194,6 +196,21 @@ fn shape(name: &str, max: usize) -> String {
             ),
             "</d></item></query></iq>",
             |_| "<p:a/>".into(),
+        ),
+        // A prefix bound once to a long namespace, used by an attribute of
+        // many typed children (kept as extra attributes) or trees: every
+        // attribute keeps, and writes back, its own copy of the name.
+        "body-attributes-long-namespace" => fill(
+            max,
+            &format!("<message xmlns:p='urn:{}'>", "n".repeat(max / 2)),
+            "</message>",
+            |_| "<body p:x=''/>".into(),
+        ),
+        "tree-attributes-long-namespace" => fill(
+            max,
+            &format!("<message xmlns:p='urn:{}'>", "n".repeat(max / 2)),
+            "</message>",
+            |_| "<a xmlns='urn:x' p:x=''/>".into(),
         ),
         other => panic!("no shape {other}"),
     }

@@ -558,3 +558,27 @@ fn stanza_is_written_to_each_recipient_without_cloning() {
         assert_eq!(sent.show, Some(Show::Away));
     }
 }
+
+// A prefix bound once to a long namespace and used on many attributes:
+// each kept attribute holds, and writes back, the whole name, so each use
+// is charged against the node limit and the output stays bounded.
+#[test]
+fn a_long_attribute_namespace_cannot_multiply_the_output() {
+    let ctx = ctx();
+    let long = format!("urn:{}", "a".repeat(150_000));
+    for child in ["<body p:x=''/>", "<a xmlns='urn:x' p:x=''/>"] {
+        let mut xml = format!("<message xmlns:p='{long}'>");
+        for _ in 0..900 {
+            xml.push_str(child);
+        }
+        xml.push_str("</message>");
+        if let Ok(el) = Element::parse(xml.as_bytes(), &ctx) {
+            let written = el.to_bytes(&ctx).expect("a parsed value is written");
+            assert!(
+                written.len() <= 4 * 256 * 1024,
+                "{child}: {} bytes",
+                written.len()
+            );
+        }
+    }
+}
