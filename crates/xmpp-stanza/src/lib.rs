@@ -384,9 +384,7 @@ impl Element {
     /// Parses one complete top-level element. An error carries the
     /// stanza's header when it was read, and says how to answer it.
     pub fn parse(bytes: &[u8], ctx: &Context) -> Result<Element, ParseError> {
-        let mut header = None;
         xml::parse_with(bytes, ctx, |r, start| {
-            header = error::HeaderRef::capture(&start, ctx);
             let stanza_ns = ctx.namespace.as_str();
             Ok(match (start.ns(), start.local()) {
                 (ns, "message") if ns == stanza_ns => Element::Message(Message::parse(r, &start)?),
@@ -418,7 +416,15 @@ impl Element {
                 _ => Element::Unknown(rescope::read_tree(r, start, stanza_ns)?),
             })
         })
-        .map_err(|e| ParseError::new(e, header, ctx))
+        .map_err(|e| {
+            // Errors are rare: the header is read again from the start tag
+            // only then, rather than kept aside for every stanza.
+            let start = xml::read_root(bytes, ctx);
+            let header = start
+                .as_ref()
+                .and_then(|s| error::HeaderRef::capture(s, ctx));
+            ParseError::new(e, header, ctx)
+        })
     }
 
     /// Appends the serialised element to `out`; leaves `out` as it was on

@@ -160,13 +160,17 @@ impl RosterItem {
         xml::attr(out, "jid", self.jid.as_str())?;
         xml::opt_attr(out, "name", self.name.as_deref())?;
         if let Some(sub) = &self.subscription {
-            if Subscription::parse(sub.as_str()) != *sub {
+            if let Subscription::Other(s) = sub
+                && Subscription::parse(s) != *sub
+            {
                 return Err(SerializeError::InvalidValue("subscription"));
             }
             xml::attr(out, "subscription", sub.as_str())?;
         }
         if let Some(ask) = &self.ask {
-            if Ask::parse(ask.as_str()) != *ask {
+            if let Ask::Other(s) = ask
+                && Ask::parse(s) != *ask
+            {
                 return Err(SerializeError::InvalidValue("ask"));
             }
             xml::attr(out, "ask", ask.as_str())?;

@@ -423,20 +423,30 @@ impl<'a> Reader<'a> {
             }
             self.charge(1)?;
             let (prefix, local) = split_qname(key)?;
-            // Unprefixed names are compared here; prefixed ones once their
-            // prefixes are resolved, since declarations may follow them.
-            if prefix.is_none() && attrs.iter().any(|a| a.prefix.is_none() && a.local == local) {
+            // Unprefixed names, and those in `xml:` (the one prefix nothing
+            // can rebind), are compared here; other prefixed ones once
+            // their prefixes are resolved, since declarations may follow.
+            let (ns, ns_id) = match prefix {
+                None => (NsName::Borrowed(""), 0),
+                Some("xml") => (NsName::Borrowed(ns::XML), usize::MAX),
+                Some(_) => {
+                    prefixed = true;
+                    (NsName::Borrowed(""), 0)
+                }
+            };
+            if (prefix.is_none() || prefix == Some("xml"))
+                && attrs.iter().any(|a| a.prefix == prefix && a.local == local)
+            {
                 return Err(Error::Xml("duplicate attribute".into()));
             }
-            prefixed |= prefix.is_some();
             if attrs.is_empty() {
                 attrs.reserve(8);
             }
             attrs.push(Attr {
                 prefix,
                 local,
-                ns: NsName::Borrowed(""),
-                ns_id: 0,
+                ns,
+                ns_id,
                 value: attr_value(raw_value, self.plain)?,
             });
         }
@@ -636,6 +646,11 @@ pub(crate) fn parse_with<'a, T>(
     Ok(value)
 }
 
+/// The top-level start tag alone, or `None` if it cannot be read.
+pub(crate) fn read_root<'a>(bytes: &'a [u8], ctx: &'a Context) -> Option<Start<'a>> {
+    Reader::new(bytes, ctx).ok()?.root().ok()
+}
+
 /// An attribute value with references resolved and whitespace normalised
 /// (XML 1.0 section 3.3.3), borrowing the input when there was nothing to
 /// do. `plain` says the whole input has no reference and no whitespace to
@@ -680,6 +695,14 @@ fn attr_value(raw: &str, plain: bool) -> Result<Cow<'_, str>, Error> {
 
 /// Splits `prefix:local`; both parts must be NCNames.
 fn split_qname(qname: &str) -> Result<(Option<&str>, &str), Error> {
+    match split_ascii_qname(qname) {
+        Some(split) => Ok(split),
+        None => split_any_qname(qname),
+    }
+}
+
+/// [`split_qname`] for any name, one character at a time.
+fn split_any_qname(qname: &str) -> Result<(Option<&str>, &str), Error> {
     let (prefix, local) = match qname.split_once(':') {
         Some((p, l)) => (Some(p), l),
         None => (None, qname),
@@ -688,6 +711,77 @@ fn split_qname(qname: &str) -> Result<(Option<&str>, &str), Error> {
         return Err(Error::Xml(format!("invalid name {qname:?}")));
     }
     Ok((prefix, local))
+}
+
+/// What an ASCII byte may be in a qualified name.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum NameByte {
+    /// Not allowed, or not ASCII: the general path decides.
+    Other,
+    /// A letter or `_`: may start a name.
+    Start,
+    /// A digit, `-` or `.`: may continue a name.
+    Continue,
+    /// The prefix separator.
+    Colon,
+}
+
+/// [`NameByte`] for every byte value.
+const NAME_BYTES: [NameByte; 256] = name_bytes();
+
+// A constant table built by a bounded loop: every index is below 256.
+#[allow(clippy::indexing_slicing)]
+const fn name_bytes() -> [NameByte; 256] {
+    let mut table = [NameByte::Other; 256];
+    let mut b = 0;
+    while b < 128 {
+        let c = b as u8;
+        table[b] = if c.is_ascii_alphabetic() || c == b'_' {
+            NameByte::Start
+        } else if c.is_ascii_digit() || c == b'-' || c == b'.' {
+            NameByte::Continue
+        } else if c == b':' {
+            NameByte::Colon
+        } else {
+            NameByte::Other
+        };
+        b += 1;
+    }
+    table
+}
+
+/// [`split_qname`] for the names nearly every stanza uses: ASCII, at most
+/// one colon. `None` hands anything else, valid or not, to the general path.
+fn split_ascii_qname(qname: &str) -> Option<(Option<&str>, &str)> {
+    let class = |b: &u8| NAME_BYTES.get(usize::from(*b)).copied();
+    let starts = |part: &[u8]| part.first().and_then(class) == Some(NameByte::Start);
+    let bytes = qname.as_bytes();
+    if !starts(bytes) || !bytes.iter().all(|b| class(b) != Some(NameByte::Other)) {
+        return None;
+    }
+    match bytes.iter().position(|&b| b == b':') {
+        None => Some((None, qname)),
+        Some(colon) => {
+            let local = qname.get(colon.checked_add(1)?..)?;
+            (starts(local.as_bytes()) && !local.contains(':'))
+                .then_some((qname.get(..colon), local))
+        }
+    }
+}
+
+/// Whether `name` is an NCName made of ASCII only.
+#[inline]
+fn is_ascii_ncname(name: &str) -> bool {
+    let class = |b: &u8| NAME_BYTES.get(usize::from(*b)).copied();
+    match name.as_bytes().split_first() {
+        Some((first, rest)) => {
+            class(first) == Some(NameByte::Start)
+                && rest
+                    .iter()
+                    .all(|b| matches!(class(b), Some(NameByte::Start | NameByte::Continue)))
+        }
+        None => false,
+    }
 }
 
 /// An XML name without a colon (Namespaces in XML 1.0 production [4]).
@@ -897,11 +991,25 @@ pub(crate) fn escape_attr(out: &mut Vec<u8>, s: &str) -> Result<(), SerializeErr
 #[inline]
 fn escape<const ATTR: bool>(out: &mut Vec<u8>, s: &str) -> Result<(), SerializeError> {
     let bytes = s.as_bytes();
-    let mut flagged = false;
-    for &b in bytes {
-        let quote = ATTR & ((b == b'\'') | (b == b'"'));
-        flagged |= (b < 0x20) | (b == b'<') | (b == b'>') | (b == b'&') | (b == 0xEF) | quote;
-    }
+    let flagged = if bytes.len() <= SHORT_STRING {
+        // Short strings (names, ids, most addresses): a table look-up per
+        // byte costs less than setting up the vectorised scan below.
+        let table = if ATTR {
+            &ATTR_BYTES_TO_LOOK_AT
+        } else {
+            &TEXT_BYTES_TO_LOOK_AT
+        };
+        bytes
+            .iter()
+            .any(|&b| table.get(usize::from(b)).copied().unwrap_or(true))
+    } else {
+        let mut flagged = false;
+        for &b in bytes {
+            let quote = ATTR & ((b == b'\'') | (b == b'"'));
+            flagged |= (b < 0x20) | (b == b'<') | (b == b'>') | (b == b'&') | (b == 0xEF) | quote;
+        }
+        flagged
+    };
     if !flagged {
         out.extend_from_slice(bytes);
         return Ok(());
@@ -930,6 +1038,34 @@ fn escape<const ATTR: bool>(out: &mut Vec<u8>, s: &str) -> Result<(), SerializeE
     Ok(())
 }
 
+/// Up to this many bytes, [`escape`] scans with a table rather than with
+/// the vectorised comparisons.
+const SHORT_STRING: usize = 32;
+
+/// The bytes [`escape`] looks at closer in character data: controls, the
+/// three markup characters and 0xEF (the lead byte of U+FFFE and U+FFFF).
+const TEXT_BYTES_TO_LOOK_AT: [bool; 256] = bytes_to_look_at(false);
+/// The same in an attribute value, where both quotes are escaped too.
+const ATTR_BYTES_TO_LOOK_AT: [bool; 256] = bytes_to_look_at(true);
+
+// A constant table built by a bounded loop: every index is below 256.
+#[allow(clippy::indexing_slicing)]
+const fn bytes_to_look_at(attr: bool) -> [bool; 256] {
+    let mut table = [false; 256];
+    let mut b = 0;
+    while b < 256 {
+        let c = b as u8;
+        table[b] = c < 0x20
+            || c == b'<'
+            || c == b'>'
+            || c == b'&'
+            || c == 0xEF
+            || (attr && (c == b'\'' || c == b'"'));
+        b += 1;
+    }
+    table
+}
+
 /// Whether the 0xEF at `i` starts U+FFFE (EF BF BE) or U+FFFF (EF BF BF).
 fn is_fffe_or_ffff(bytes: &[u8], i: usize) -> bool {
     let next = |n: usize| i.checked_add(n).and_then(|j| bytes.get(j)).copied();
@@ -948,7 +1084,9 @@ fn invalid_char(s: &str, position: usize) -> SerializeError {
 /// (with rxml, for kept trees): the name characters of XML 1.0 fifth
 /// edition, except U+FDF0..U+FFFD, which rxml does not accept.
 pub(crate) fn check_name(name: &str) -> Result<(), SerializeError> {
-    if is_ncname(name) && !name.contains(|c| ('\u{FDF0}'..='\u{FFFD}').contains(&c)) {
+    let valid = is_ascii_ncname(name)
+        || (is_ncname(name) && !name.contains(|c| ('\u{FDF0}'..='\u{FFFD}').contains(&c)));
+    if valid {
         Ok(())
     } else {
         Err(SerializeError::InvalidName(name.to_owned()))
@@ -1154,6 +1292,34 @@ fn write_subtree(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn ascii_qname_fast_path_agrees_with_the_general_path() {
+        // Every string of up to four bytes over an alphabet holding each
+        // class of byte, a byte that is never a name byte, and a non-ASCII
+        // letter.
+        let alphabet = ["a", "Z", "_", "0", "-", ".", ":", " ", "é"];
+        let mut names = vec![String::new()];
+        for _ in 0..4 {
+            let longer: Vec<String> = names
+                .iter()
+                .flat_map(|n| alphabet.iter().map(move |c| format!("{n}{c}")))
+                .collect();
+            names.extend(longer);
+        }
+        names.sort();
+        names.dedup();
+        for name in &names {
+            let general = split_any_qname(name).ok();
+            match split_ascii_qname(name) {
+                Some(fast) => assert_eq!(Some(fast), general, "{name:?}"),
+                None => assert!(
+                    general.is_none() || !name.is_ascii(),
+                    "{name:?}: the fast path gave up on {general:?}"
+                ),
+            }
+        }
+    }
 
     fn read_tree(input: &str) -> Result<minidom::Element, Error> {
         parse_with(input.as_bytes(), &Context::client_tcp(), |r, s| r.tree(s))
