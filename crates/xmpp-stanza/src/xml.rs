@@ -694,6 +694,7 @@ fn attr_value(raw: &str, plain: bool) -> Result<Cow<'_, str>, Error> {
 }
 
 /// Splits `prefix:local`; both parts must be NCNames.
+#[inline]
 fn split_qname(qname: &str) -> Result<(Option<&str>, &str), Error> {
     match split_ascii_qname(qname) {
         Some(split) => Ok(split),
@@ -702,6 +703,8 @@ fn split_qname(qname: &str) -> Result<(Option<&str>, &str), Error> {
 }
 
 /// [`split_qname`] for any name, one character at a time.
+#[cold]
+#[inline(never)]
 fn split_any_qname(qname: &str) -> Result<(Option<&str>, &str), Error> {
     let (prefix, local) = match qname.split_once(':') {
         Some((p, l)) => (Some(p), l),
@@ -753,32 +756,46 @@ const fn name_bytes() -> [NameByte; 256] {
 /// [`split_qname`] for the names nearly every stanza uses: ASCII, at most
 /// one colon. `None` hands anything else, valid or not, to the general path.
 fn split_ascii_qname(qname: &str) -> Option<(Option<&str>, &str)> {
-    let class = |b: &u8| NAME_BYTES.get(usize::from(*b)).copied();
-    let starts = |part: &[u8]| part.first().and_then(class) == Some(NameByte::Start);
-    let bytes = qname.as_bytes();
-    if !starts(bytes) || !bytes.iter().all(|b| class(b) != Some(NameByte::Other)) {
+    let (&first, rest) = qname.as_bytes().split_first()?;
+    if name_byte(first) != NameByte::Start {
         return None;
     }
-    match bytes.iter().position(|&b| b == b':') {
-        None => Some((None, qname)),
-        Some(colon) => {
-            let local = qname.get(colon.checked_add(1)?..)?;
-            (starts(local.as_bytes()) && !local.contains(':'))
-                .then_some((qname.get(..colon), local))
+    // One pass: every byte a name byte, and where the one colon is.
+    let mut colon = None;
+    for (i, &b) in rest.iter().enumerate() {
+        match name_byte(b) {
+            NameByte::Start | NameByte::Continue => {}
+            NameByte::Colon if colon.is_none() => colon = Some(i),
+            _ => return None,
         }
     }
+    let Some(i) = colon else {
+        return Some((None, qname));
+    };
+    // `i` counts from the second byte: the prefix is `i + 1` bytes long.
+    let (prefix, local) = (qname.get(..=i)?, qname.get(i.checked_add(2)?..)?);
+    let local_starts = local.as_bytes().first().copied().map(name_byte);
+    (local_starts == Some(NameByte::Start)).then_some((Some(prefix), local))
+}
+
+/// The [`NameByte`] class of `b`.
+#[inline]
+fn name_byte(b: u8) -> NameByte {
+    NAME_BYTES
+        .get(usize::from(b))
+        .copied()
+        .unwrap_or(NameByte::Other)
 }
 
 /// Whether `name` is an NCName made of ASCII only.
 #[inline]
 fn is_ascii_ncname(name: &str) -> bool {
-    let class = |b: &u8| NAME_BYTES.get(usize::from(*b)).copied();
     match name.as_bytes().split_first() {
-        Some((first, rest)) => {
-            class(first) == Some(NameByte::Start)
+        Some((&first, rest)) => {
+            name_byte(first) == NameByte::Start
                 && rest
                     .iter()
-                    .all(|b| matches!(class(b), Some(NameByte::Start | NameByte::Continue)))
+                    .all(|&b| matches!(name_byte(b), NameByte::Start | NameByte::Continue))
         }
         None => false,
     }
