@@ -405,9 +405,14 @@ impl<'a> Reader<'a> {
         let mut prefixed = false;
         // Duplicates are checked below on the names, without the
         // allocation quick-xml's own check makes per tag.
-        let mut raw_attrs = RawAttrs {
-            rest: self.borrowed(raw.attributes_raw())?,
-        };
+        let rest = self.borrowed(raw.attributes_raw())?;
+        // XML 1.0 production [10]: no `<` in an attribute value; outside
+        // one, a `<` would not be a name byte either, so one search over
+        // the whole tag does for every value.
+        if memchr::memchr(b'<', rest.as_bytes()).is_some() {
+            return Err(Error::Xml("'<' in an attribute value".into()));
+        }
+        let mut raw_attrs = RawAttrs { rest };
         while let Some((key, raw_value)) = raw_attrs.next_attr()? {
             count = count.saturating_add(1);
             if count > self.limits.max_attributes {
@@ -598,19 +603,21 @@ impl<'a> RawAttrs<'a> {
             return Ok(None);
         }
         let bad = || Error::Xml("malformed attribute".into());
-        let key_end = rest
-            .bytes()
-            .position(|b| b == b'=' || is_space(b))
-            .filter(|&n| n > 0)
-            .ok_or_else(bad)?;
-        let (key, after_key) = rest.split_at_checked(key_end).ok_or_else(bad)?;
-        let after_eq = skip_space(skip_space(after_key).strip_prefix('=').ok_or_else(bad)?);
+        // Whitespace may surround the `=` (production [25]); whitespace or
+        // anything else inside the name fails the name check later.
+        let eq = memchr::memchr(b'=', rest.as_bytes()).ok_or_else(bad)?;
+        let (key, after_key) = rest.split_at_checked(eq).ok_or_else(bad)?;
+        let key = key.trim_end_matches([' ', '\t', '\n', '\r']);
+        if key.is_empty() {
+            return Err(bad());
+        }
+        let after_eq = skip_space(after_key.get(1..).ok_or_else(bad)?);
         let quote = match after_eq.as_bytes().first() {
             Some(&q @ (b'\'' | b'"')) => q,
             _ => return Err(bad()),
         };
         let body = after_eq.get(1..).ok_or_else(bad)?;
-        let value_end = body.bytes().position(|b| b == quote).ok_or_else(bad)?;
+        let value_end = memchr::memchr(quote, body.as_bytes()).ok_or_else(bad)?;
         let value = body.get(..value_end).ok_or_else(bad)?;
         let after = body.get(value_end.saturating_add(1)..).ok_or_else(bad)?;
         // XML 1.0 production [40]: whitespace before every attribute.
@@ -654,11 +661,8 @@ pub(crate) fn read_root<'a>(bytes: &'a [u8], ctx: &'a Context) -> Option<Start<'
 /// An attribute value with references resolved and whitespace normalised
 /// (XML 1.0 section 3.3.3), borrowing the input when there was nothing to
 /// do. `plain` says the whole input has no reference and no whitespace to
-/// normalise (the common case), leaving only `<` to look for.
+/// normalise (the common case). The caller has refused a `<`.
 fn attr_value(raw: &str, plain: bool) -> Result<Cow<'_, str>, Error> {
-    if raw.bytes().fold(false, |lt, b| lt | (b == b'<')) {
-        return Err(Error::Xml("'<' in an attribute value".into()));
-    }
     let special = |b: u8| matches!(b, b'&' | b'\t' | b'\n' | b'\r');
     if plain || !raw.bytes().any(special) {
         return Ok(Cow::Borrowed(raw));
@@ -1373,7 +1377,14 @@ mod tests {
         assert_eq!(el.attr("x"), Some("1"));
         assert_eq!(el.attr("y"), Some("2"));
         assert_eq!(el.attr("z"), Some("a&b c d\n"));
+        let el = read_tree("<a x\r\n=\n'=' y='>'/>").unwrap();
+        assert_eq!(el.attr("x"), Some("="));
+        assert_eq!(el.attr("y"), Some(">"));
         for bad in [
+            "<a x='<'/>",
+            "<a x='1' y z='='/>",
+            "<a x y='1'/>",
+            "<a x=='1'/>",
             "<a y='2'z='3'/>",
             "<a x/>",
             "<a x=1/>",
