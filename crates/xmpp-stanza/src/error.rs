@@ -14,7 +14,27 @@ use crate::stream_error::StreamErrorCondition;
 use crate::xml::Start;
 use crate::{Context, StreamNamespace};
 
-/// Why bytes could not be read as an XMPP element.
+/// How many characters of a name or namespace from the input an error
+/// keeps: enough to find it in a log, never all of a 256 KiB name.
+pub(crate) const EXCERPT_CHARS: usize = 64;
+
+/// `s` as an error quotes it: at most [`EXCERPT_CHARS`] characters, `…`
+/// marking a cut.
+pub(crate) fn excerpt(s: &str) -> String {
+    excerpt_of(s, EXCERPT_CHARS)
+}
+
+/// `s` cut to at most `chars` characters, `…` marking a cut.
+pub(crate) fn excerpt_of(s: &str, chars: usize) -> String {
+    match s.char_indices().nth(chars) {
+        None => s.to_owned(),
+        Some((end, _)) => format!("{}…", s.get(..end).unwrap_or_default()),
+    }
+}
+
+/// Why bytes could not be read as an XMPP element. Names and namespaces
+/// from the input are quoted in part (64 characters at most), so an error
+/// costs little to keep or log whatever the input was.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {

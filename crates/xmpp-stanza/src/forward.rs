@@ -3,7 +3,7 @@
 
 use crate::StreamNamespace;
 use crate::delay::Delay;
-use crate::error::Error;
+use crate::error::{Error, excerpt};
 use crate::iq::Iq;
 use crate::message::Message;
 use crate::ns;
@@ -52,16 +52,16 @@ impl Forwarded {
                     let namespace = match child.ns() {
                         ns::CLIENT => StreamNamespace::Client,
                         ns::SERVER => StreamNamespace::Server,
-                        _ => return Err(Error::Unexpected(child.local().to_owned())),
+                        _ => return Err(Error::Unexpected(excerpt(child.local()))),
                     };
                     let parsed = match child.local() {
                         _ if stanza.is_some() => {
-                            return Err(Error::Unexpected(child.local().to_owned()));
+                            return Err(Error::Unexpected(excerpt(child.local())));
                         }
                         "message" => AnyStanza::Message(Message::parse(r, &child)?),
                         "presence" => AnyStanza::Presence(Presence::parse(r, &child)?),
                         "iq" => AnyStanza::Iq(Iq::parse(r, &child)?),
-                        other => return Err(Error::Unexpected(other.to_owned())),
+                        other => return Err(Error::Unexpected(excerpt(other))),
                     };
                     stanza = Some((parsed, namespace));
                 }
@@ -88,7 +88,7 @@ impl Forwarded {
                 {
                     forwarded = Some(Forwarded::parse(r, &child)?);
                 }
-                Token::Start(child) => return Err(Error::Unexpected(child.local().to_owned())),
+                Token::Start(child) => return Err(Error::Unexpected(excerpt(child.local()))),
             }
         }
     }

@@ -4,7 +4,7 @@ use crate::Context;
 use crate::bind::Bind;
 use crate::blocking::Blocking;
 use crate::disco::{DiscoInfo, DiscoItems};
-use crate::error::Error;
+use crate::error::{Error, excerpt};
 use crate::extra_attr::ExtraAttr;
 use crate::jid::Jid;
 use crate::ns;
@@ -251,7 +251,7 @@ impl Iq {
                     } else if payload.is_none() {
                         payload = Some(IqPayload::parse(r, child, stanza_ns)?);
                     } else {
-                        return Err(Error::Unexpected(child.local().to_owned()));
+                        return Err(Error::Unexpected(excerpt(child.local())));
                     }
                 }
             }

@@ -393,7 +393,7 @@ impl Element {
                 }
                 (ns, "iq") if ns == stanza_ns => Element::Iq(Iq::parse(r, &start)?),
                 (ns @ (ns::CLIENT | ns::SERVER), _) if ns != stanza_ns => {
-                    return Err(Error::InvalidNamespace(start.ns().to_owned()));
+                    return Err(Error::InvalidNamespace(error::excerpt(start.ns())));
                 }
                 (ns::STREAM, "features") => {
                     Element::Features(Features::parse(r, &start, stanza_ns)?)

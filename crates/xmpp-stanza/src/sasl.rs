@@ -3,7 +3,7 @@
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 
-use crate::error::Error;
+use crate::error::{Error, excerpt};
 use crate::ns;
 use crate::serialize_error::SerializeError;
 use crate::text::Text;
@@ -180,7 +180,10 @@ impl Sasl {
                                 None => match xml::check_name(name) {
                                     Ok(()) => SaslCondition::Other(name.to_owned()),
                                     Err(_) => {
-                                        return Err(Error::Xml(format!("invalid name {name:?}")));
+                                        return Err(Error::Xml(format!(
+                                            "invalid name {:?}",
+                                            excerpt(name)
+                                        )));
                                     }
                                 },
                             });
@@ -191,7 +194,7 @@ impl Sasl {
                 }
                 Sasl::Failure(SaslFailure { condition, texts })
             }
-            other => return Err(Error::Unexpected(other.to_owned())),
+            other => return Err(Error::Unexpected(excerpt(other))),
         })
     }
 

@@ -3,7 +3,7 @@
 //! [`crate::Features::sm`].
 
 use crate::Context;
-use crate::error::Error;
+use crate::error::{Error, excerpt};
 use crate::ns;
 use crate::serialize_error::SerializeError;
 use crate::stanza_error::StanzaErrorCondition;
@@ -132,7 +132,7 @@ impl Sm {
             "failed" => return SmFailed::parse(r, attrs.h, content_ns).map(Sm::Failed),
             "r" => Sm::Request,
             "a" => Sm::Ack(attrs.h.ok_or(Error::Missing("h"))?),
-            other => return Err(Error::Unexpected(other.to_owned())),
+            other => return Err(Error::Unexpected(excerpt(other))),
         };
         r.skip()?;
         Ok(sm)
@@ -206,7 +206,7 @@ impl SmFailed {
                 Token::Start(child) if child.ns() == ns::STANZAS && failed.condition.is_none() => {
                     failed.condition = Some(StanzaErrorCondition::parse(r, child, content_ns)?);
                 }
-                Token::Start(child) => return Err(Error::Unexpected(child.local().to_owned())),
+                Token::Start(child) => return Err(Error::Unexpected(excerpt(child.local()))),
             }
         }
     }

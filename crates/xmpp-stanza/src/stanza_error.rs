@@ -1,6 +1,6 @@
 //! Stanza errors (RFC 6120 section 8.3).
 
-use crate::error::Error;
+use crate::error::{Error, excerpt};
 use crate::jid::Jid;
 use crate::ns;
 use crate::rescope;
@@ -319,7 +319,7 @@ impl StanzaError {
                 }
                 Token::Start(child) if child.ns() == ns::STANZAS => {
                     if condition.is_some() {
-                        return Err(Error::Unexpected(child.local().to_owned()));
+                        return Err(Error::Unexpected(excerpt(child.local())));
                     }
                     condition = Some(StanzaErrorCondition::parse(r, child, stanza_ns)?);
                 }

@@ -1,7 +1,7 @@
 //! Stream errors (RFC 6120 section 4.9).
 
 use crate::Context;
-use crate::error::Error;
+use crate::error::{Error, excerpt};
 use crate::ns;
 use crate::rescope;
 use crate::serialize_error::SerializeError;
@@ -167,7 +167,7 @@ impl StreamError {
     pub fn parse(bytes: &[u8], ctx: &Context) -> Result<StreamError, Error> {
         xml::parse_with(bytes, ctx, |r, start| {
             if !start.is("error", ns::STREAM) {
-                return Err(Error::Unexpected(start.local().to_owned()));
+                return Err(Error::Unexpected(excerpt(start.local())));
             }
             StreamError::parse_content(r, &start, ctx.namespace.as_str())
         })
@@ -192,7 +192,7 @@ impl StreamError {
                 }
                 Token::Start(child) if child.ns() == ns::STREAMS => {
                     if condition.is_some() {
-                        return Err(Error::Unexpected(child.local().to_owned()));
+                        return Err(Error::Unexpected(excerpt(child.local())));
                     }
                     let name = child.local();
                     condition = Some(if name == "see-other-host" {

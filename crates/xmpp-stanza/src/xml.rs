@@ -16,7 +16,7 @@ use std::rc::Rc;
 
 use quick_xml::events::{BytesStart, Event};
 
-use crate::error::Error;
+use crate::error::{EXCERPT_CHARS, Error, excerpt, excerpt_of};
 use crate::extra_attr::ExtraAttr;
 use crate::ns;
 use crate::serialize_error::SerializeError;
@@ -303,7 +303,7 @@ impl<'a> Reader<'a> {
                 Token::Text(t) if out.is_empty() => out = t,
                 Token::Text(t) => out.to_mut().push_str(&t),
                 Token::End => return Ok(out),
-                Token::Start(s) => return Err(Error::Unexpected(s.local().to_owned())),
+                Token::Start(s) => return Err(Error::Unexpected(excerpt(s.local()))),
             }
         }
     }
@@ -471,7 +471,7 @@ impl<'a> Reader<'a> {
                 return Err(Error::Restricted("reserved prefix"));
             }
             if !is_ncname(p) {
-                return Err(Error::Xml(format!("invalid prefix {p:?}")));
+                return Err(Error::Xml(format!("invalid prefix {:?}", excerpt(p))));
             }
         }
         // Every prefix is looked up among the bindings in scope, so their
@@ -715,7 +715,7 @@ fn split_any_qname(qname: &str) -> Result<(Option<&str>, &str), Error> {
         None => (None, qname),
     };
     if prefix.is_some_and(|p| !is_ncname(p)) || !is_ncname(local) {
-        return Err(Error::Xml(format!("invalid name {qname:?}")));
+        return Err(Error::Xml(format!("invalid name {:?}", excerpt(qname))));
     }
     Ok((prefix, local))
 }
@@ -840,11 +840,13 @@ fn is_name_char(c: char) -> bool {
 }
 
 fn rxml_name(s: &str) -> Result<minidom::rxml::NcName, Error> {
-    minidom::rxml::NcName::try_from(s).map_err(|_| Error::Xml(format!("invalid name {s:?}")))
+    minidom::rxml::NcName::try_from(s)
+        .map_err(|_| Error::Xml(format!("invalid name {:?}", excerpt(s))))
 }
 
 fn xml_error(e: quick_xml::Error) -> Error {
-    Error::Xml(e.to_string())
+    // quick-xml quotes names (a mismatched end tag names both tags).
+    Error::Xml(excerpt_of(&e.to_string(), 4 * EXCERPT_CHARS))
 }
 
 fn is_whitespace(s: &str) -> bool {

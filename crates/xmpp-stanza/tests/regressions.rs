@@ -582,3 +582,32 @@ fn a_long_attribute_namespace_cannot_multiply_the_output() {
         }
     }
 }
+
+#[test]
+fn errors_quote_only_part_of_a_long_name() {
+    // Each error used to carry the whole name or namespace: a 200 KB
+    // stanza made a 200 KB error for every log line that showed it.
+    let long = "a".repeat(200_000);
+    let ws = Context::client_websocket();
+    let cases = [
+        format!("<message xmlns='jabber:client'><body><{long}/></body></message>"),
+        format!("<message xmlns='jabber:client'><1{long}/></message>"),
+        format!("<message xmlns='jabber:client' 1{long}='x'/>"),
+        format!("<iq xmlns='jabber:client' type='get' id='1'><a xmlns='urn:x'/><{long}/></iq>"),
+        format!("<message xmlns='jabber:client'><{long}></b{long}></message>"),
+        format!("<message xmlns='jabber:client' xmlns:1{long}='urn:x'/>"),
+        format!(
+            "<stream:error xmlns:stream='http://etherx.jabber.org/streams'><{long}/></stream:error>"
+        ),
+    ];
+    for xml in &cases {
+        let err = Element::parse(xml.as_bytes(), &ws).unwrap_err();
+        let shown = err.to_string();
+        assert!(
+            shown.len() < 1_000,
+            "{} bytes: {}",
+            shown.len(),
+            &shown[..200]
+        );
+    }
+}
