@@ -4,13 +4,13 @@
 
 use std::hint::black_box;
 
+use chatwire_benches::SALT;
 use chatwire_sasl::{
     AccountPolicy, Client, ClientConfig, ClientStep, Error, Mechanism, ScramHash, Secret, Server,
     ServerConfig, ServerStep, StoredCredentials,
 };
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 
-const SALT: &[u8] = b"QSXCR+Q6sek8bf92";
 const ITERATIONS: u32 = 4096;
 
 fn scram_hi(c: &mut Criterion) {

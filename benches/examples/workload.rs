@@ -14,43 +14,15 @@
 use std::hint::black_box;
 use std::process::ExitCode;
 
+use chatwire_benches::{MESSAGE, PRESENCE, SALT, roster_result};
 use chatwire_sasl::{
     AccountPolicy, Client, ClientConfig, ClientStep, Mechanism, ScramHash, Secret, Server,
     ServerConfig, ServerStep,
 };
 use chatwire_xmpp_stanza::{Context, Element};
 
-const MESSAGE: &str = "<message xmlns='jabber:client' from='juliet@capulet.example/balcony' \
-to='romeo@montague.example/orchard' type='chat' id='7f3c9a2e-5b1d-4e8a-9c6f-2d4b8e1a7c35' \
-xml:lang='en'><body>O Romeo, Romeo! wherefore art thou Romeo? Deny thy father and refuse \
-thy name; or, if thou wilt not, be but sworn my love, and I'm thine.</body>\
-<thread>e0ffe42b28561960c6b12b94</thread><request xmlns='urn:xmpp:receipts'/></message>";
-
-const PRESENCE: &str = "<presence xmlns='jabber:client' from='romeo@montague.example/orchard' \
-id='p9s7d2'><show>away</show><status>Wooing Juliet under the balcony</status><priority>5</priority>\
-<c xmlns='http://jabber.org/protocol/caps' hash='sha-1' node='https://chatwire.example/caps' \
-ver='QgayPKawpkPSDYmwT/WM94uAlu0='/></presence>";
-
-const SALT: &[u8] = b"QSXCR+Q6sek8bf92";
-
 const WORKLOADS: &str = "parse_message parse_presence parse_roster ser_message ser_presence \
 ser_roster hi_sha1 hi_sha256 hi_sha512 scram_verify";
-
-fn roster_result() -> String {
-    let mut s = String::from(
-        "<iq xmlns='jabber:client' to='juliet@capulet.example/balcony' id='roster1' type='result'>\
-<query xmlns='jabber:iq:roster' ver='ver42'>",
-    );
-    for i in 0..50 {
-        let sub = ["both", "to", "from", "none"][i % 4];
-        s.push_str(&format!(
-            "<item jid='contact{i}@montague.example' name='Contact {i}' subscription='{sub}'>\
-<group>Friends</group><group>Verona</group></item>"
-        ));
-    }
-    s.push_str("</query></iq>");
-    s
-}
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().collect();
