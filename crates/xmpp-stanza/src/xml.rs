@@ -459,6 +459,11 @@ impl<'a> Reader<'a> {
             self.resolve_attrs(&mut attrs)?;
         }
         let (prefix, local) = split_qname(self.borrowed(raw.name().0)?)?;
+        // The `xml` prefix is bound without a declaration, and no element
+        // is defined in its namespace; the writers refuse one there too.
+        if prefix == Some("xml") {
+            return Err(Error::Restricted("element in the XML namespace"));
+        }
         let (ns, _) = self.lookup(prefix)?;
         Ok(Start { local, ns, attrs })
     }

@@ -199,6 +199,27 @@ fn reserved_namespaces_are_refused() {
 }
 
 #[test]
+fn an_element_in_the_xml_namespace_is_not_read() {
+    // The `xml` prefix needs no declaration, so the reader used to read
+    // `<xml:a/>` into a tree the writer then refused (found by the
+    // stanza_parse fuzz target).
+    for xml in [
+        "<stream:features xmlns:stream='http://etherx.jabber.org/streams'><xml:a/></stream:features>",
+        "<message><x xmlns='urn:x'><xml:a/></x></message>",
+        "<xml:message/>",
+    ] {
+        let err = Element::parse(xml.as_bytes(), &ctx()).unwrap_err();
+        assert_eq!(
+            err.stream_condition(),
+            StreamErrorCondition::RestrictedXml,
+            "{xml}"
+        );
+    }
+    // An attribute in it is as before.
+    parse("<message xml:lang='en'><body>hi</body></message>");
+}
+
+#[test]
 fn stream_prefix_is_declared_when_the_stream_rebinds_it() {
     // A stream header may bind `stream` to something else (and the streams
     // namespace to another prefix); <stream:features/> must still be one.
