@@ -215,9 +215,15 @@ fn tcp_next_event(framing: &mut TcpFraming, socket: &mut TcpStream) -> Event {
         if let Some(event) = framing.poll_event() {
             return event;
         }
-        match socket.read(&mut buf).unwrap() {
-            0 => framing.handle_transport_closed(),
-            n => framing.handle_input(&buf[..n]).unwrap(),
+        match socket.read(&mut buf) {
+            Ok(0) => framing.handle_transport_closed(),
+            // A peer that has closed its socket answers what we still
+            // send (our closing tag) with a reset, which may come first.
+            Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset => {
+                framing.handle_transport_closed();
+            }
+            Ok(n) => framing.handle_input(&buf[..n]).unwrap(),
+            Err(e) => panic!("{e}"),
         }
     }
 }
