@@ -3,11 +3,10 @@
 
 use core::fmt;
 
-use hmac::{Hmac, KeyInit, Mac};
-use sha2::Sha256;
 use zeroize::Zeroizing;
 
 use crate::hash::Key;
+use crate::sha::{HmacKey, Sha256};
 use crate::{Error, ScramHash, ServerConfig, StoredCredentials};
 
 /// A server secret (for unknown-user salts), wiped on drop and never printed.
@@ -19,7 +18,7 @@ use crate::{Error, ScramHash, ServerConfig, StoredCredentials};
 /// Only the keyed HMAC state is kept: every exchange derives a salt from it, so the key
 /// schedule is done once here rather than per exchange.
 #[derive(Clone)]
-pub struct Secret(Hmac<Sha256>);
+pub struct Secret(HmacKey<Sha256>);
 
 impl Secret {
     /// Fewest bytes accepted.
@@ -37,19 +36,15 @@ impl Secret {
                 "server secret shorter than 16 bytes",
             ));
         }
-        let mac = <Hmac<Sha256> as KeyInit>::new_from_slice(&bytes)
-            .map_err(|_| Error::InvalidArgument("server secret"))?;
-        Ok(Self(mac))
+        Ok(Self(HmacKey::new(&bytes)))
     }
 
     /// HMAC-SHA-256 of the concatenated `parts` under the secret (used for salts, which are
     /// public: the result is not wiped).
     fn mac(&self, parts: &[&[u8]]) -> [u8; 32] {
-        let mut mac = self.0.clone();
-        for part in parts {
-            mac.update(part);
-        }
-        mac.finalize().into_bytes().into()
+        let mut out = [0; 32];
+        self.0.mac(parts, &mut out);
+        out
     }
 }
 
@@ -286,7 +281,8 @@ mod tests {
         // on upgrade would stand out from real accounts, whose salts are stored. Checked against
         // the hmac crate called directly.
         let key = *b"0123456789abcdef";
-        let mut mac = <Hmac<Sha256> as KeyInit>::new_from_slice(&key).unwrap();
+        use hmac::{Hmac, KeyInit, Mac};
+        let mut mac = <Hmac<sha2::Sha256> as KeyInit>::new_from_slice(&key).unwrap();
         mac.update(b"chatwire-sasl fake salt\0nobody");
         let expected = mac.finalize().into_bytes();
         assert_eq!(fake_salt(&secret(), "nobody", 32), expected.as_slice());

@@ -245,9 +245,9 @@ pub(crate) struct Keys {
 
 impl Keys {
     pub(crate) fn from_salted_password(hash: ScramHash, salted: &[u8]) -> Result<Self, Error> {
-        let client_key = hash.hmac(salted, &[b"Client Key"])?;
+        let client_key = hash.hmac(salted, &[b"Client Key"]);
         let stored_key = hash.digest(&client_key);
-        let server_key = hash.hmac(salted, &[b"Server Key"])?;
+        let server_key = hash.hmac(salted, &[b"Server Key"]);
         Ok(Self {
             client_key,
             stored_key,

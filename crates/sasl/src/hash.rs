@@ -1,9 +1,9 @@
 //! The three SCRAM hash functions and the RFC 5802 s2.2 primitives built on them.
 
-use hmac::{Hmac, KeyInit, Mac};
 use zeroize::Zeroizing;
 
 use crate::Error;
+use crate::sha::{self, HmacKey, Sha, Sha1, Sha256, Sha512};
 
 /// Key material that is wiped when dropped.
 pub(crate) type Key = Zeroizing<Vec<u8>>;
@@ -36,29 +36,30 @@ impl ScramHash {
 
     /// `H(data)`.
     pub(crate) fn digest(self, data: &[u8]) -> Key {
-        use sha2::Digest;
-        Zeroizing::new(match self {
-            Self::Sha1 => sha1::Sha1::digest(data).to_vec(),
-            Self::Sha256 => sha2::Sha256::digest(data).to_vec(),
-            Self::Sha512 => sha2::Sha512::digest(data).to_vec(),
-        })
+        fn run<H: Sha>(data: &[u8]) -> Key {
+            let mut out = Zeroizing::new(vec![0; H::OUT]);
+            sha::digest::<H>(data, &mut out);
+            out
+        }
+        match self {
+            Self::Sha1 => run::<Sha1>(data),
+            Self::Sha256 => run::<Sha256>(data),
+            Self::Sha512 => run::<Sha512>(data),
+        }
     }
 
     /// `HMAC(key, part0 || part1 || ...)`; parts avoid building AuthMessage twice.
-    pub(crate) fn hmac(self, key: &[u8], parts: &[&[u8]]) -> Result<Key, Error> {
-        fn run<M: Mac + KeyInit>(key: &[u8], parts: &[&[u8]]) -> Result<Vec<u8>, Error> {
-            let mut mac = <M as KeyInit>::new_from_slice(key)
-                .map_err(|_| Error::InvalidArgument("HMAC key"))?;
-            for part in parts {
-                mac.update(part);
-            }
-            Ok(mac.finalize().into_bytes().to_vec())
+    pub(crate) fn hmac(self, key: &[u8], parts: &[&[u8]]) -> Key {
+        fn run<H: Sha>(key: &[u8], parts: &[&[u8]]) -> Key {
+            let mut out = Zeroizing::new(vec![0; H::OUT]);
+            HmacKey::<H>::new(key).mac(parts, &mut out);
+            out
         }
-        Ok(Zeroizing::new(match self {
-            Self::Sha1 => run::<Hmac<sha1::Sha1>>(key, parts)?,
-            Self::Sha256 => run::<Hmac<sha2::Sha256>>(key, parts)?,
-            Self::Sha512 => run::<Hmac<sha2::Sha512>>(key, parts)?,
-        }))
+        match self {
+            Self::Sha1 => run::<Sha1>(key, parts),
+            Self::Sha256 => run::<Sha256>(key, parts),
+            Self::Sha512 => run::<Sha512>(key, parts),
+        }
     }
 
     /// `Hi(password, salt, i)` of RFC 5802 s2.2: PBKDF2 with HMAC-`H`, one block.
@@ -71,13 +72,9 @@ impl ScramHash {
         }
         let mut out = vec![0u8; self.output_len()];
         match self {
-            Self::Sha1 => pbkdf2::pbkdf2_hmac::<sha1::Sha1>(password, salt, iterations, &mut out),
-            Self::Sha256 => {
-                pbkdf2::pbkdf2_hmac::<sha2::Sha256>(password, salt, iterations, &mut out);
-            }
-            Self::Sha512 => {
-                pbkdf2::pbkdf2_hmac::<sha2::Sha512>(password, salt, iterations, &mut out);
-            }
+            Self::Sha1 => sha::hi::<Sha1>(password, salt, iterations, &mut out),
+            Self::Sha256 => sha::hi::<Sha256>(password, salt, iterations, &mut out),
+            Self::Sha512 => sha::hi::<Sha512>(password, salt, iterations, &mut out),
         }
         Ok(out)
     }

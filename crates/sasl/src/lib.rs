@@ -84,6 +84,7 @@ mod plain;
 mod saslprep;
 mod scram;
 mod server;
+mod sha;
 
 pub use account::{AccountPolicy, Secret};
 pub use channel_binding::{ChannelBinding, DowngradeProtection};

@@ -194,14 +194,14 @@ impl ScramClient {
             b",",
             without_proof.as_bytes(),
         ];
-        let client_signature = self.hash.hmac(&keys.stored_key, &auth_message)?;
+        let client_signature = self.hash.hmac(&keys.stored_key, &auth_message);
         let proof: Vec<u8> = keys
             .client_key
             .iter()
             .zip(client_signature.iter())
             .map(|(k, s)| k ^ s)
             .collect();
-        let server_signature = self.hash.hmac(&keys.server_key, &auth_message)?;
+        let server_signature = self.hash.hmac(&keys.server_key, &auth_message);
         let reply = format!("{without_proof},p={}", message::encode_b64(&proof));
         Ok((reply.into_bytes(), server_signature))
     }

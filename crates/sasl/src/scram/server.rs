@@ -192,7 +192,7 @@ impl ScramServer {
             b",",
             last.without_proof.as_bytes(),
         ];
-        let client_signature = self.hash.hmac(&account.stored_key, &auth_message)?;
+        let client_signature = self.hash.hmac(&account.stored_key, &auth_message);
         let client_key: zeroize::Zeroizing<Vec<u8>> = zeroize::Zeroizing::new(
             last.proof
                 .iter()
@@ -204,7 +204,7 @@ impl ScramServer {
         if !account.known || !bool::from(matches) {
             return Err(Error::NotAuthorized);
         }
-        let server_signature = self.hash.hmac(&account.server_key, &auth_message)?;
+        let server_signature = self.hash.hmac(&account.server_key, &auth_message);
         let mut server_final = String::from("v=");
         message::push_b64(&mut server_final, &server_signature);
         Ok(server_final.into_bytes())
