@@ -19,13 +19,15 @@ use chatwire_xmpp_framing::{
 };
 use chatwire_xmpp_stanza::{
     Answer, AnyStanza, Bind, Context, Element, Features, Iq, IqPayload, IqType, Jid, Limits,
-    ParseError, Sasl, StanzaError, StanzaErrorCondition, Tls,
+    ParseError, Sasl, Sm, SmEnable, SmFailed, SmResume, StanzaError, StanzaErrorCondition,
+    StreamError, StreamErrorCondition as StanzaStreamCondition, Tls,
 };
 
 use crate::Random;
 use crate::conditions::stream_condition_to_framing;
 use crate::error::{CloseReason, Error, NegotiationError};
 use crate::server::error_reply;
+use crate::sm::{Resumption, SmConfig, SmState, TooHigh, handled_count_too_high};
 use crate::tls::{Security, StartTls, channel_binding_types};
 use crate::transport::Transport;
 
@@ -50,6 +52,8 @@ pub struct ClientConfig {
     pub negotiation_timeout: Duration,
     /// Limits on each element from the server, checked while it is read.
     pub stanza_limits: Limits,
+    /// XEP-0198 stream management (enabled when offered, by default).
+    pub sm: SmConfig,
 }
 
 impl ClientConfig {
@@ -63,7 +67,14 @@ impl ClientConfig {
             starttls: StartTls::Required,
             negotiation_timeout: Duration::from_secs(60),
             stanza_limits: Limits::default(),
+            sm: SmConfig::default(),
         }
+    }
+
+    /// Sets [`ClientConfig::sm`].
+    pub fn with_sm(mut self, sm: SmConfig) -> Self {
+        self.sm = sm;
+        self
     }
 
     /// Sets [`ClientConfig::starttls`].
@@ -112,6 +123,29 @@ pub enum ClientEvent {
     },
     /// A stanza from the server.
     Stanza(AnyStanza),
+    /// XEP-0198: the server enabled stream management; `id` is set when
+    /// the stream can be resumed.
+    SmEnabled {
+        /// The resumption id.
+        id: Option<String>,
+        /// Where to reconnect to resume, if the server said.
+        location: Option<String>,
+    },
+    /// XEP-0198: the server refused to enable stream management.
+    SmFailed(SmFailed),
+    /// XEP-0198: the stream resumed as `jid`; the stanzas the server had
+    /// not acknowledged are sent again. Stanzas flow from now on.
+    Resumed {
+        /// Our full JID.
+        jid: Jid,
+    },
+    /// XEP-0198: resumption failed; binding follows. These stanzas were
+    /// sent on the old stream and never acknowledged: send them again
+    /// once ready if they still matter.
+    ResumeFailed {
+        /// The unacknowledged stanzas of the old stream.
+        unacked: Vec<Element>,
+    },
     /// The session is over; the last event. A stream error from the server
     /// (see-other-host included) and a WebSocket `see-other-uri` come here.
     Closed(CloseReason),
@@ -128,6 +162,8 @@ enum Stage {
     AwaitTls,
     /// A SASL exchange is in progress.
     Sasl(Box<SaslClient>),
+    /// Our `<resume/>` is sent.
+    AwaitResumed(Box<Resumption>),
     /// Our bind request is sent.
     AwaitBind,
     /// A resource is bound.
@@ -151,6 +187,14 @@ pub struct ClientSession {
     deadline: Option<Instant>,
     events: VecDeque<ClientEvent>,
     finished: bool,
+    /// XEP-0198 state, from our `<enable/>` (or a resumption) on.
+    sm: Option<SmState>,
+    /// The server offered `<sm/>` after authentication.
+    sm_offered: bool,
+    /// A stream to resume instead of binding.
+    pending_resume: Option<Resumption>,
+    /// The time of the latest input, for commands that take none.
+    now: Instant,
 }
 
 impl ClientSession {
@@ -205,6 +249,10 @@ impl ClientSession {
             stream_id: None,
             events: VecDeque::new(),
             finished: false,
+            sm: None,
+            sm_offered: false,
+            pending_resume: None,
+            now,
             config,
         };
         session.open()?;
@@ -231,6 +279,45 @@ impl ClientSession {
         matches!(self.stage, Stage::Ready)
     }
 
+    /// XEP-0198 state, once we enabled stream management.
+    pub fn sm(&self) -> Option<&SmState> {
+        self.sm.as_ref()
+    }
+
+    /// XEP-0198: asks to resume `resumption` (from
+    /// [`ClientSession::detach`] on the lost session) instead of binding.
+    /// Call it before authentication completes.
+    pub fn resume(&mut self, resumption: Resumption) -> Result<(), Error> {
+        if self.authenticated || self.finished {
+            return Err(Error::NotAllowed(
+                "resumption is asked for before authentication",
+            ));
+        }
+        self.pending_resume = Some(resumption);
+        Ok(())
+    }
+
+    /// XEP-0198: what a new session needs to resume this one after the
+    /// transport was lost; `None` when the server did not grant
+    /// resumption (then [`ClientSession::take_unacked`] yields what the
+    /// server never acknowledged).
+    pub fn detach(&mut self) -> Option<Resumption> {
+        if !self.sm.as_ref().is_some_and(SmState::is_resumable) {
+            return None;
+        }
+        let jid = self.bound.clone()?;
+        let state = self.sm.take()?;
+        Some(Resumption { jid, state })
+    }
+
+    /// XEP-0198: the stanzas the server has not acknowledged, taken out.
+    pub fn take_unacked(&mut self) -> Vec<Element> {
+        self.sm
+            .as_mut()
+            .map(SmState::take_unacked)
+            .unwrap_or_default()
+    }
+
     /// Whether the session is over: close the transport once
     /// [`ClientSession::poll_transmit`] is drained.
     pub fn is_closed(&self) -> bool {
@@ -239,6 +326,7 @@ impl ClientSession {
 
     /// Handles one WebSocket text message.
     pub fn handle_message(&mut self, now: Instant, message: String) -> Result<(), Error> {
+        self.now = now;
         self.check_input()?;
         let result = self.transport.handle_message(message)?;
         self.after_input(now, result);
@@ -248,6 +336,7 @@ impl ClientSession {
     /// Handles bytes read from a TCP connection (after TLS, decrypted),
     /// split anywhere.
     pub fn handle_input(&mut self, now: Instant, input: &[u8]) -> Result<(), Error> {
+        self.now = now;
         self.check_input()?;
         let result = self.transport.handle_input(input)?;
         self.after_input(now, result);
@@ -256,6 +345,7 @@ impl ClientSession {
 
     /// The transport closed under us.
     pub fn handle_transport_closed(&mut self, now: Instant) {
+        self.now = now;
         self.transport.framing().handle_transport_closed();
         self.process(now);
     }
@@ -263,8 +353,18 @@ impl ClientSession {
     /// Handles the end of the negotiation time: the stream is closed with
     /// `connection-timeout`.
     pub fn handle_timeout(&mut self, now: Instant) {
+        self.now = now;
         if !self.finished && self.deadline.is_some_and(|deadline| deadline <= now) {
             self.fail(StreamErrorCondition::ConnectionTimeout);
+            return;
+        }
+        let request_due = self
+            .sm
+            .as_ref()
+            .and_then(|sm| sm.request_deadline(&self.config.sm))
+            .is_some_and(|deadline| deadline <= now);
+        if !self.finished && request_due {
+            self.send_request();
         }
     }
 
@@ -276,6 +376,7 @@ impl ClientSession {
         now: Instant,
         channel_bindings: Vec<ChannelBinding>,
     ) -> Result<(), Error> {
+        self.now = now;
         if !matches!(self.stage, Stage::AwaitTls) {
             return Err(Error::NotAllowed("no STARTTLS in progress"));
         }
@@ -295,7 +396,16 @@ impl ClientSession {
         if element.as_stanza().is_none() {
             return Err(Error::NotAllowed("only stanzas are sent this way"));
         }
-        self.send_element(&element)
+        self.send_element(&element)?;
+        let now = self.now;
+        let request = match &mut self.sm {
+            Some(sm) => sm.push_outbound(element, now, &self.config.sm),
+            None => false,
+        };
+        if request {
+            self.send_request();
+        }
+        Ok(())
     }
 
     /// Closes our stream (RFC 6120 section 4.4); [`ClientEvent::Closed`]
@@ -305,6 +415,20 @@ impl ClientSession {
             return Err(Error::Closed);
         }
         self.transport.framing().close()?;
+        Ok(())
+    }
+
+    /// XEP-0198: asks the server for an acknowledgement now (before going
+    /// idle, say); the configured count and time trigger this by
+    /// themselves.
+    pub fn request_ack(&mut self) -> Result<(), Error> {
+        if self.finished {
+            return Err(Error::Closed);
+        }
+        if self.sm.is_none() || !matches!(self.stage, Stage::Ready) {
+            return Err(Error::NotAllowed("stream management is not enabled"));
+        }
+        self.send_request();
         Ok(())
     }
 
@@ -321,7 +445,14 @@ impl ClientSession {
 
     /// When [`ClientSession::handle_timeout`] should be called next.
     pub fn poll_timeout(&self) -> Option<Instant> {
-        if self.finished { None } else { self.deadline }
+        if self.finished {
+            return None;
+        }
+        let request = self
+            .sm
+            .as_ref()
+            .and_then(|sm| sm.request_deadline(&self.config.sm));
+        [self.deadline, request].into_iter().flatten().min()
     }
 
     fn open(&mut self) -> Result<(), Error> {
@@ -402,9 +533,16 @@ impl ClientSession {
             }
             (Stage::Sasl(client), Element::Sasl(sasl)) => self.on_sasl(client, sasl),
             (Stage::AwaitBind, Element::Iq(iq)) if iq.id == BIND_ID => self.on_bind_result(iq),
+            (Stage::AwaitResumed(resumption), Element::Sm(sm)) => {
+                self.on_resume_answer(*resumption, sm)
+            }
             (Stage::Ready, Element::Message(m)) => self.stanza(AnyStanza::Message(m)),
             (Stage::Ready, Element::Presence(p)) => self.stanza(AnyStanza::Presence(p)),
             (Stage::Ready, Element::Iq(iq)) => self.stanza(AnyStanza::Iq(iq)),
+            (Stage::Ready, Element::Sm(sm)) => {
+                self.stage = Stage::Ready;
+                self.on_sm(sm);
+            }
             (Stage::Ready, _) => {
                 self.stage = Stage::Ready;
                 self.fail(StreamErrorCondition::UnsupportedStanzaType);
@@ -418,7 +556,101 @@ impl ClientSession {
 
     fn stanza(&mut self, stanza: AnyStanza) {
         self.stage = Stage::Ready;
+        if let Some(sm) = &mut self.sm {
+            sm.count_inbound();
+        }
         self.events.push_back(ClientEvent::Stanza(stanza));
+    }
+
+    /// XEP-0198 nonzas once ready.
+    fn on_sm(&mut self, sm: Sm) {
+        match (sm, &mut self.sm) {
+            (Sm::Enabled(enabled), Some(state)) if state.id().is_none() => {
+                let resumable = enabled.resume && enabled.id.is_some();
+                state.set_enabled(enabled.id.clone(), resumable);
+                self.events.push_back(ClientEvent::SmEnabled {
+                    id: enabled.id,
+                    location: enabled.location,
+                });
+            }
+            (Sm::Failed(failed), Some(_)) => {
+                self.sm = None;
+                self.events.push_back(ClientEvent::SmFailed(failed));
+            }
+            (Sm::Request, Some(state)) => {
+                let h = state.handled();
+                if self.send_element(&Element::Sm(Sm::Ack(h))).is_err() {
+                    self.fail(StreamErrorCondition::InternalServerError);
+                }
+            }
+            (Sm::Ack(h), Some(state)) => {
+                if let Err(too_high) = state.ack(h, self.now) {
+                    self.ack_too_high(too_high);
+                }
+            }
+            _ => self.fail(StreamErrorCondition::UnsupportedStanzaType),
+        }
+    }
+
+    /// XEP-0198 section 5: `<resumed/>` or `<failed/>`.
+    fn on_resume_answer(&mut self, resumption: Resumption, sm: Sm) {
+        let Resumption { jid, mut state } = resumption;
+        match sm {
+            Sm::Resumed(resumed) => {
+                if let Err(too_high) = state.ack(resumed.h, self.now) {
+                    self.ack_too_high(too_high);
+                    return;
+                }
+                state.resumed(self.now);
+                for stanza in state.unacked() {
+                    if self.transport.send_element(stanza, &self.ctx).is_err() {
+                        self.fail(StreamErrorCondition::InternalServerError);
+                        return;
+                    }
+                }
+                self.sm = Some(state);
+                self.bound = Some(jid.clone());
+                self.deadline = None;
+                self.stage = Stage::Ready;
+                self.events.push_back(ClientEvent::Resumed { jid });
+            }
+            Sm::Failed(failed) => {
+                // What the server says it handled is not sent again.
+                if let Some(h) = failed.h {
+                    let _ = state.ack(h, self.now);
+                }
+                self.events.push_back(ClientEvent::ResumeFailed {
+                    unacked: state.take_unacked(),
+                });
+                self.request_bind();
+            }
+            _ => self.fail(StreamErrorCondition::PolicyViolation),
+        }
+    }
+
+    /// Sends `<r/>`.
+    fn send_request(&mut self) {
+        if self.send_element(&Element::Sm(Sm::Request)).is_err() {
+            return;
+        }
+        if let Some(sm) = &mut self.sm {
+            sm.request_sent();
+        }
+    }
+
+    /// XEP-0198 section 4: an `h` above what was sent.
+    fn ack_too_high(&mut self, too_high: TooHigh) {
+        let mut error = StreamError::new(StanzaStreamCondition::UndefinedCondition);
+        error.apps.extend(handled_count_too_high(too_high));
+        if self.transport.stream_error(&error, &self.ctx).is_err() {
+            let _ = self
+                .transport
+                .framing()
+                .stream_error(StreamErrorCondition::UndefinedCondition, None);
+        }
+        self.finish(CloseReason::SentStreamError(
+            StreamErrorCondition::UndefinedCondition,
+        ));
     }
 
     fn on_parse_error(&mut self, error: &ParseError) {
@@ -446,18 +678,28 @@ impl ClientSession {
 
     fn on_features(&mut self, features: &Features) {
         if self.authenticated {
+            self.sm_offered = features.sm;
+            if let Some(mut resumption) = self.pending_resume.take() {
+                if features.sm
+                    && let Some(previd) = resumption.state.id()
+                {
+                    let resume = SmResume::new(resumption.state.handled(), previd);
+                    if self.send_element(&Element::Sm(Sm::Resume(resume))).is_err() {
+                        self.fail(StreamErrorCondition::InternalServerError);
+                        return;
+                    }
+                    self.stage = Stage::AwaitResumed(Box::new(resumption));
+                    return;
+                }
+                self.events.push_back(ClientEvent::ResumeFailed {
+                    unacked: resumption.state.take_unacked(),
+                });
+            }
             if !features.bind {
                 self.give_up(NegotiationError::BindUnavailable);
                 return;
             }
-            let mut bind = Bind::default();
-            bind.resource = self.config.jid.resource().map(str::to_owned);
-            let request = Iq::set(BIND_ID, IqPayload::Bind(bind));
-            if self.send_element(&Element::Iq(request)).is_err() {
-                self.fail(StreamErrorCondition::InternalServerError);
-                return;
-            }
-            self.stage = Stage::AwaitBind;
+            self.request_bind();
             return;
         }
         let tcp_plain = self.transport.is_tcp() && !self.tls;
@@ -550,6 +792,17 @@ impl ClientSession {
         }
     }
 
+    fn request_bind(&mut self) {
+        let mut bind = Bind::default();
+        bind.resource = self.config.jid.resource().map(str::to_owned);
+        let request = Iq::set(BIND_ID, IqPayload::Bind(bind));
+        if self.send_element(&Element::Iq(request)).is_err() {
+            self.fail(StreamErrorCondition::InternalServerError);
+            return;
+        }
+        self.stage = Stage::AwaitBind;
+    }
+
     fn on_bind_result(&mut self, iq: Iq) {
         match (iq.kind, iq.payload, iq.error) {
             (IqType::Result, Some(IqPayload::Bind(Bind { jid: Some(jid), .. })), _) => {
@@ -557,6 +810,9 @@ impl ClientSession {
                 self.deadline = None;
                 self.stage = Stage::Ready;
                 self.events.push_back(ClientEvent::Ready { jid });
+                if self.sm_offered && self.config.sm.enabled {
+                    self.enable_sm();
+                }
             }
             (IqType::Error, _, error) => {
                 let error = error
@@ -565,6 +821,19 @@ impl ClientSession {
             }
             _ => self.give_up(NegotiationError::Unexpected("bind result without a JID")),
         }
+    }
+
+    /// XEP-0198 section 3: `<enable/>`; our outbound count starts here,
+    /// the inbound one at `<enabled/>`.
+    fn enable_sm(&mut self) {
+        let mut enable = SmEnable::default();
+        enable.resume = self.config.sm.resume;
+        enable.max = self.config.sm.max_resume.filter(|_| enable.resume);
+        if self.send_element(&Element::Sm(Sm::Enable(enable))).is_err() {
+            self.fail(StreamErrorCondition::InternalServerError);
+            return;
+        }
+        self.sm = Some(SmState::new(false));
     }
 
     fn send_element(&mut self, element: &Element) -> Result<(), Error> {

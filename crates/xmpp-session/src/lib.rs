@@ -17,6 +17,14 @@
 //!   (`see-other-host`) reported to the client as [`CloseReason`]s.
 //! - XEP-0440 channel-binding types offered and read, XEP-0474 downgrade
 //!   protection (through chatwire-sasl).
+//! - XEP-0198 stream management, both roles: enable with or without
+//!   resumption, `<r/>`/`<a/>` with 32-bit wrapping `h` counting stanzas
+//!   only (an unreadable stanza too), the unacknowledged queue readable by
+//!   the caller, a request after N stanzas or T seconds, an `h` above what
+//!   was sent answered with `undefined-condition`, resumption with
+//!   `previd`/`h` on a new connection (the server's caller finds the
+//!   detached session, [`Resumption`]), `<failed/>` with the fitting
+//!   condition.
 //!
 //! One type per role, [`ServerSession`] and [`ClientSession`]; the transport
 //! is the constructor's choice. Input is `handle_*`, output is
@@ -84,12 +92,14 @@ mod client;
 pub mod conditions;
 mod error;
 mod server;
+mod sm;
 mod tls;
 mod transport;
 
 pub use client::{ClientConfig, ClientEvent, ClientSession};
 pub use error::{AuthFailure, CloseReason, Error, NegotiationError};
 pub use server::{BindDecision, ServerConfig, ServerEvent, ServerSession};
+pub use sm::{Resumption, SmConfig, SmState};
 pub use tls::{SASL_CB_NS, Security, StartTls};
 
 /// Where a session draws random bytes from: the caller's source (a CSPRNG

@@ -24,12 +24,14 @@ use chatwire_xmpp_framing::{
 };
 use chatwire_xmpp_stanza::{
     Answer, AnyStanza, Bind, Context, Csi, Element, Features, Iq, IqPayload, IqType, Jid, Limits,
-    Message, MessageType, ParseError, Presence, PresenceType, Sasl, SaslFailure, StanzaError,
-    StanzaErrorCondition, StanzaErrorType, StanzaHeader, StanzaKind, StreamError, Tls, ns,
+    Message, MessageType, ParseError, Presence, PresenceType, Sasl, SaslFailure, Sm, SmEnabled,
+    SmFailed, SmResume, StanzaError, StanzaErrorCondition, StanzaErrorType, StanzaHeader,
+    StanzaKind, StreamError, StreamErrorCondition as StanzaStreamCondition, Tls, ns,
 };
 
 use crate::conditions::{sasl_failure_to_condition, stream_condition_to_framing};
 use crate::error::{AuthFailure, CloseReason, Error};
+use crate::sm::{Resumption, SmConfig, SmState, handled_count_too_high};
 use crate::tls::{Security, StartTls, channel_binding_feature};
 use crate::transport::Transport;
 use crate::{Random, hex_id};
@@ -69,6 +71,8 @@ pub struct ServerConfig {
     pub bind_timeout: Duration,
     /// Limits on each stanza, checked while it is read.
     pub stanza_limits: Limits,
+    /// XEP-0198 stream management (offered by default).
+    pub sm: SmConfig,
 }
 
 impl ServerConfig {
@@ -94,7 +98,14 @@ impl ServerConfig {
             auth_timeout: Duration::from_secs(60),
             bind_timeout: Duration::from_secs(30),
             stanza_limits: Limits::default(),
+            sm: SmConfig::default(),
         }
+    }
+
+    /// Sets [`ServerConfig::sm`].
+    pub fn with_sm(mut self, sm: SmConfig) -> Self {
+        self.sm = sm;
+        self
     }
 
     /// Sets [`ServerConfig::starttls`].
@@ -185,6 +196,27 @@ pub enum ServerEvent {
     },
     /// A stanza from the client, `from` stamped with its full JID.
     Stanza(AnyStanza),
+    /// XEP-0198: the client enabled stream management; `id` is set when
+    /// the stream can be resumed under it.
+    SmEnabled {
+        /// The resumption id, when resumption was granted.
+        id: Option<String>,
+    },
+    /// XEP-0198: the client asks to resume the stream `previd`, instead of
+    /// binding. Find the detached session ([`ServerSession::detach`]) and
+    /// answer with [`ServerSession::handle_resume`].
+    ResumeRequested {
+        /// The id of the stream to resume.
+        previd: String,
+        /// The client's `h` for that stream.
+        h: u32,
+    },
+    /// XEP-0198: the stream resumed as `jid`; the stanzas the client had
+    /// not acknowledged are sent again. Stanzas flow from now on.
+    Resumed {
+        /// The full JID of the resumed session.
+        jid: Jid,
+    },
     /// A XEP-0352 client state indication.
     ClientState(Csi),
     /// The session is over; the last event. Transmit what is queued, then
@@ -218,6 +250,11 @@ enum Stage {
     AwaitTls,
     /// A SASL exchange is in progress.
     Sasl(Box<Exchange>),
+    /// A resumption request waits for the caller's lookup.
+    AwaitResume {
+        /// The client's `h` for the old stream.
+        h: u32,
+    },
     /// A bind request waits for the caller's decision.
     AwaitBind {
         /// The id of the bind iq, for the answer.
@@ -277,6 +314,10 @@ pub struct ServerSession {
     bind_deadline: Option<Instant>,
     events: VecDeque<ServerEvent>,
     finished: bool,
+    /// XEP-0198 state, once enabled (or resumed).
+    sm: Option<SmState>,
+    /// The time of the latest input, for commands that take none.
+    now: Instant,
 }
 
 impl ServerSession {
@@ -334,6 +375,8 @@ impl ServerSession {
             failures: 0,
             events: VecDeque::new(),
             finished: false,
+            sm: None,
+            now,
             config,
         }
     }
@@ -363,6 +406,34 @@ impl ServerSession {
         matches!(self.stage, Stage::Ready)
     }
 
+    /// XEP-0198 state, once the client enabled stream management.
+    pub fn sm(&self) -> Option<&SmState> {
+        self.sm.as_ref()
+    }
+
+    /// XEP-0198: takes what a resumed stream needs (the bound JID, the
+    /// counters, the unacknowledged stanzas) out of a session whose
+    /// transport was lost. `None` when the stream is not resumable; then
+    /// [`ServerSession::take_unacked`] still yields what the client did not
+    /// acknowledge, to store as offline messages.
+    pub fn detach(&mut self) -> Option<Resumption> {
+        if !self.sm.as_ref().is_some_and(SmState::is_resumable) {
+            return None;
+        }
+        let jid = self.bound.clone()?;
+        let state = self.sm.take()?;
+        Some(Resumption { jid, state })
+    }
+
+    /// XEP-0198: the stanzas the client has not acknowledged, taken out
+    /// (empty without stream management).
+    pub fn take_unacked(&mut self) -> Vec<Element> {
+        self.sm
+            .as_mut()
+            .map(SmState::take_unacked)
+            .unwrap_or_default()
+    }
+
     /// Whether the session is over: close the transport once
     /// [`ServerSession::poll_transmit`] is drained.
     pub fn is_closed(&self) -> bool {
@@ -375,6 +446,7 @@ impl ServerSession {
     /// what the client did wrong is answered on the wire and reported as
     /// events.
     pub fn handle_message(&mut self, now: Instant, message: String) -> Result<(), Error> {
+        self.now = now;
         self.check_input()?;
         let result = self.transport.handle_message(message)?;
         self.after_input(now, result);
@@ -384,6 +456,7 @@ impl ServerSession {
     /// Handles bytes read from a TCP connection (after TLS, decrypted),
     /// split anywhere.
     pub fn handle_input(&mut self, now: Instant, input: &[u8]) -> Result<(), Error> {
+        self.now = now;
         self.check_input()?;
         let result = self.transport.handle_input(input)?;
         self.after_input(now, result);
@@ -392,6 +465,7 @@ impl ServerSession {
 
     /// The transport closed under us.
     pub fn handle_transport_closed(&mut self, now: Instant) {
+        self.now = now;
         self.transport.framing().handle_transport_closed();
         self.process(now);
     }
@@ -399,8 +473,17 @@ impl ServerSession {
     /// Handles the end of a stage's time: the open, authentication or bind
     /// timeout closes the stream with `connection-timeout`.
     pub fn handle_timeout(&mut self, now: Instant) {
+        self.now = now;
         if self.finished {
             return;
+        }
+        let request_due = self
+            .sm
+            .as_ref()
+            .and_then(|sm| sm.request_deadline(&self.config.sm))
+            .is_some_and(|deadline| deadline <= now);
+        if request_due {
+            self.send_request();
         }
         let expired = [self.open_deadline, self.auth_deadline, self.bind_deadline]
             .into_iter()
@@ -419,6 +502,7 @@ impl ServerSession {
         now: Instant,
         channel_bindings: Vec<ChannelBinding>,
     ) -> Result<(), Error> {
+        self.now = now;
         if !matches!(self.stage, Stage::AwaitTls) {
             return Err(Error::NotAllowed("no STARTTLS in progress"));
         }
@@ -456,8 +540,45 @@ impl ServerSession {
         self.resume_credentials(now, Some(account), credentials)
     }
 
+    /// The answer to [`ServerEvent::ResumeRequested`]: the detached
+    /// session with that id, or `None` when there is none (the client gets
+    /// `item-not-found` and may bind instead). A session of another
+    /// account is refused the same way.
+    pub fn handle_resume(&mut self, now: Instant, found: Option<Resumption>) -> Result<(), Error> {
+        self.now = now;
+        let Stage::AwaitResume { h } = self.stage else {
+            return Err(Error::NotAllowed("no resumption request is waiting"));
+        };
+        let ours = found
+            .filter(|r| r.state.is_resumable() && Some(r.jid.to_bare()) == self.account.clone());
+        let Some(Resumption { jid, mut state }) = ours else {
+            self.stage = Stage::Negotiating;
+            self.sm_failed(StanzaErrorCondition::ItemNotFound, None);
+            self.process(now);
+            return Ok(());
+        };
+        if let Err(too_high) = state.ack(h, now) {
+            self.ack_too_high(too_high);
+            return Ok(());
+        }
+        state.resumed(now);
+        let resumed = SmResume::new(state.handled(), state.id().unwrap_or_default());
+        self.send_element(&Element::Sm(Sm::Resumed(resumed)))?;
+        for stanza in state.unacked() {
+            self.transport.send_element(stanza, &self.ctx)?;
+        }
+        self.sm = Some(state);
+        self.bound = Some(jid.clone());
+        self.bind_deadline = None;
+        self.stage = Stage::Ready;
+        self.events.push_back(ServerEvent::Resumed { jid });
+        self.process(now);
+        Ok(())
+    }
+
     /// The answer to [`ServerEvent::BindRequested`].
     pub fn handle_bind(&mut self, now: Instant, decision: BindDecision) -> Result<(), Error> {
+        self.now = now;
         let Stage::AwaitBind { id } = &self.stage else {
             return Err(Error::NotAllowed("no bind request is waiting"));
         };
@@ -502,7 +623,16 @@ impl ServerSession {
         if element.as_stanza().is_none() {
             return Err(Error::NotAllowed("only stanzas are sent this way"));
         }
-        self.send_element(&element)
+        self.send_element(&element)?;
+        let now = self.now;
+        let request = match &mut self.sm {
+            Some(sm) => sm.push_outbound(element, now, &self.config.sm),
+            None => false,
+        };
+        if request {
+            self.send_request();
+        }
+        Ok(())
     }
 
     /// Closes our stream (RFC 6120 section 4.4); [`ServerEvent::Closed`]
@@ -542,6 +672,20 @@ impl ServerSession {
         Ok(())
     }
 
+    /// XEP-0198: asks the client for an acknowledgement now (before going
+    /// idle, say); the configured count and time trigger this by
+    /// themselves.
+    pub fn request_ack(&mut self) -> Result<(), Error> {
+        if self.finished {
+            return Err(Error::Closed);
+        }
+        if self.sm.is_none() || !matches!(self.stage, Stage::Ready) {
+            return Err(Error::NotAllowed("stream management is not enabled"));
+        }
+        self.send_request();
+        Ok(())
+    }
+
     /// The next event, if any.
     pub fn poll_event(&mut self) -> Option<ServerEvent> {
         self.events.pop_front()
@@ -558,10 +702,19 @@ impl ServerSession {
         if self.finished {
             return None;
         }
-        [self.open_deadline, self.auth_deadline, self.bind_deadline]
-            .into_iter()
-            .flatten()
-            .min()
+        let request = self
+            .sm
+            .as_ref()
+            .and_then(|sm| sm.request_deadline(&self.config.sm));
+        [
+            self.open_deadline,
+            self.auth_deadline,
+            self.bind_deadline,
+            request,
+        ]
+        .into_iter()
+        .flatten()
+        .min()
     }
 
     fn check_input(&self) -> Result<(), Error> {
@@ -609,7 +762,7 @@ impl ServerSession {
 
     fn waiting_for_caller(&self) -> bool {
         match &self.stage {
-            Stage::AwaitTls | Stage::AwaitBind { .. } => true,
+            Stage::AwaitTls | Stage::AwaitBind { .. } | Stage::AwaitResume { .. } => true,
             Stage::Sasl(exchange) => exchange.awaiting_credentials,
             _ => false,
         }
@@ -657,6 +810,7 @@ impl ServerSession {
         self.offered.clear();
         if self.account.is_some() {
             features.bind = true;
+            features.sm = self.config.sm.enabled;
             return features;
         }
         let tls_pending = self.transport.is_tcp() && !self.tls;
@@ -756,6 +910,11 @@ impl ServerSession {
             Ok(Element::Sasl(_) | Element::Tls(_) | Element::Features(_)) => {
                 self.fail(StreamErrorCondition::PolicyViolation);
             }
+            Ok(Element::Sm(Sm::Resume(resume))) => self.on_resume(resume),
+            // XEP-0198 section 3: enabling comes after binding.
+            Ok(Element::Sm(Sm::Enable(_))) => {
+                self.sm_failed(StanzaErrorCondition::UnexpectedRequest, None);
+            }
             Ok(Element::Csi(_) | Element::Sm(_)) => self.fail(StreamErrorCondition::NotAuthorized),
             Ok(_) => self.fail(StreamErrorCondition::UnsupportedStanzaType),
             Err(error) if error.header().is_some() => {
@@ -767,12 +926,24 @@ impl ServerSession {
 
     /// RFC 6120 section 8: stanzas, stamped with the full JID.
     fn when_ready(&mut self, parsed: Result<Element, ParseError>) {
+        // XEP-0198: every stanza counts in `h`, readable or not.
+        let is_stanza = match &parsed {
+            Ok(element) => element.as_stanza().is_some(),
+            Err(error) => error.header().is_some(),
+        };
+        if is_stanza && let Some(sm) = &mut self.sm {
+            sm.count_inbound();
+        }
         let stanza = match parsed {
             Ok(Element::Message(m)) => AnyStanza::Message(m),
             Ok(Element::Presence(p)) => AnyStanza::Presence(p),
             Ok(Element::Iq(iq)) => AnyStanza::Iq(iq),
             Ok(Element::Csi(csi)) => {
                 self.events.push_back(ServerEvent::ClientState(csi));
+                return;
+            }
+            Ok(Element::Sm(sm)) => {
+                self.on_sm(sm);
                 return;
             }
             Ok(Element::Sasl(_) | Element::Tls(_) | Element::Features(_)) => {
@@ -839,6 +1010,95 @@ impl ServerSession {
             (Answer::Ignore, _) => {}
             _ => self.fail(parse_condition(error)),
         }
+    }
+
+    /// XEP-0198 nonzas once a resource is bound.
+    fn on_sm(&mut self, sm: Sm) {
+        match (sm, self.sm.is_some()) {
+            (Sm::Enable(enable), false) if self.config.sm.enabled => {
+                let resume = enable.resume && self.config.sm.resume;
+                let id = resume.then(|| hex_id(&mut self.random));
+                let mut enabled = SmEnabled::default();
+                enabled.id = id.clone();
+                enabled.resume = resume;
+                enabled.max = self.config.sm.max_resume.filter(|_| resume);
+                if self
+                    .send_element(&Element::Sm(Sm::Enabled(enabled)))
+                    .is_err()
+                {
+                    self.fail(StreamErrorCondition::InternalServerError);
+                    return;
+                }
+                let mut state = SmState::new(true);
+                state.set_enabled(id.clone(), resume);
+                self.sm = Some(state);
+                self.events.push_back(ServerEvent::SmEnabled { id });
+            }
+            (Sm::Enable(_) | Sm::Resume(_), _) => {
+                self.sm_failed(StanzaErrorCondition::UnexpectedRequest, None);
+            }
+            (Sm::Request, true) => {
+                let h = self.sm.as_ref().map_or(0, SmState::handled);
+                if self.send_element(&Element::Sm(Sm::Ack(h))).is_err() {
+                    self.fail(StreamErrorCondition::InternalServerError);
+                }
+            }
+            (Sm::Ack(h), true) => {
+                let now = self.now;
+                if let Some(Err(too_high)) = self.sm.as_mut().map(|sm| sm.ack(h, now)) {
+                    self.ack_too_high(too_high);
+                }
+            }
+            _ => self.fail(StreamErrorCondition::UnsupportedStanzaType),
+        }
+    }
+
+    /// XEP-0198 section 5: `<resume/>` in place of binding.
+    fn on_resume(&mut self, resume: SmResume) {
+        if !(self.config.sm.enabled && self.config.sm.resume) {
+            self.sm_failed(StanzaErrorCondition::FeatureNotImplemented, None);
+            return;
+        }
+        self.stage = Stage::AwaitResume { h: resume.h };
+        self.events.push_back(ServerEvent::ResumeRequested {
+            previd: resume.previd,
+            h: resume.h,
+        });
+    }
+
+    fn sm_failed(&mut self, condition: StanzaErrorCondition, h: Option<u32>) {
+        let mut failed = SmFailed::default();
+        failed.condition = Some(condition);
+        failed.h = h;
+        if self.send_element(&Element::Sm(Sm::Failed(failed))).is_err() {
+            self.fail(StreamErrorCondition::InternalServerError);
+        }
+    }
+
+    /// Sends `<r/>`.
+    fn send_request(&mut self) {
+        if self.send_element(&Element::Sm(Sm::Request)).is_err() {
+            return;
+        }
+        if let Some(sm) = &mut self.sm {
+            sm.request_sent();
+        }
+    }
+
+    /// XEP-0198 section 4: an `h` above what was sent is an
+    /// `undefined-condition` stream error with `<handled-count-too-high/>`.
+    fn ack_too_high(&mut self, too_high: crate::sm::TooHigh) {
+        let mut error = StreamError::new(StanzaStreamCondition::UndefinedCondition);
+        error.apps.extend(handled_count_too_high(too_high));
+        if self.transport.stream_error(&error, &self.ctx).is_err() {
+            let _ = self
+                .transport
+                .framing()
+                .stream_error(StreamErrorCondition::UndefinedCondition, None);
+        }
+        self.finish(CloseReason::SentStreamError(
+            StreamErrorCondition::UndefinedCondition,
+        ));
     }
 
     fn on_starttls(&mut self) {
@@ -945,6 +1205,7 @@ impl ServerSession {
         account: Option<&str>,
         credentials: Option<&StoredCredentials>,
     ) -> Result<(), Error> {
+        self.now = now;
         let Stage::Sasl(exchange) = &mut self.stage else {
             return Err(Error::NotAllowed("no credentials were asked for"));
         };

@@ -83,14 +83,16 @@ impl Transport {
         Ok(())
     }
 
-    /// Queues a stream error and the end of our stream. See-other-host
-    /// carries an address the framing's writer has no room for, so that
-    /// one is written by the stanza crate (after our header, which a
+    /// Queues a stream error and the end of our stream. See-other-host's
+    /// address, texts and application conditions have no room in the
+    /// framing's writer, so such an error is written by the stanza crate (after our header, which a
     /// session always sent by the time it redirects).
     pub(crate) fn stream_error(&mut self, error: &StreamError, ctx: &Context) -> Result<(), Error> {
         let condition = crate::conditions::stream_condition_to_framing(&error.condition)
             .unwrap_or(StreamErrorCondition::UndefinedCondition);
-        if (condition == StreamErrorCondition::SeeOtherHost || !error.texts.is_empty())
+        if (condition == StreamErrorCondition::SeeOtherHost
+            || !error.texts.is_empty()
+            || !error.apps.is_empty())
             && self
                 .send_element(&Element::StreamError(error.clone()), ctx)
                 .is_ok()

@@ -125,6 +125,9 @@ impl Raw {
                         )
                         .unwrap();
                 }
+                ServerEvent::ResumeRequested { .. } => {
+                    self.server.handle_resume(self.now, None).unwrap();
+                }
                 _ => {}
             }
             self.events.push(event);
@@ -188,7 +191,7 @@ fn features_before_and_after_authentication() {
     let reopened = raw.send(OPEN);
     assert_eq!(
         reopened[1],
-        "<stream:features xmlns:stream='http://etherx.jabber.org/streams'><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'/></stream:features>"
+        "<stream:features xmlns:stream='http://etherx.jabber.org/streams'><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'/><sm xmlns='urn:xmpp:sm:3'/></stream:features>"
     );
 }
 
@@ -760,4 +763,85 @@ fn server_reports_client_stream_errors() {
             StanzaStreamCondition::PolicyViolation
         )))
     );
+}
+
+const ENABLE: &str = "<enable xmlns='urn:xmpp:sm:3' resume='true'/>";
+
+/// XEP-0198: `h` counts every stanza, one that gets a stanza error too,
+/// and nothing else.
+#[test]
+fn sm_counts_every_stanza() {
+    let mut raw = Raw::ready();
+    let enabled = raw.send(ENABLE);
+    assert_eq!(enabled.len(), 1);
+    assert!(
+        enabled[0].starts_with("<enabled xmlns='urn:xmpp:sm:3' id='")
+            && enabled[0].ends_with("' resume='true'/>"),
+        "{enabled:?}"
+    );
+    raw.send("<presence xmlns='jabber:client'/>");
+    let out =
+        raw.send("<message xmlns='jabber:client' id='m1' to='@@bad'><body>x</body></message>");
+    assert_eq!(out.len(), 1);
+    raw.send("<r xmlns='urn:xmpp:sm:3'/>");
+    assert_eq!(
+        raw.send("<r xmlns='urn:xmpp:sm:3'/>"),
+        ["<a xmlns='urn:xmpp:sm:3' h='2'/>"]
+    );
+}
+
+/// XEP-0198 section 4: an `h` above what was sent.
+#[test]
+fn sm_h_too_high_is_undefined_condition() {
+    let mut raw = Raw::ready();
+    raw.send(ENABLE);
+    let out = raw.send("<a xmlns='urn:xmpp:sm:3' h='1'/>");
+    assert_eq!(
+        out,
+        [
+            "<stream:error xmlns:stream='http://etherx.jabber.org/streams'><undefined-condition xmlns='urn:ietf:params:xml:ns:xmpp-streams'/><handled-count-too-high xmlns='urn:xmpp:sm:3' h='1' send-count='0'/></stream:error>",
+            CLOSE
+        ]
+    );
+    assert_eq!(
+        raw.closed_with(),
+        Some(&CloseReason::SentStreamError(
+            StreamErrorCondition::UndefinedCondition
+        ))
+    );
+}
+
+#[test]
+fn sm_out_of_turn() {
+    // Enable before bind.
+    let mut raw = Raw::ws(server_config());
+    raw.send(OPEN);
+    raw.send(AUTH_PLAIN);
+    raw.send(OPEN);
+    assert_eq!(
+        raw.send(ENABLE),
+        [
+            "<failed xmlns='urn:xmpp:sm:3'><unexpected-request xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/></failed>"
+        ]
+    );
+    // Resume of an unknown stream, then binding still works.
+    assert_eq!(
+        raw.send("<resume xmlns='urn:xmpp:sm:3' h='0' previd='nope'/>"),
+        [
+            "<failed xmlns='urn:xmpp:sm:3'><item-not-found xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/></failed>"
+        ]
+    );
+    assert_eq!(raw.send(BIND).len(), 1);
+    // Enable twice.
+    raw.send(ENABLE);
+    assert_eq!(
+        raw.send(ENABLE),
+        [
+            "<failed xmlns='urn:xmpp:sm:3'><unexpected-request xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/></failed>"
+        ]
+    );
+    // <r/> without stream management.
+    let mut raw = Raw::ready();
+    let out = raw.send("<r xmlns='urn:xmpp:sm:3'/>");
+    raw.assert_stream_error(&out, StreamErrorCondition::UnsupportedStanzaType);
 }

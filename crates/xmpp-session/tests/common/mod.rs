@@ -8,8 +8,8 @@ use std::time::{Duration, Instant};
 
 use chatwire_sasl::{AccountPolicy, ChannelBinding, Mechanism, Secret, StoredCredentials};
 use chatwire_xmpp_session::{
-    BindDecision, ClientConfig, ClientEvent, ClientSession, Security, ServerConfig, ServerEvent,
-    ServerSession, StartTls,
+    BindDecision, ClientConfig, ClientEvent, ClientSession, Resumption, Security, ServerConfig,
+    ServerEvent, ServerSession, StartTls,
 };
 use chatwire_xmpp_stanza::Jid;
 
@@ -109,6 +109,8 @@ pub struct Pair {
     pub assigned_resource: String,
     /// Overrides the bind decision.
     pub bind_decision: Option<BindDecision>,
+    /// Detached server sessions, found by resumption id.
+    pub detached: Vec<Resumption>,
     server_tls_pending: bool,
     client_tls_pending: bool,
 }
@@ -168,6 +170,7 @@ impl Pair {
             store: vec![(USER.to_owned(), stored())],
             assigned_resource: "assigned-1".to_owned(),
             bind_decision: None,
+            detached: Vec::new(),
             server_tls_pending: false,
             client_tls_pending: false,
         }
@@ -283,6 +286,11 @@ impl Pair {
                     });
                     self.server.handle_bind(self.now, decision).unwrap();
                 }
+                ServerEvent::ResumeRequested { previd, .. } => {
+                    let index = self.detached.iter().position(|r| r.id() == Some(previd));
+                    let found = index.map(|i| self.detached.remove(i));
+                    self.server.handle_resume(self.now, found).unwrap();
+                }
                 _ => {}
             }
             self.log.server.push(event);
@@ -317,6 +325,39 @@ impl Pair {
             ClientEvent::Authenticated { mechanism } => Some(*mechanism),
             _ => None,
         })
+    }
+}
+
+impl Pair {
+    /// Drops whatever either side has queued, as a connection lost with
+    /// data in flight would.
+    pub fn lose_in_flight(&mut self) {
+        let mut lost = String::new();
+        while self.client.poll_transmit(&mut lost) > 0 {}
+        while self.server.poll_transmit(&mut lost) > 0 {}
+    }
+
+    /// The stanzas each side received, as events, from `from` on.
+    pub fn server_stanzas(&self) -> Vec<chatwire_xmpp_stanza::AnyStanza> {
+        self.log
+            .server
+            .iter()
+            .filter_map(|e| match e {
+                ServerEvent::Stanza(s) => Some(s.clone()),
+                _ => None,
+            })
+            .collect()
+    }
+
+    pub fn client_stanzas(&self) -> Vec<chatwire_xmpp_stanza::AnyStanza> {
+        self.log
+            .client
+            .iter()
+            .filter_map(|e| match e {
+                ClientEvent::Stanza(s) => Some(s.clone()),
+                _ => None,
+            })
+            .collect()
     }
 }
 
