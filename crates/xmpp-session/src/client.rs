@@ -348,6 +348,11 @@ impl ClientSession {
         self.now = now;
         self.transport.framing().handle_transport_closed();
         self.process(now);
+        // Input held back for an answer of the caller's goes with the
+        // transport; the session ends all the same.
+        if !self.finished {
+            self.finish(CloseReason::TransportClosed { clean: false });
+        }
     }
 
     /// Handles the end of the negotiation time: the stream is closed with
@@ -654,22 +659,34 @@ impl ClientSession {
     }
 
     fn on_parse_error(&mut self, error: &ParseError) {
-        if let (Stage::Ready, Answer::Stanza(kind, condition), Some(header)) =
-            (&self.stage, error.answer(), error.header())
-        {
-            // A stanza we cannot read costs a stanza error, not the stream.
-            if let Some(sender) = header.from().cloned() {
-                let mut stanza_error = StanzaError::new(condition);
-                stanza_error.kind = kind;
-                let reply = error_reply(header, stanza_error, sender);
-                if self.send_element(&reply).is_err() {
-                    self.fail(StreamErrorCondition::InternalServerError);
+        if matches!(self.stage, Stage::Ready) {
+            // A stanza we cannot read costs a stanza error when it says
+            // whom to send it to, never the stream; it counts in `h`.
+            let answer = error.answer();
+            let answerable = matches!(
+                answer,
+                Answer::Stanza(..)
+                    | Answer::Ignore
+                    | Answer::Stream(StanzaStreamCondition::InvalidXml)
+            );
+            if let Some(header) = error.header()
+                && answerable
+            {
+                if let Some(sm) = &mut self.sm {
+                    sm.count_inbound();
+                }
+                if let (Answer::Stanza(kind, condition), Some(sender)) =
+                    (answer, header.from().cloned())
+                {
+                    let mut stanza_error = StanzaError::new(condition);
+                    stanza_error.kind = kind;
+                    let reply = error_reply(header, stanza_error, sender);
+                    if self.send_element(&reply).is_err() {
+                        self.fail(StreamErrorCondition::InternalServerError);
+                    }
                 }
                 return;
             }
-        }
-        if matches!(self.stage, Stage::Ready) && error.answer() == Answer::Ignore {
-            return;
         }
         let condition = stream_condition_to_framing(&error.stream_condition())
             .unwrap_or(StreamErrorCondition::UndefinedCondition);

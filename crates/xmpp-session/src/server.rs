@@ -468,6 +468,11 @@ impl ServerSession {
         self.now = now;
         self.transport.framing().handle_transport_closed();
         self.process(now);
+        // Input held back for an answer of the caller's goes with the
+        // transport; the session ends all the same.
+        if !self.finished {
+            self.finish(CloseReason::TransportClosed { clean: false });
+        }
     }
 
     /// Handles the end of a stage's time: the open, authentication or bind
@@ -1008,6 +1013,9 @@ impl ServerSession {
                 }
             }
             (Answer::Ignore, _) => {}
+            // A stanza that cannot be answered (an iq without an id): it is
+            // dropped (and counted), the stream lives on.
+            (Answer::Stream(StanzaStreamCondition::InvalidXml), Some(_)) => {}
             _ => self.fail(parse_condition(error)),
         }
     }

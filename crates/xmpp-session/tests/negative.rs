@@ -365,6 +365,11 @@ fn invalid_stanzas_get_stanza_errors() {
             "<iq xmlns='jabber:client' type='error' id='q1' from='example.com' to='juliet@example.com/balcony'><error type='modify'><bad-request xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/></error></iq>"
         ]
     );
+    // An iq without an id cannot be answered: dropped, the stream lives.
+    assert!(
+        raw.send("<iq xmlns='jabber:client' type='get'><ping xmlns='urn:xmpp:ping'/></iq>")
+            .is_empty()
+    );
     // An error stanza is never answered.
     assert!(
         raw.send("<message xmlns='jabber:client' type='error' id='e1'><error/></message>")
@@ -844,4 +849,34 @@ fn sm_out_of_turn() {
     let mut raw = Raw::ready();
     let out = raw.send("<r xmlns='urn:xmpp:sm:3'/>");
     raw.assert_stream_error(&out, StreamErrorCondition::UnsupportedStanzaType);
+}
+
+/// The transport goes away while the caller looks up credentials: the
+/// session ends, and the late answer is refused.
+#[test]
+fn transport_lost_while_the_caller_answers() {
+    let now = Instant::now();
+    let mut server = ServerSession::websocket(
+        now,
+        server_config(),
+        Default::default(),
+        Security::Tls(Vec::new()),
+        common::random(9),
+    );
+    server.handle_message(now, OPEN.to_owned()).unwrap();
+    server.handle_message(now, AUTH_PLAIN.to_owned()).unwrap();
+    assert!(matches!(
+        server.poll_event(),
+        Some(ServerEvent::NeedCredentials { .. })
+    ));
+    server.handle_transport_closed(now);
+    assert_eq!(
+        server.poll_event(),
+        Some(ServerEvent::Closed(CloseReason::TransportClosed {
+            clean: false
+        }))
+    );
+    assert_eq!(server.poll_event(), None);
+    assert!(server.is_closed());
+    assert!(server.handle_credentials(now, None).is_err());
 }
