@@ -89,6 +89,9 @@ pub struct Log {
     pub to_server: Vec<String>,
     /// Server to client.
     pub to_client: Vec<String>,
+    /// Both directions in the order they were sent: `true` for client to
+    /// server.
+    pub wire: Vec<(bool, String)>,
 }
 
 pub struct Pair {
@@ -213,6 +216,7 @@ impl Pair {
             }
             moved = true;
             self.log.to_server.push(out.clone());
+            self.log.wire.push((true, out.clone()));
             match self.wire {
                 Wire::Wss => {
                     if self.server.handle_message(self.now, out).is_err() {
@@ -242,6 +246,7 @@ impl Pair {
             }
             moved = true;
             self.log.to_client.push(out.clone());
+            self.log.wire.push((false, out.clone()));
             match self.wire {
                 Wire::Wss => {
                     if self.client.handle_message(self.now, out).is_err() {
