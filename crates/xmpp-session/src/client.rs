@@ -382,6 +382,9 @@ impl ClientSession {
         channel_bindings: Vec<ChannelBinding>,
     ) -> Result<(), Error> {
         self.now = now;
+        if self.finished {
+            return Err(Error::Closed);
+        }
         if !matches!(self.stage, Stage::AwaitTls) {
             return Err(Error::NotAllowed("no STARTTLS in progress"));
         }

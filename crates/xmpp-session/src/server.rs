@@ -508,6 +508,9 @@ impl ServerSession {
         channel_bindings: Vec<ChannelBinding>,
     ) -> Result<(), Error> {
         self.now = now;
+        if self.finished {
+            return Err(Error::Closed);
+        }
         if !matches!(self.stage, Stage::AwaitTls) {
             return Err(Error::NotAllowed("no STARTTLS in progress"));
         }
@@ -551,6 +554,9 @@ impl ServerSession {
     /// account is refused the same way.
     pub fn handle_resume(&mut self, now: Instant, found: Option<Resumption>) -> Result<(), Error> {
         self.now = now;
+        if self.finished {
+            return Err(Error::Closed);
+        }
         let Stage::AwaitResume { h } = self.stage else {
             return Err(Error::NotAllowed("no resumption request is waiting"));
         };
@@ -584,6 +590,9 @@ impl ServerSession {
     /// The answer to [`ServerEvent::BindRequested`].
     pub fn handle_bind(&mut self, now: Instant, decision: BindDecision) -> Result<(), Error> {
         self.now = now;
+        if self.finished {
+            return Err(Error::Closed);
+        }
         let Stage::AwaitBind { id } = &self.stage else {
             return Err(Error::NotAllowed("no bind request is waiting"));
         };
@@ -1214,6 +1223,9 @@ impl ServerSession {
         credentials: Option<&StoredCredentials>,
     ) -> Result<(), Error> {
         self.now = now;
+        if self.finished {
+            return Err(Error::Closed);
+        }
         let Stage::Sasl(exchange) = &mut self.stage else {
             return Err(Error::NotAllowed("no credentials were asked for"));
         };
