@@ -1,5 +1,5 @@
-//! Our client role against a real Prosody 0.12, over WebSocket (on
-//! tungstenite) and over plain TCP: SCRAM-SHA-1 and PLAIN, bind, stream
+//! Our client role against a real Prosody 0.12, over WebSocket (our
+//! chatwire-websocket connection on a TCP socket) and over plain TCP: SCRAM-SHA-1 and PLAIN, bind, stream
 //! management, a message to ourselves, and the resumption of a dropped
 //! stream with a message in flight.
 //!
@@ -16,18 +16,20 @@ use std::net::TcpStream;
 use std::time::{Duration, Instant};
 
 use chatwire_sasl::Mechanism;
+use chatwire_websocket::handshake::{ClientHandshake, ClientRequest};
+use chatwire_websocket::{Connection, Event as WsEvent};
 use chatwire_xmpp_session::{ClientConfig, ClientEvent, ClientSession, Security, StartTls};
 use chatwire_xmpp_stanza::{AnyStanza, Jid, Message};
-use tungstenite::WebSocket;
-use tungstenite::client::IntoClientRequest;
-use tungstenite::http::HeaderValue;
-use tungstenite::stream::MaybeTlsStream;
 
-type WsSocket = WebSocket<MaybeTlsStream<TcpStream>>;
+/// RFC 7395 on RFC 6455: our WebSocket connection over a TCP socket.
+struct WsConn {
+    socket: TcpStream,
+    ws: Connection,
+}
 
 /// One connection to Prosody, either transport.
 enum Conn {
-    Ws(Box<WsSocket>),
+    Ws(Box<WsConn>),
     Tcp(TcpStream),
 }
 
@@ -37,29 +39,53 @@ enum Transport {
     Tcp,
 }
 
+fn tcp_socket(address: &str) -> TcpStream {
+    let socket = TcpStream::connect(address).unwrap();
+    socket
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    socket
+}
+
 fn connect(transport: Transport) -> Conn {
     match transport {
         Transport::Ws => {
             let endpoint = std::env::var("CHATWIRE_PROSODY_WS")
                 .unwrap_or_else(|_| "ws://127.0.0.1:15280/xmpp-websocket".to_owned());
-            let mut request = endpoint.into_client_request().unwrap();
-            request
-                .headers_mut()
-                .insert("Sec-WebSocket-Protocol", HeaderValue::from_static("xmpp"));
-            let (socket, _) = tungstenite::connect(request).unwrap();
-            if let MaybeTlsStream::Plain(tcp) = socket.get_ref() {
-                tcp.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
-            }
-            Conn::Ws(Box::new(socket))
+            let rest = endpoint.strip_prefix("ws://").unwrap();
+            let (host, path) = rest.split_at(rest.find('/').unwrap());
+            let mut socket = tcp_socket(host);
+            let request = ClientRequest::new(host, path).with_protocol("xmpp");
+            let mut out = Vec::new();
+            let mut nonce = [0u8; 16];
+            random()(&mut nonce);
+            let handshake = ClientHandshake::new(&request, nonce, &mut out).unwrap();
+            socket.write_all(&out).unwrap();
+            let mut input = Vec::new();
+            let (response, used) = loop {
+                let mut buf = [0u8; 4096];
+                let n = socket.read(&mut buf).unwrap();
+                assert!(n > 0, "closed during the handshake");
+                input.extend_from_slice(&buf[..n]);
+                if let Some(done) = handshake.handle_response(&input).unwrap() {
+                    break done;
+                }
+            };
+            // RFC 7395 section 3.1: the server must select `xmpp`.
+            assert_eq!(response.protocol.as_deref(), Some("xmpp"));
+            let mut masks = random();
+            let mut ws = Connection::client(Instant::now(), Default::default(), move || {
+                let mut mask = [0u8; 4];
+                masks(&mut mask);
+                mask
+            });
+            ws.handle_input(Instant::now(), &input[used..]).unwrap();
+            Conn::Ws(Box::new(WsConn { socket, ws }))
         }
         Transport::Tcp => {
             let endpoint = std::env::var("CHATWIRE_PROSODY_TCP")
                 .unwrap_or_else(|_| "127.0.0.1:15222".to_owned());
-            let socket = TcpStream::connect(endpoint).unwrap();
-            socket
-                .set_read_timeout(Some(Duration::from_secs(10)))
-                .unwrap();
-            Conn::Tcp(socket)
+            Conn::Tcp(tcp_socket(&endpoint))
         }
     }
 }
@@ -103,14 +129,20 @@ fn flush(client: &mut ClientSession, conn: &mut Conn) {
     let mut out = String::new();
     while client.poll_transmit(&mut out) > 0 {
         match conn {
-            Conn::Ws(socket) => socket
-                .send(tungstenite::Message::text(std::mem::take(&mut out)))
-                .unwrap(),
+            Conn::Ws(conn) => {
+                conn.ws.send_text(&out).unwrap();
+                out.clear();
+            }
             Conn::Tcp(socket) => {
                 socket.write_all(out.as_bytes()).unwrap();
                 out.clear();
             }
         }
+    }
+    if let Conn::Ws(conn) = conn {
+        let mut bytes = Vec::new();
+        conn.ws.poll_transmit(&mut bytes);
+        conn.socket.write_all(&bytes).unwrap();
     }
 }
 
@@ -134,25 +166,31 @@ fn run_until(
         }
         assert!(Instant::now() < deadline, "no end in sight: {events:?}");
         let now = Instant::now();
+        let socket = match conn {
+            Conn::Ws(conn) => &mut conn.socket,
+            Conn::Tcp(socket) => socket,
+        };
+        let mut buf = [0u8; 4096];
+        let n = match socket.read(&mut buf) {
+            Ok(n) => n,
+            Err(e) if e.kind() == ErrorKind::Interrupted => continue,
+            Err(e) => panic!("{e}: {events:?}"),
+        };
         match conn {
-            Conn::Ws(socket) => match socket.read().unwrap() {
-                tungstenite::Message::Text(text) => {
-                    client
-                        .handle_message(now, text.as_str().to_owned())
-                        .unwrap();
-                }
-                tungstenite::Message::Close(_) => client.handle_transport_closed(now),
-                _ => {}
-            },
-            Conn::Tcp(socket) => {
-                let mut buf = [0u8; 4096];
-                match socket.read(&mut buf) {
-                    Ok(0) => client.handle_transport_closed(now),
-                    Ok(n) => client.handle_input(now, &buf[..n]).unwrap(),
-                    Err(e) if e.kind() == ErrorKind::Interrupted => {}
-                    Err(e) => panic!("{e}: {events:?}"),
+            Conn::Ws(conn) if n > 0 => {
+                conn.ws.handle_input(now, &buf[..n]).unwrap();
+                while let Some(event) = conn.ws.poll_event() {
+                    match event {
+                        WsEvent::Text(text) => {
+                            client.handle_message(now, String::from(text)).unwrap();
+                        }
+                        WsEvent::Close(_) => client.handle_transport_closed(now),
+                        _ => {}
+                    }
                 }
             }
+            Conn::Tcp(_) if n > 0 => client.handle_input(now, &buf[..n]).unwrap(),
+            _ => client.handle_transport_closed(now),
         }
         assert!(
             !events.iter().any(|e| matches!(e, ClientEvent::Closed(_))),
