@@ -34,6 +34,16 @@ fn transcript() -> (Vec<u8>, Vec<u8>) {
     )
 }
 
+/// An answer to a question the session asked is taken, unless the session
+/// ended since (a later part of the same input broke the stream).
+fn answered(server: &ServerSession, answer: Result<(), chatwire_xmpp_session::Error>) {
+    assert!(
+        answer.is_ok()
+            || (server.is_closed() && answer == Err(chatwire_xmpp_session::Error::Closed)),
+        "{answer:?}"
+    );
+}
+
 fn replay_to_server(input: &[u8]) {
     let (config, _) = configs(Wire::TcpStartTls, Mechanism::ScramSha256Plus);
     let now = Instant::now();
@@ -54,24 +64,26 @@ fn replay_to_server(input: &[u8]) {
         while let Some(event) = server.poll_event() {
             match &event {
                 ServerEvent::StartTls => {
-                    let _ = server.handle_tls_established(
-                        now,
-                        vec![common::binding(b"exported keying material")],
-                    );
+                    let binding = common::binding(b"exported keying material");
+                    let answer = server.handle_tls_established(now, vec![binding]);
+                    answered(&server, answer);
                 }
                 ServerEvent::NeedCredentials { username, .. } => {
                     let stored = common::stored();
                     let found = (username == common::USER).then_some(&stored);
-                    server.handle_credentials(now, found).unwrap();
+                    let answer = server.handle_credentials(now, found);
+                    answered(&server, answer);
                 }
                 ServerEvent::BindRequested { resource } => {
-                    let resource = resource.clone().unwrap_or_else(|| "r".to_owned());
                     // A resource the session let through is valid.
-                    server
-                        .handle_bind(now, BindDecision::Bind(resource))
-                        .unwrap();
+                    let resource = resource.clone().unwrap_or_else(|| "r".to_owned());
+                    let answer = server.handle_bind(now, BindDecision::Bind(resource));
+                    answered(&server, answer);
                 }
-                ServerEvent::ResumeRequested { .. } => server.handle_resume(now, None).unwrap(),
+                ServerEvent::ResumeRequested { .. } => {
+                    let answer = server.handle_resume(now, None);
+                    answered(&server, answer);
+                }
                 _ => {}
             }
             events.push(event);
@@ -173,5 +185,63 @@ fn truncated_anywhere() {
     }
     for end in 0..to_client.len() {
         replay_to_client(&to_client[..end]);
+    }
+}
+
+/// Writes seeds for the `session_server` and `session_client` fuzz
+/// targets (in their input format: a selector byte, then the recorded
+/// pieces separated by 0xFF) under `CHATWIRE_FUZZ_SEEDS`, e.g.
+/// `fuzz/seeds`.
+#[test]
+#[ignore = "writes files: CHATWIRE_FUZZ_SEEDS=fuzz/seeds"]
+fn write_fuzz_seeds() {
+    let Ok(dir) = std::env::var("CHATWIRE_FUZZ_SEEDS") else {
+        return;
+    };
+    // Selector bits: 1 TCP, 2 STARTTLS required, 4 TLS from the start.
+    let runs = [
+        ("ws-plain", Wire::Wss, Mechanism::Plain, 4u8),
+        (
+            "ws-scram-sha-256-plus",
+            Wire::Wss,
+            Mechanism::ScramSha256Plus,
+            4,
+        ),
+        ("tcp-starttls-plain", Wire::TcpStartTls, Mechanism::Plain, 3),
+        (
+            "tcp-starttls-scram-sha-1",
+            Wire::TcpStartTls,
+            Mechanism::ScramSha1,
+            3,
+        ),
+        ("tcp-plain-plain", Wire::TcpPlain, Mechanism::Plain, 1),
+    ];
+    for (name, wire, mechanism, selector) in runs {
+        let (server, client) = configs(wire, mechanism);
+        let mut pair = Pair::new(wire, server, client);
+        pair.run();
+        pair.client
+            .send(Message::chat(Jid::new("romeo@example.net").unwrap(), "hi"))
+            .unwrap();
+        pair.client.request_ack().unwrap();
+        pair.server.request_ack().unwrap();
+        pair.run();
+        pair.client.close().unwrap();
+        pair.run();
+        for (target, pieces) in [
+            ("session_server", &pair.log.to_server),
+            ("session_client", &pair.log.to_client),
+        ] {
+            let mut seed = vec![selector];
+            for (i, piece) in pieces.iter().enumerate() {
+                if i > 0 {
+                    seed.push(0xff);
+                }
+                seed.extend_from_slice(piece.as_bytes());
+            }
+            let path = std::path::Path::new(&dir).join(target);
+            std::fs::create_dir_all(&path).unwrap();
+            std::fs::write(path.join(name), seed).unwrap();
+        }
     }
 }
