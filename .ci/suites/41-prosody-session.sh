@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # RFC 6120 / RFC 7395 / XEP-0198 interop: chatwire-xmpp-session's client role against a real
-# Prosody 0.12, over WebSocket (on tungstenite) and over plain TCP: SCRAM-SHA-1 and PLAIN,
+# Prosody 0.12, over WebSocket (on chatwire-websocket) and over plain TCP: SCRAM-SHA-1 and PLAIN,
 # bind, stream management, a message to ourselves, and resumption of a dropped stream.
 set -euo pipefail
 # The shared peer scripts sit beside the repository checkout.
