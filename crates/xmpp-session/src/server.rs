@@ -629,6 +629,10 @@ impl ServerSession {
 
     /// Queues a stanza for the client (its `from` and `to` as the router
     /// set them). Only once the session is ready.
+    ///
+    /// With XEP-0198 on, the stanza also joins the unacknowledged queue,
+    /// timed from the latest `handle_*` call (a command takes no time), and
+    /// an `<r/>` follows when the configured count is reached.
     pub fn send(&mut self, stanza: impl Into<Element>) -> Result<(), Error> {
         if !matches!(self.stage, Stage::Ready) {
             return Err(Error::NotAllowed("the session is not ready"));
