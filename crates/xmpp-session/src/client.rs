@@ -408,16 +408,7 @@ impl ClientSession {
         if element.as_stanza().is_none() {
             return Err(Error::NotAllowed("only stanzas are sent this way"));
         }
-        self.send_element(&element)?;
-        let now = self.now;
-        let request = match &mut self.sm {
-            Some(sm) => sm.push_outbound(element, now, &self.config.sm),
-            None => false,
-        };
-        if request {
-            self.send_request();
-        }
-        Ok(())
+        self.send_stanza(element)
     }
 
     /// Closes our stream (RFC 6120 section 4.4); [`ClientEvent::Closed`]
@@ -688,7 +679,7 @@ impl ClientSession {
                     let mut stanza_error = StanzaError::new(condition);
                     stanza_error.kind = kind;
                     let reply = error_reply(header, stanza_error, sender);
-                    if self.send_element(&reply).is_err() {
+                    if self.send_stanza(reply).is_err() {
                         self.fail(StreamErrorCondition::InternalServerError);
                     }
                 }
@@ -858,6 +849,21 @@ impl ClientSession {
             return;
         }
         self.sm = Some(SmState::new(false));
+    }
+
+    /// Sends a stanza: ours, or a stanza error the session answers with.
+    /// Both count in the peer's `h`, so both join the XEP-0198 queue.
+    fn send_stanza(&mut self, element: Element) -> Result<(), Error> {
+        self.send_element(&element)?;
+        let now = self.now;
+        let request = match &mut self.sm {
+            Some(sm) => sm.push_outbound(element, now, &self.config.sm),
+            None => false,
+        };
+        if request {
+            self.send_request();
+        }
+        Ok(())
     }
 
     fn send_element(&mut self, element: &Element) -> Result<(), Error> {

@@ -641,16 +641,7 @@ impl ServerSession {
         if element.as_stanza().is_none() {
             return Err(Error::NotAllowed("only stanzas are sent this way"));
         }
-        self.send_element(&element)?;
-        let now = self.now;
-        let request = match &mut self.sm {
-            Some(sm) => sm.push_outbound(element, now, &self.config.sm),
-            None => false,
-        };
-        if request {
-            self.send_request();
-        }
-        Ok(())
+        self.send_stanza(element)
     }
 
     /// Closes our stream (RFC 6120 section 4.4); [`ServerEvent::Closed`]
@@ -998,7 +989,7 @@ impl ServerSession {
             let mut error = StanzaError::new(StanzaErrorCondition::NotAllowed);
             error.kind = StanzaErrorType::Cancel;
             if let Some(reply) = iq.error_reply(error) {
-                let _ = self.send_element(&Element::Iq(reply));
+                let _ = self.send_stanza(Element::Iq(reply));
             }
             return;
         }
@@ -1021,7 +1012,7 @@ impl ServerSession {
                 let mut stanza_error = StanzaError::new(condition);
                 stanza_error.kind = kind;
                 let reply = error_reply(header, stanza_error, to);
-                if self.send_element(&reply).is_err() {
+                if self.send_stanza(reply).is_err() {
                     self.fail(StreamErrorCondition::InternalServerError);
                 }
             }
@@ -1398,6 +1389,21 @@ impl ServerSession {
         {
             self.fail(StreamErrorCondition::InternalServerError);
         }
+    }
+
+    /// Sends a stanza: ours, or a stanza error the session answers with.
+    /// Both count in the peer's `h`, so both join the XEP-0198 queue.
+    fn send_stanza(&mut self, element: Element) -> Result<(), Error> {
+        self.send_element(&element)?;
+        let now = self.now;
+        let request = match &mut self.sm {
+            Some(sm) => sm.push_outbound(element, now, &self.config.sm),
+            None => false,
+        };
+        if request {
+            self.send_request();
+        }
+        Ok(())
     }
 
     fn send_element(&mut self, element: &Element) -> Result<(), Error> {

@@ -793,6 +793,19 @@ fn sm_counts_every_stanza() {
         raw.send("<r xmlns='urn:xmpp:sm:3'/>"),
         ["<a xmlns='urn:xmpp:sm:3' h='2'/>"]
     );
+    // The stanza error we got counts on our side too: acknowledging it is
+    // fine, acknowledging one more is not.
+    assert!(raw.send("<a xmlns='urn:xmpp:sm:3' h='1'/>").is_empty());
+    assert!(!raw.server.is_closed());
+    assert_eq!(raw.server.sm().unwrap().unacked().count(), 0);
+    let out = raw.send("<a xmlns='urn:xmpp:sm:3' h='2'/>");
+    assert_eq!(out.len(), 2);
+    assert_eq!(
+        raw.closed_with(),
+        Some(&CloseReason::SentStreamError(
+            StreamErrorCondition::UndefinedCondition
+        ))
+    );
 }
 
 /// XEP-0198 section 4: an `h` above what was sent.
