@@ -204,7 +204,9 @@ pub enum ServerEvent {
     },
     /// XEP-0198: the client asks to resume the stream `previd`, instead of
     /// binding. Find the detached session ([`ServerSession::detach`]) and
-    /// answer with [`ServerSession::handle_resume`].
+    /// answer with [`ServerSession::handle_resume`]. If the old session has
+    /// not noticed its connection is gone, detach it now and end it with
+    /// [`ServerSession::stream_error`] (`conflict`).
     ResumeRequested {
         /// The id of the stream to resume.
         previd: String,
