@@ -1,0 +1,332 @@
+//! XEP-0198 stream management, the part both roles share: the `h`
+//! counters (32-bit, wrapping, stanzas only), the queue of stanzas the
+//! peer has not acknowledged yet, when to ask for an acknowledgement, and
+//! the state a resumed stream carries over.
+
+use std::collections::VecDeque;
+use std::time::{Duration, Instant};
+
+use chatwire_xmpp_stanza::{Element, Jid, minidom, ns};
+
+/// Stream management settings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct SmConfig {
+    /// Server: offer `<sm/>` after authentication. Client: enable it when
+    /// offered. Default `true`.
+    pub enabled: bool,
+    /// Server: allow resumption. Client: ask for it. Default `true`.
+    pub resume: bool,
+    /// The resumption time in seconds to ask for (client) or grant
+    /// (server, as `max`); `None` leaves it out.
+    pub max_resume: Option<u32>,
+    /// Ask for an acknowledgement once this many stanzas were sent since
+    /// the last request (0: never on count). Default 5.
+    pub request_after_stanzas: u32,
+    /// Ask for an acknowledgement when a stanza has waited this long
+    /// unacknowledged (`None`: never on time). Default 30 s.
+    pub request_after: Option<Duration>,
+}
+
+impl Default for SmConfig {
+    fn default() -> Self {
+        SmConfig {
+            enabled: true,
+            resume: true,
+            max_resume: None,
+            request_after_stanzas: 5,
+            request_after: Some(Duration::from_secs(30)),
+        }
+    }
+}
+
+impl SmConfig {
+    /// Stream management off.
+    pub fn disabled() -> Self {
+        SmConfig {
+            enabled: false,
+            ..SmConfig::default()
+        }
+    }
+
+    /// Sets [`SmConfig::resume`].
+    pub fn with_resume(mut self, resume: bool) -> Self {
+        self.resume = resume;
+        self
+    }
+
+    /// Sets when to ask for acknowledgements.
+    pub fn with_requests(mut self, after_stanzas: u32, after: Option<Duration>) -> Self {
+        self.request_after_stanzas = after_stanzas;
+        self.request_after = after;
+        self
+    }
+}
+
+/// Stream management on one stream: what was handled, what waits for the
+/// peer's acknowledgement. Carried from a lost stream to the one that
+/// resumes it, inside a [`Resumption`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SmState {
+    id: Option<String>,
+    resumable: bool,
+    /// Stanzas handled from the peer since enabling, modulo 2^32.
+    handled: u32,
+    /// The peer's latest `h`: our stanzas it handled, modulo 2^32.
+    acked: u32,
+    /// Our stanzas after `acked`, oldest first.
+    unacked: VecDeque<Element>,
+    /// Inbound counting has started (the client waits for `<enabled/>`).
+    counting: bool,
+    request_pending: bool,
+    sent_since_request: u32,
+    waiting_since: Option<Instant>,
+}
+
+/// Why an acknowledgement was refused: it counts more stanzas than were
+/// sent (XEP-0198 section 4: an `undefined-condition` stream error).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct TooHigh {
+    pub(crate) h: u32,
+    pub(crate) sent: u32,
+}
+
+impl SmState {
+    pub(crate) fn new(counting: bool) -> Self {
+        SmState {
+            id: None,
+            resumable: false,
+            handled: 0,
+            acked: 0,
+            unacked: VecDeque::new(),
+            counting,
+            request_pending: false,
+            sent_since_request: 0,
+            waiting_since: None,
+        }
+    }
+
+    /// The resumption id (`<enabled id=.../>`), if resumption was granted.
+    pub fn id(&self) -> Option<&str> {
+        self.id.as_deref()
+    }
+
+    /// Whether the stream can be resumed.
+    pub fn is_resumable(&self) -> bool {
+        self.resumable && self.id.is_some()
+    }
+
+    /// Our `h`: stanzas handled from the peer, modulo 2^32.
+    pub fn handled(&self) -> u32 {
+        self.handled
+    }
+
+    /// The peer's latest `h`: our stanzas it acknowledged, modulo 2^32.
+    pub fn acked(&self) -> u32 {
+        self.acked
+    }
+
+    /// Stanzas sent since enabling, modulo 2^32.
+    pub fn sent(&self) -> u32 {
+        self.acked.wrapping_add(queue_len(&self.unacked))
+    }
+
+    /// Our stanzas the peer has not acknowledged, oldest first: resend
+    /// them on resumption, or (server) keep them as offline messages, so
+    /// nothing accepted is lost.
+    pub fn unacked(&self) -> impl Iterator<Item = &Element> {
+        self.unacked.iter()
+    }
+
+    /// Takes the unacknowledged stanzas out.
+    pub fn take_unacked(&mut self) -> Vec<Element> {
+        self.acked = self.sent();
+        self.waiting_since = None;
+        self.unacked.drain(..).collect()
+    }
+
+    pub(crate) fn set_enabled(&mut self, id: Option<String>, resumable: bool) {
+        self.id = id;
+        self.resumable = resumable;
+        self.counting = true;
+    }
+
+    /// One stanza from the peer (valid or not, routable or not).
+    pub(crate) fn count_inbound(&mut self) {
+        if self.counting {
+            self.handled = self.handled.wrapping_add(1);
+        }
+    }
+
+    /// One stanza of ours sent; whether to ask for an acknowledgement now.
+    pub(crate) fn push_outbound(
+        &mut self,
+        stanza: Element,
+        now: Instant,
+        config: &SmConfig,
+    ) -> bool {
+        if self.unacked.is_empty() {
+            self.waiting_since = Some(now);
+        }
+        self.unacked.push_back(stanza);
+        self.sent_since_request = self.sent_since_request.saturating_add(1);
+        config.request_after_stanzas > 0
+            && !self.request_pending
+            && self.sent_since_request >= config.request_after_stanzas
+    }
+
+    /// Records an `<r/>` we sent.
+    pub(crate) fn request_sent(&mut self) {
+        self.request_pending = true;
+        self.sent_since_request = 0;
+    }
+
+    /// When to ask for an acknowledgement on time.
+    pub(crate) fn request_deadline(&self, config: &SmConfig) -> Option<Instant> {
+        if self.request_pending {
+            return None;
+        }
+        self.waiting_since?.checked_add(config.request_after?)
+    }
+
+    /// Applies the peer's `h`: drops what it acknowledged.
+    pub(crate) fn ack(&mut self, h: u32, now: Instant) -> Result<(), TooHigh> {
+        let newly = h.wrapping_sub(self.acked);
+        let waiting = queue_len(&self.unacked);
+        if newly > waiting {
+            return Err(TooHigh {
+                h,
+                sent: self.sent(),
+            });
+        }
+        for _ in 0..newly {
+            self.unacked.pop_front();
+        }
+        self.acked = h;
+        self.request_pending = false;
+        self.waiting_since = if self.unacked.is_empty() {
+            None
+        } else {
+            Some(now)
+        };
+        Ok(())
+    }
+
+    /// A new stream resumes this one: no request is outstanding on it.
+    pub(crate) fn resumed(&mut self, now: Instant) {
+        self.request_pending = false;
+        self.sent_since_request = 0;
+        self.counting = true;
+        if !self.unacked.is_empty() {
+            self.waiting_since = Some(now);
+        }
+    }
+}
+
+/// What a lost stream leaves for the one that resumes it: who it was and
+/// its stream management state.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Resumption {
+    /// The full JID that was bound.
+    pub jid: Jid,
+    /// Counters and unacknowledged stanzas.
+    pub state: SmState,
+}
+
+impl Resumption {
+    /// The resumption id.
+    pub fn id(&self) -> Option<&str> {
+        self.state.id()
+    }
+}
+
+/// XEP-0198's application condition for an `h` that is too high.
+pub(crate) fn handled_count_too_high(too_high: TooHigh) -> Option<minidom::Element> {
+    format!(
+        "<handled-count-too-high xmlns='{}' h='{}' send-count='{}'/>",
+        ns::SM,
+        too_high.h,
+        too_high.sent
+    )
+    .parse()
+    .ok()
+}
+
+/// The queue length as a wire counter; a queue longer than 2^32 stanzas
+/// cannot be told apart modulo 2^32, so it saturates.
+fn queue_len(queue: &VecDeque<Element>) -> u32 {
+    u32::try_from(queue.len()).unwrap_or(u32::MAX)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chatwire_xmpp_stanza::{Presence, PresenceType};
+
+    fn stanza() -> Element {
+        Element::Presence(Presence::new(PresenceType::Available))
+    }
+
+    #[test]
+    fn h_wraps_at_32_bits() {
+        let now = Instant::now();
+        let config = SmConfig::default();
+        let mut state = SmState::new(true);
+        state.acked = u32::MAX - 1;
+        for _ in 0..3 {
+            state.push_outbound(stanza(), now, &config);
+        }
+        assert_eq!(state.sent(), 1);
+        assert_eq!(state.ack(u32::MAX, now), Ok(()));
+        assert_eq!(state.unacked().count(), 2);
+        assert_eq!(state.ack(1, now), Ok(()));
+        assert_eq!(state.unacked().count(), 0);
+        assert_eq!(state.acked(), 1);
+
+        state.handled = u32::MAX;
+        state.count_inbound();
+        assert_eq!(state.handled(), 0);
+    }
+
+    #[test]
+    fn an_ack_beyond_what_was_sent_is_refused() {
+        let now = Instant::now();
+        let mut state = SmState::new(true);
+        state.push_outbound(stanza(), now, &SmConfig::default());
+        assert_eq!(state.ack(2, now), Err(TooHigh { h: 2, sent: 1 }));
+        assert_eq!(state.ack(0, now), Ok(()));
+        assert_eq!(state.ack(1, now), Ok(()));
+        // An old h is "more than sent" modulo 2^32.
+        assert_eq!(state.ack(0, now), Err(TooHigh { h: 0, sent: 1 }));
+    }
+
+    #[test]
+    fn requests_after_n_stanzas_or_t() {
+        let now = Instant::now();
+        let config = SmConfig::default().with_requests(2, Some(Duration::from_secs(10)));
+        let mut state = SmState::new(true);
+        assert!(!state.push_outbound(stanza(), now, &config));
+        assert_eq!(
+            state.request_deadline(&config),
+            Some(now + Duration::from_secs(10))
+        );
+        assert!(state.push_outbound(stanza(), now, &config));
+        state.request_sent();
+        assert_eq!(state.request_deadline(&config), None);
+        assert!(!state.push_outbound(stanza(), now, &config));
+        assert_eq!(state.ack(3, now), Ok(()));
+        assert_eq!(state.request_deadline(&config), None);
+    }
+
+    #[test]
+    fn counting_waits_for_enabled() {
+        let mut state = SmState::new(false);
+        state.count_inbound();
+        assert_eq!(state.handled(), 0);
+        state.set_enabled(Some("id".to_owned()), true);
+        state.count_inbound();
+        assert_eq!(state.handled(), 1);
+        assert!(state.is_resumable());
+    }
+}

@@ -1,0 +1,241 @@
+//! XEP-0198 between our client and our server, in memory: enabling,
+//! acknowledgements counting stanzas only, requests after N stanzas or T
+//! seconds, and resumption after a connection drop in which every stanza
+//! in flight arrives exactly once or comes back as unacknowledged.
+#![allow(clippy::unwrap_used, clippy::panic, clippy::indexing_slicing)] // test helpers
+
+mod common;
+
+use chatwire_sasl::Mechanism;
+use chatwire_xmpp_session::{ClientEvent, ServerEvent, SmConfig};
+use chatwire_xmpp_stanza::{AnyStanza, Element, Jid, Message};
+use common::{Pair, Wire, configs, later};
+
+fn jid() -> Jid {
+    Jid::new("juliet@example.com/balcony").unwrap()
+}
+
+fn to_romeo(body: &str) -> Message {
+    Message::chat(Jid::new("romeo@example.net").unwrap(), body)
+}
+
+fn to_juliet(body: &str) -> Message {
+    let mut message = Message::chat(jid(), body);
+    message.from = Some(Jid::new("romeo@example.net/orchard").unwrap());
+    message
+}
+
+fn ready_pair(wire: Wire, sm: SmConfig) -> Pair {
+    let (server, client) = configs(wire, Mechanism::ScramSha256);
+    let mut pair = Pair::new(wire, server.with_sm(sm), client.with_sm(sm));
+    pair.run();
+    assert_eq!(pair.client_ready(), Some(&jid()), "{:?}", pair.log);
+    pair
+}
+
+fn bodies(stanzas: &[AnyStanza]) -> Vec<String> {
+    stanzas
+        .iter()
+        .filter_map(|s| match s {
+            AnyStanza::Message(m) => m.body().map(str::to_owned),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn enable_and_acknowledge_both_ways() {
+    for wire in [Wire::Wss, Wire::TcpStartTls] {
+        let mut pair = ready_pair(wire, SmConfig::default());
+        let id = pair.log.server.iter().find_map(|e| match e {
+            ServerEvent::SmEnabled { id } => id.clone(),
+            _ => None,
+        });
+        assert!(id.is_some(), "{:?}", pair.log.server);
+        assert!(pair.log.client.contains(&ClientEvent::SmEnabled {
+            id: id.clone(),
+            location: None
+        }));
+        assert!(pair.client.sm().unwrap().is_resumable());
+
+        for body in ["1", "2", "3"] {
+            pair.client.send(to_romeo(body)).unwrap();
+        }
+        pair.server.send(to_juliet("a")).unwrap();
+        pair.server.send(to_juliet("b")).unwrap();
+        pair.run();
+        assert_eq!(pair.client.sm().unwrap().unacked().count(), 3);
+        pair.client.request_ack().unwrap();
+        pair.server.request_ack().unwrap();
+        pair.run();
+        // Only stanzas count: the <enable/>, <r/> and <a/> do not.
+        assert_eq!(pair.server.sm().unwrap().handled(), 3);
+        assert_eq!(pair.client.sm().unwrap().handled(), 2);
+        assert_eq!(pair.client.sm().unwrap().acked(), 3);
+        assert_eq!(pair.server.sm().unwrap().acked(), 2);
+        assert_eq!(pair.client.sm().unwrap().unacked().count(), 0);
+        assert_eq!(pair.server.sm().unwrap().unacked().count(), 0);
+        assert!(
+            pair.log
+                .to_client
+                .iter()
+                .any(|m| m.contains("<a xmlns='urn:xmpp:sm:3' h='3'/>")),
+            "{:?}",
+            pair.log.to_client
+        );
+    }
+}
+
+#[test]
+fn request_after_n_stanzas() {
+    let sm = SmConfig::default().with_requests(2, None);
+    let mut pair = ready_pair(Wire::Wss, sm);
+    pair.server.send(to_juliet("a")).unwrap();
+    pair.run();
+    assert!(!pair.log.to_client.iter().any(|m| m.starts_with("<r ")));
+    pair.server.send(to_juliet("b")).unwrap();
+    pair.run();
+    assert!(
+        pair.log
+            .to_client
+            .iter()
+            .any(|m| m == "<r xmlns='urn:xmpp:sm:3'/>")
+    );
+    assert!(
+        pair.log
+            .to_server
+            .iter()
+            .any(|m| m == "<a xmlns='urn:xmpp:sm:3' h='2'/>")
+    );
+    assert_eq!(pair.server.sm().unwrap().unacked().count(), 0);
+}
+
+#[test]
+fn request_after_time() {
+    let sm = SmConfig::default().with_requests(0, Some(std::time::Duration::from_secs(10)));
+    let mut pair = ready_pair(Wire::TcpStartTls, sm);
+    assert_eq!(pair.client.poll_timeout(), None);
+    pair.client.send(to_romeo("1")).unwrap();
+    let due = later(pair.now, 10);
+    assert_eq!(pair.client.poll_timeout(), Some(due));
+    pair.client.handle_timeout(later(pair.now, 9));
+    pair.run();
+    assert_eq!(pair.client.sm().unwrap().unacked().count(), 1);
+    pair.client.handle_timeout(due);
+    pair.run();
+    assert_eq!(pair.client.sm().unwrap().unacked().count(), 0);
+    assert_eq!(pair.client.poll_timeout(), None);
+}
+
+/// The connection drops with a stanza in flight each way; the new
+/// connection resumes, and each side gets the lost stanza exactly once.
+#[test]
+fn resume_after_a_drop() {
+    for wire in [Wire::Wss, Wire::TcpStartTls] {
+        let mut old = ready_pair(wire, SmConfig::default());
+        old.client.send(to_romeo("delivered")).unwrap();
+        old.server.send(to_juliet("delivered")).unwrap();
+        old.run();
+        old.client.send(to_romeo("in flight")).unwrap();
+        old.server.send(to_juliet("in flight")).unwrap();
+        old.lose_in_flight();
+        old.client.handle_transport_closed(old.now);
+        old.server.handle_transport_closed(old.now);
+        let for_client = old.client.detach().unwrap();
+        let for_server = old.server.detach().unwrap();
+        assert_eq!(for_client.state.unacked().count(), 2);
+        assert_eq!(for_server.state.unacked().count(), 2);
+        assert_eq!(bodies(&old.server_stanzas()), ["delivered"]);
+
+        let (server, client) = configs(wire, Mechanism::ScramSha256);
+        let mut new = Pair::new(wire, server, client);
+        new.client.resume(for_client).unwrap();
+        new.detached.push(for_server);
+        new.run();
+        assert!(
+            new.log
+                .client
+                .contains(&ClientEvent::Resumed { jid: jid() })
+        );
+        assert!(
+            new.log
+                .server
+                .contains(&ServerEvent::Resumed { jid: jid() })
+        );
+        assert!(
+            !new.log
+                .to_server
+                .iter()
+                .any(|m| m.contains("urn:ietf:params:xml:ns:xmpp-bind"))
+        );
+        // Exactly the lost ones, once each.
+        assert_eq!(bodies(&new.server_stanzas()), ["in flight"]);
+        assert_eq!(bodies(&new.client_stanzas()), ["in flight"]);
+        assert_eq!(new.server_stanzas()[0].as_stanza().from(), Some(&jid()));
+
+        // The resumed stream goes on counting, and can be acknowledged.
+        new.client.request_ack().unwrap();
+        new.server.request_ack().unwrap();
+        new.run();
+        assert_eq!(new.client.sm().unwrap().unacked().count(), 0);
+        assert_eq!(new.server.sm().unwrap().unacked().count(), 0);
+        assert_eq!(new.server.sm().unwrap().handled(), 2);
+        assert_eq!(new.client.sm().unwrap().handled(), 2);
+    }
+}
+
+/// Resuming an id the server does not know: `<failed/>` with
+/// `item-not-found`, the unacknowledged stanzas come back to the caller,
+/// and the client binds as usual.
+#[test]
+fn resume_with_an_unknown_id() {
+    let mut old = ready_pair(Wire::Wss, SmConfig::default());
+    old.client.send(to_romeo("lost")).unwrap();
+    old.lose_in_flight();
+    old.client.handle_transport_closed(old.now);
+    let for_client = old.client.detach().unwrap();
+
+    let (server, client) = configs(Wire::Wss, Mechanism::ScramSha256);
+    let mut new = Pair::new(Wire::Wss, server, client);
+    new.client.resume(for_client).unwrap();
+    new.run();
+    assert!(new.log.to_client.iter().any(|m| m
+        == "<failed xmlns='urn:xmpp:sm:3'><item-not-found xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/></failed>"));
+    let unacked = new.log.client.iter().find_map(|e| match e {
+        ClientEvent::ResumeFailed { unacked } => Some(unacked.clone()),
+        _ => None,
+    });
+    let unacked = unacked.unwrap();
+    assert_eq!(unacked.len(), 1);
+    assert!(matches!(&unacked[0], Element::Message(m) if m.body() == Some("lost")));
+    assert_eq!(new.client_ready(), Some(&jid()));
+}
+
+/// Without resumption the unacknowledged stanzas stay readable, so a
+/// server can store them as offline messages.
+#[test]
+fn unacked_stanzas_without_resumption() {
+    let sm = SmConfig::default().with_resume(false);
+    let mut pair = ready_pair(Wire::Wss, sm);
+    pair.server.send(to_juliet("for later")).unwrap();
+    pair.lose_in_flight();
+    pair.server.handle_transport_closed(pair.now);
+    assert!(pair.server.detach().is_none());
+    let unacked = pair.server.take_unacked();
+    assert_eq!(unacked.len(), 1);
+    assert!(matches!(&unacked[0], Element::Message(m) if m.body() == Some("for later")));
+}
+
+#[test]
+fn stream_management_off() {
+    let mut pair = ready_pair(Wire::Wss, SmConfig::disabled());
+    assert!(pair.server.sm().is_none() && pair.client.sm().is_none());
+    assert!(pair.client.request_ack().is_err());
+    assert!(
+        !pair
+            .log
+            .to_client
+            .iter()
+            .any(|m| m.contains("urn:xmpp:sm:3"))
+    );
+}
