@@ -120,6 +120,10 @@ struct Hasher<H: Sha> {
     state: H::State,
     block: H::Block,
     filled: usize,
+    /// Leading bytes of `block` that may hold message data; the rest is zeros or padding.
+    /// Only these are wiped: byte-wise volatile wiping of whole blocks was a measurable part
+    /// of a SCRAM exchange.
+    dirty: usize,
     /// Bytes hashed so far, including any prefix already folded into `state`.
     len: u64,
 }
@@ -132,6 +136,7 @@ impl<H: Sha> Hasher<H> {
             state,
             block: H::ZERO,
             filled: 0,
+            dirty: 0,
             len,
         }
     }
@@ -148,6 +153,7 @@ impl<H: Sha> Hasher<H> {
                 slots.copy_from_slice(now);
             }
             self.filled += taken;
+            self.dirty = self.dirty.max(self.filled);
             data = later;
             if self.filled == H::BLOCK {
                 H::compress(&mut self.state, &self.block);
@@ -165,9 +171,12 @@ impl<H: Sha> Hasher<H> {
         if let Some(rest) = self.block.as_mut().get_mut(self.filled + 1..) {
             rest.fill(0);
         }
+        // The padding has overwritten everything after the message's tail.
+        self.dirty = self.filled;
         if self.filled + 1 + H::LEN_FIELD > H::BLOCK {
             H::compress(&mut self.state, &self.block);
-            self.block = H::ZERO;
+            self.block.as_mut().zeroize();
+            self.dirty = 0;
         }
         write_length(&mut self.block, bits);
         H::compress(&mut self.state, &self.block);
@@ -178,7 +187,9 @@ impl<H: Sha> Hasher<H> {
 impl<H: Sha> Drop for Hasher<H> {
     fn drop(&mut self) {
         self.state.zeroize();
-        self.block.zeroize();
+        if let Some(data) = self.block.as_mut().get_mut(..self.dirty) {
+            data.zeroize();
+        }
     }
 }
 
@@ -217,13 +228,16 @@ impl<H: Sha> Clone for HmacKey<H> {
 impl<H: Sha> HmacKey<H> {
     pub(crate) fn new(key: &[u8]) -> Self {
         let mut padded = H::ZERO;
-        if key.len() > H::BLOCK {
+        // Past the key, the padded blocks hold only the public pad bytes.
+        let key_len = if key.len() > H::BLOCK {
             digest::<H>(key, padded.as_mut());
+            H::OUT
         } else {
             for (slot, byte) in padded.as_mut().iter_mut().zip(key) {
                 *slot = *byte;
             }
-        }
+            key.len()
+        };
         let mut this = Self {
             inner: H::IV,
             outer: H::IV,
@@ -232,7 +246,9 @@ impl<H: Sha> HmacKey<H> {
         H::compress(&mut this.inner, &padded);
         padded.as_mut().iter_mut().for_each(|b| *b ^= 0x36 ^ 0x5c);
         H::compress(&mut this.outer, &padded);
-        padded.zeroize();
+        if let Some(secret) = padded.as_mut().get_mut(..key_len) {
+            secret.zeroize();
+        }
         this
     }
 
@@ -246,6 +262,7 @@ impl<H: Sha> HmacKey<H> {
         // The outer hash reuses the same hasher (one state and one block to wipe): its
         // message, the inner digest, goes straight into the block.
         H::write_digest(&hasher.state, hasher.block.as_mut());
+        hasher.dirty = hasher.dirty.max(H::OUT);
         hasher.state = self.outer;
         hasher.filled = H::OUT;
         hasher.len = (H::BLOCK + H::OUT) as u64;
@@ -370,6 +387,32 @@ mod tests {
             hex(&out[..32]),
             "60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54"
         );
+    }
+
+    /// Only the first `dirty` bytes of a block are wiped, so no message byte may sit past
+    /// them: message bytes are 0xAA, which neither the padding nor a length below 2^11 bits
+    /// contains.
+    #[test]
+    fn message_bytes_never_sit_past_the_wiped_prefix() {
+        fn check<H: Sha>() {
+            let clean = |h: &Hasher<H>| h.block.as_ref().iter().skip(h.dirty).all(|b| *b != 0xAA);
+            for len in 0..=2 * H::BLOCK + 1 {
+                for split in [0, len / 3, len] {
+                    let msg = vec![0xAA; len];
+                    let (a, b) = msg.split_at(split);
+                    let mut h = Hasher::<H>::resume(H::IV, 0);
+                    h.update(a);
+                    assert!(clean(&h), "after a part: {len} split {split}");
+                    h.update(b);
+                    assert!(clean(&h), "after the message: {len}");
+                    h.finish();
+                    assert!(clean(&h), "after padding: {len}");
+                }
+            }
+        }
+        check::<Sha1>();
+        check::<Sha256>();
+        check::<Sha512>();
     }
 
     /// The hmac, pbkdf2 and sha crates, called directly, as the oracle.
