@@ -505,6 +505,12 @@ impl ClientSession {
                 _ => {}
             }
         }
+        // After a stream error we sent, the framing still reads (it takes
+        // the peer's close), but nothing here will look at it: drop what
+        // came, or a peer that keeps sending piles it up unread.
+        if self.finished {
+            while self.transport.framing().poll_event().is_some() {}
+        }
     }
 
     fn on_element(&mut self, element: &chatwire_xmpp_framing::Element) {

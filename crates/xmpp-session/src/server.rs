@@ -769,6 +769,12 @@ impl ServerSession {
                 _ => {}
             }
         }
+        // After a stream error we sent, the framing still reads (it takes
+        // the peer's close), but nothing here will look at it: drop what
+        // came, or a peer that keeps sending piles it up unread.
+        if self.finished {
+            while self.transport.framing().poll_event().is_some() {}
+        }
     }
 
     fn waiting_for_caller(&self) -> bool {
