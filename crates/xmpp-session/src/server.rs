@@ -219,6 +219,13 @@ pub enum ServerEvent {
         /// The full JID of the resumed session.
         jid: Jid,
     },
+    /// XEP-0198: the detached session given to
+    /// [`ServerSession::handle_resume`] was not taken (it belongs to
+    /// another account, the client's `h` was above what it was sent, or
+    /// the answer could not be queued): here it is back, unchanged. Keep it
+    /// for its owner to resume, or store its unacknowledged stanzas as
+    /// offline messages.
+    ResumptionReturned(Resumption),
     /// A XEP-0352 client state indication.
     ClientState(Csi),
     /// The session is over; the last event. Transmit what is queued, then
@@ -553,7 +560,8 @@ impl ServerSession {
     /// The answer to [`ServerEvent::ResumeRequested`]: the detached
     /// session with that id, or `None` when there is none (the client gets
     /// `item-not-found` and may bind instead). A session of another
-    /// account is refused the same way.
+    /// account is refused the same way and comes back as
+    /// [`ServerEvent::ResumptionReturned`].
     pub fn handle_resume(&mut self, now: Instant, found: Option<Resumption>) -> Result<(), Error> {
         self.now = now;
         if self.finished {
@@ -562,23 +570,40 @@ impl ServerSession {
         let Stage::AwaitResume { h } = self.stage else {
             return Err(Error::NotAllowed("no resumption request is waiting"));
         };
-        let ours = found
-            .filter(|r| r.state.is_resumable() && Some(r.jid.to_bare()) == self.account.clone());
-        let Some(Resumption { jid, mut state }) = ours else {
-            self.stage = Stage::Negotiating;
-            self.sm_failed(StanzaErrorCondition::ItemNotFound, None);
-            self.process(now);
-            return Ok(());
+        let ours = match found {
+            Some(r) if r.state.is_resumable() && Some(r.jid.to_bare()) == self.account => r,
+            other => {
+                // Another account's session stays its owner's: the caller
+                // gets it back to keep, unchanged.
+                self.events
+                    .extend(other.map(ServerEvent::ResumptionReturned));
+                self.stage = Stage::Negotiating;
+                self.sm_failed(StanzaErrorCondition::ItemNotFound, None);
+                self.process(now);
+                return Ok(());
+            }
         };
+        let Resumption { jid, mut state } = ours;
         if let Err(too_high) = state.ack(h, now) {
+            // The stream ends, but what the old one holds is not lost.
+            self.events
+                .push_back(ServerEvent::ResumptionReturned(Resumption { jid, state }));
             self.ack_too_high(too_high);
             return Ok(());
         }
         state.resumed(now);
         let resumed = SmResume::new(state.handled(), state.id().unwrap_or_default());
-        self.send_element(&Element::Sm(Sm::Resumed(resumed)))?;
-        for stanza in state.unacked() {
-            self.transport.send_element(stanza, &self.ctx)?;
+        let sent = self
+            .send_element(&Element::Sm(Sm::Resumed(resumed)))
+            .and_then(|()| {
+                state
+                    .unacked()
+                    .try_for_each(|stanza| self.transport.send_element(stanza, &self.ctx))
+            });
+        if let Err(error) = sent {
+            self.events
+                .push_back(ServerEvent::ResumptionReturned(Resumption { jid, state }));
+            return Err(error);
         }
         self.sm = Some(state);
         self.bound = Some(jid.clone());
