@@ -278,6 +278,10 @@ enum Stage {
 struct Exchange {
     server: SaslServer,
     username: Option<String>,
+    /// The store's own key for the account
+    /// ([`ServerSession::handle_credentials_for`]): the account that
+    /// authenticates, whatever name the client typed.
+    account: Option<String>,
     awaiting_credentials: bool,
 }
 
@@ -547,7 +551,8 @@ impl ServerSession {
 
     /// As [`ServerSession::handle_credentials`], for a store that found
     /// the user under its own key `account` (a case-folded name, say), so
-    /// that every spelling of an unknown user shows one salt.
+    /// that every spelling of an unknown user shows one salt. On success
+    /// the client is `account` at our domain, whatever name it typed.
     pub fn handle_credentials_for(
         &mut self,
         now: Instant,
@@ -1239,6 +1244,7 @@ impl ServerSession {
         self.stage = Stage::Sasl(Box::new(Exchange {
             server,
             username: None,
+            account: None,
             awaiting_credentials: false,
         }));
         self.on_step(now, result);
@@ -1270,6 +1276,7 @@ impl ServerSession {
             return Err(Error::Sasl(error.clone()));
         }
         exchange.awaiting_credentials = false;
+        exchange.account = account.map(str::to_owned);
         self.on_step(now, result);
         self.process(now);
         Ok(())
@@ -1316,9 +1323,16 @@ impl ServerSession {
         outcome: chatwire_sasl::Outcome,
     ) {
         let username = self.take_username();
-        let account = outcome
-            .authcid
+        // A store that took the typed name for one of its accounts said
+        // which: that account is the one that proved the password, not
+        // whatever account the typed name would be on its own.
+        let key = match &mut self.stage {
+            Stage::Sasl(exchange) => exchange.account.take(),
+            _ => None,
+        };
+        let account = key
             .as_deref()
+            .or(outcome.authcid.as_deref())
             .and_then(|user| Jid::from_parts(Some(user), &self.config.domain, None).ok());
         let Some(account) = account else {
             self.auth_failed(Failure::NotAuthorized, username);

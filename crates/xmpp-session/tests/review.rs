@@ -313,7 +313,6 @@ fn input_after_the_end_is_not_kept() {
 /// `handle_credentials_for(account, ..)`; the client is then that account,
 /// not whatever name it typed.
 #[test]
-#[ignore = "pending fix"]
 fn the_account_a_store_names_is_the_one_authenticated() {
     let mut raw = Raw::ws(server_config());
     raw.answer = false;
