@@ -73,6 +73,13 @@ pub struct ServerConfig {
     pub stanza_limits: Limits,
     /// XEP-0198 stream management (offered by default).
     pub sm: SmConfig,
+    /// Most bytes of input kept unread while a question to the caller is
+    /// open (credentials, bind, resumption, TLS); beyond it the stream ends
+    /// with `policy-violation`. A client that waits for the answer, as
+    /// RFC 6120 has it, sends nothing meanwhile; this leaves room for a few
+    /// pipelined stanzas and stops one that floods. Default 256 KiB, the
+    /// framing's default element size: keep it at least that.
+    pub max_held_input: usize,
 }
 
 impl ServerConfig {
@@ -99,6 +106,7 @@ impl ServerConfig {
             bind_timeout: Duration::from_secs(30),
             stanza_limits: Limits::default(),
             sm: SmConfig::default(),
+            max_held_input: 256 * 1024,
         }
     }
 
@@ -129,6 +137,12 @@ impl ServerConfig {
     /// Sets [`ServerConfig::max_auth_failures`].
     pub fn with_max_auth_failures(mut self, failures: u32) -> Self {
         self.max_auth_failures = failures;
+        self
+    }
+
+    /// Sets [`ServerConfig::max_held_input`].
+    pub fn with_max_held_input(mut self, bytes: usize) -> Self {
+        self.max_held_input = bytes;
         self
     }
 
@@ -327,6 +341,9 @@ pub struct ServerSession {
     bind_deadline: Option<Instant>,
     events: VecDeque<ServerEvent>,
     finished: bool,
+    /// Bytes of input received while a question to the caller was open,
+    /// kept unread in the framing.
+    held: usize,
     /// XEP-0198 state, once enabled (or resumed).
     sm: Option<SmState>,
     /// The time of the latest input, for commands that take none.
@@ -388,6 +405,7 @@ impl ServerSession {
             failures: 0,
             events: VecDeque::new(),
             finished: false,
+            held: 0,
             sm: None,
             now,
             config,
@@ -461,6 +479,9 @@ impl ServerSession {
     pub fn handle_message(&mut self, now: Instant, message: String) -> Result<(), Error> {
         self.now = now;
         self.check_input()?;
+        if self.hold(now, message.len()) {
+            return Ok(());
+        }
         let result = self.transport.handle_message(message)?;
         self.after_input(now, result);
         Ok(())
@@ -471,6 +492,9 @@ impl ServerSession {
     pub fn handle_input(&mut self, now: Instant, input: &[u8]) -> Result<(), Error> {
         self.now = now;
         self.check_input()?;
+        if self.hold(now, input.len()) {
+            return Ok(());
+        }
         let result = self.transport.handle_input(input)?;
         self.after_input(now, result);
         Ok(())
@@ -763,6 +787,25 @@ impl ServerSession {
             return Err(Error::Closed);
         }
         Ok(())
+    }
+
+    /// Counts `len` bytes of input against [`ServerConfig::max_held_input`]
+    /// when they will wait for the caller's answer, and ends the stream
+    /// with `policy-violation` when there are too many: the framing keeps
+    /// all of it meanwhile. `true` when the stream ended.
+    fn hold(&mut self, now: Instant, len: usize) -> bool {
+        if !self.waiting_for_caller() {
+            // Nothing waits: everything held before was read.
+            self.held = 0;
+            return false;
+        }
+        self.held = self.held.saturating_add(len);
+        if self.held <= self.config.max_held_input {
+            return false;
+        }
+        self.fail(StreamErrorCondition::PolicyViolation);
+        self.process(now);
+        true
     }
 
     /// Handles what the framing made of an input: its events first (they

@@ -223,7 +223,6 @@ fn a_resumption_with_a_too_high_h_goes_back_to_the_caller() {
 /// While the caller looks up credentials, input is held unread; a client
 /// that keeps sending meanwhile must not make the server hold it all.
 #[test]
-#[ignore = "pending fix"]
 fn input_held_while_the_caller_decides_is_bounded() {
     let mut raw = Raw::ws(server_config());
     raw.answer = false;
