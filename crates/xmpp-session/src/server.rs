@@ -1482,15 +1482,22 @@ impl ServerSession {
     }
 
     /// Sends a stanza: ours, or a stanza error the session answers with.
-    /// Both count in the peer's `h`, so both join the XEP-0198 queue.
+    /// Both count in the peer's `h`, so both join the XEP-0198 queue; a
+    /// queue beyond [`SmConfig::max_unacked`] ends the stream (the stanza
+    /// was accepted all the same: it stays in the queue for the caller).
     fn send_stanza(&mut self, element: Element) -> Result<(), Error> {
         self.send_element(&element)?;
         let now = self.now;
-        let request = match &mut self.sm {
-            Some(sm) => sm.push_outbound(element, now, &self.config.sm),
-            None => false,
+        let (request, over) = match &mut self.sm {
+            Some(sm) => (
+                sm.push_outbound(element, now, &self.config.sm),
+                sm.unacked_over_limit(&self.config.sm),
+            ),
+            None => (false, false),
         };
-        if request {
+        if over {
+            self.fail(StreamErrorCondition::PolicyViolation);
+        } else if request {
             self.send_request();
         }
         Ok(())

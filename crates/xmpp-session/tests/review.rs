@@ -254,7 +254,6 @@ fn input_held_while_the_caller_decides_is_bounded() {
 /// A client that enables stream management and never acknowledges makes
 /// the server keep every stanza routed to it.
 #[test]
-#[ignore = "pending fix"]
 fn the_unacknowledged_queue_is_bounded() {
     let mut raw = Raw::ready(AUTH_JULIET);
     for i in 0..100_000 {
