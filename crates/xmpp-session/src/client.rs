@@ -827,6 +827,12 @@ impl ClientSession {
     fn on_bind_result(&mut self, iq: Iq) {
         match (iq.kind, iq.payload, iq.error) {
             (IqType::Result, Some(IqPayload::Bind(Bind { jid: Some(jid), .. })), _) => {
+                if !self.is_ours(&jid) {
+                    self.give_up(NegotiationError::Unexpected(
+                        "bind result for another account",
+                    ));
+                    return;
+                }
                 self.bound = Some(jid.clone());
                 self.deadline = None;
                 self.stage = Stage::Ready;
@@ -842,6 +848,15 @@ impl ClientSession {
             }
             _ => self.give_up(NegotiationError::Unexpected("bind result without a JID")),
         }
+    }
+
+    /// Whether a bound JID belongs to the account we logged in as (RFC
+    /// 6120 section 7.6.1: the server binds a resource to that account):
+    /// our server's domain, and our localpart when we have one (without
+    /// one, ANONYMOUS, the server chooses it).
+    fn is_ours(&self, jid: &Jid) -> bool {
+        let ours = &self.config.jid;
+        jid.domain() == ours.domain() && (ours.local().is_none() || jid.local() == ours.local())
     }
 
     /// XEP-0198 section 3: `<enable/>`; our outbound count starts here,

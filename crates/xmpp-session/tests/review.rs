@@ -375,7 +375,6 @@ fn client_bound_as(jid: &str) -> Vec<ClientEvent> {
 /// that authenticated. A bind result naming another account or another
 /// server is not ours to accept.
 #[test]
-#[ignore = "pending fix"]
 fn the_client_refuses_a_bind_result_for_another_account() {
     let good = client_bound_as("juliet@example.com/balcony");
     assert!(good.contains(&ClientEvent::Ready {
