@@ -162,8 +162,9 @@ enum Stage {
     AwaitTls,
     /// A SASL exchange is in progress.
     Sasl(Box<SaslClient>),
-    /// Our `<resume/>` is sent.
-    AwaitResumed(Box<Resumption>),
+    /// Our `<resume/>` is sent; the resumption stays in `pending_resume`
+    /// until the answer, so a connection lost meanwhile loses nothing.
+    AwaitResumed,
     /// Our bind request is sent.
     AwaitBind,
     /// A resource is bound.
@@ -301,7 +302,14 @@ impl ClientSession {
     /// transport was lost; `None` when the server did not grant
     /// resumption (then [`ClientSession::take_unacked`] yields what the
     /// server never acknowledged).
+    ///
+    /// A resumption given to [`ClientSession::resume`] that the server
+    /// has not answered yet (the connection dropped first) comes back as
+    /// it was, to try again.
     pub fn detach(&mut self) -> Option<Resumption> {
+        if let Some(pending) = self.pending_resume.take() {
+            return Some(pending);
+        }
         if !self.sm.as_ref().is_some_and(SmState::is_resumable) {
             return None;
         }
@@ -542,9 +550,10 @@ impl ClientSession {
             }
             (Stage::Sasl(client), Element::Sasl(sasl)) => self.on_sasl(client, sasl),
             (Stage::AwaitBind, Element::Iq(iq)) if iq.id == BIND_ID => self.on_bind_result(iq),
-            (Stage::AwaitResumed(resumption), Element::Sm(sm)) => {
-                self.on_resume_answer(*resumption, sm)
-            }
+            (Stage::AwaitResumed, Element::Sm(sm)) => match self.pending_resume.take() {
+                Some(resumption) => self.on_resume_answer(resumption, sm),
+                None => self.fail(StreamErrorCondition::InternalServerError),
+            },
             (Stage::Ready, Element::Message(m)) => self.stanza(AnyStanza::Message(m)),
             (Stage::Ready, Element::Presence(p)) => self.stanza(AnyStanza::Presence(p)),
             (Stage::Ready, Element::Iq(iq)) => self.stanza(AnyStanza::Iq(iq)),
@@ -603,19 +612,23 @@ impl ClientSession {
 
     /// XEP-0198 section 5: `<resumed/>` or `<failed/>`.
     fn on_resume_answer(&mut self, resumption: Resumption, sm: Sm) {
-        let Resumption { jid, mut state } = resumption;
         match sm {
             Sm::Resumed(resumed) => {
+                let Resumption { jid, mut state } = resumption;
                 if let Err(too_high) = state.ack(resumed.h, self.now) {
+                    // Ours to detach again, as it was.
+                    self.pending_resume = Some(Resumption { jid, state });
                     self.ack_too_high(too_high);
                     return;
                 }
                 state.resumed(self.now);
-                for stanza in state.unacked() {
-                    if self.transport.send_element(stanza, &self.ctx).is_err() {
-                        self.fail(StreamErrorCondition::InternalServerError);
-                        return;
-                    }
+                let sent = state
+                    .unacked()
+                    .try_for_each(|stanza| self.transport.send_element(stanza, &self.ctx));
+                if sent.is_err() {
+                    self.pending_resume = Some(Resumption { jid, state });
+                    self.fail(StreamErrorCondition::InternalServerError);
+                    return;
                 }
                 self.sm = Some(state);
                 self.bound = Some(jid.clone());
@@ -624,6 +637,7 @@ impl ClientSession {
                 self.events.push_back(ClientEvent::Resumed { jid });
             }
             Sm::Failed(failed) => {
+                let mut state = resumption.state;
                 // What the server says it handled is not sent again.
                 if let Some(h) = failed.h {
                     let _ = state.ack(h, self.now);
@@ -633,7 +647,10 @@ impl ClientSession {
                 });
                 self.request_bind();
             }
-            _ => self.fail(StreamErrorCondition::PolicyViolation),
+            _ => {
+                self.pending_resume = Some(resumption);
+                self.fail(StreamErrorCondition::PolicyViolation);
+            }
         }
     }
 
@@ -700,18 +717,20 @@ impl ClientSession {
     fn on_features(&mut self, features: &Features) {
         if self.authenticated {
             self.sm_offered = features.sm;
-            if let Some(mut resumption) = self.pending_resume.take() {
-                if features.sm
-                    && let Some(previd) = resumption.state.id()
-                {
-                    let resume = SmResume::new(resumption.state.handled(), previd);
-                    if self.send_element(&Element::Sm(Sm::Resume(resume))).is_err() {
-                        self.fail(StreamErrorCondition::InternalServerError);
-                        return;
-                    }
-                    self.stage = Stage::AwaitResumed(Box::new(resumption));
+            let resume = self
+                .pending_resume
+                .as_ref()
+                .filter(|_| features.sm)
+                .and_then(|r| Some(SmResume::new(r.state.handled(), r.state.id()?)));
+            if let Some(resume) = resume {
+                if self.send_element(&Element::Sm(Sm::Resume(resume))).is_err() {
+                    self.fail(StreamErrorCondition::InternalServerError);
                     return;
                 }
+                self.stage = Stage::AwaitResumed;
+                return;
+            }
+            if let Some(mut resumption) = self.pending_resume.take() {
                 self.events.push_back(ClientEvent::ResumeFailed {
                     unacked: resumption.state.take_unacked(),
                 });

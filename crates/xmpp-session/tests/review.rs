@@ -399,3 +399,67 @@ fn the_client_refuses_a_bind_result_for_another_account() {
         );
     }
 }
+
+/// A client session lost with one stanza of ours unacknowledged, detached.
+fn client_detached() -> Resumption {
+    let (server, client) = common::configs(common::Wire::Wss, Mechanism::ScramSha256);
+    let mut old = common::Pair::new(common::Wire::Wss, server, client);
+    old.run();
+    let mut message = Message::chat(Jid::new("romeo@example.net").unwrap(), "in flight");
+    message.id = Some("m1".to_owned());
+    old.client.send(message).unwrap();
+    old.lose_in_flight();
+    old.client.handle_transport_closed(old.now);
+    let resumption = old.client.detach().unwrap();
+    assert_eq!(resumption.state.unacked().count(), 1);
+    resumption
+}
+
+/// The reconnection that was to resume fails before the server answers
+/// (the new connection drops during SASL, or right after `<resume/>`):
+/// the resumption the caller handed to `resume`, with the stanzas the
+/// server never acknowledged, was gone with the session.
+#[test]
+fn a_client_resumption_not_answered_can_be_detached_again() {
+    // Dropped during authentication.
+    let resumption = client_detached();
+    let (server, client) = common::configs(common::Wire::Wss, Mechanism::ScramSha256);
+    let mut new = common::Pair::new(common::Wire::Wss, server, client);
+    new.client.resume(resumption.clone()).unwrap();
+    new.client.handle_transport_closed(new.now);
+    assert_eq!(new.client.detach(), Some(resumption));
+
+    // Dropped after <resume/> went out, before <resumed/> came: the
+    // server's store never answers the lookup.
+    let resumption = client_detached();
+    let (server, client) = common::configs(common::Wire::Wss, Mechanism::ScramSha256);
+    let new = common::Pair::new(common::Wire::Wss, server, client);
+    let (mut client, mut server, now) = (new.client, new.server, new.now);
+    client.resume(resumption.clone()).unwrap();
+    let mut sent_resume = false;
+    for _ in 0..20 {
+        let mut out = String::new();
+        while client.poll_transmit(&mut out) > 0 {
+            sent_resume |= out.contains("<resume ");
+            server
+                .handle_message(now, std::mem::take(&mut out))
+                .unwrap();
+            while let Some(event) = server.poll_event() {
+                if let ServerEvent::NeedCredentials { .. } = event {
+                    server
+                        .handle_credentials(now, Some(&common::stored()))
+                        .unwrap();
+                }
+            }
+        }
+        while server.poll_transmit(&mut out) > 0 {
+            client
+                .handle_message(now, std::mem::take(&mut out))
+                .unwrap();
+            while client.poll_event().is_some() {}
+        }
+    }
+    assert!(sent_resume);
+    client.handle_transport_closed(now);
+    assert_eq!(client.detach(), Some(resumption));
+}
