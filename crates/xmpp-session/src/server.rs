@@ -52,7 +52,7 @@ pub struct ServerConfig {
     /// The mechanisms offered, in order (default: SCRAM-SHA-512, -256 and
     /// -1 with their -PLUS variants, then PLAIN). -PLUS is offered only with
     /// channel-binding data from TLS, PLAIN only over TLS unless
-    /// [`ServerConfig::plain_without_tls`], EXTERNAL only with
+    /// [`ServerConfig::plain_without_tls`], EXTERNAL only over TLS with
     /// `sasl.external_identity`.
     pub mechanisms: Vec<Mechanism>,
     /// Offers PLAIN on a stream without TLS (default `false`).
@@ -931,7 +931,9 @@ impl ServerSession {
         match mechanism {
             m if m.is_plus() => !self.channel_bindings.is_empty(),
             Mechanism::Plain => self.tls || self.config.plain_without_tls,
-            Mechanism::External => self.config.sasl.external_identity.is_some(),
+            // The identity comes from the TLS layer (a client certificate):
+            // without TLS nothing proves it.
+            Mechanism::External => self.tls && self.config.sasl.external_identity.is_some(),
             _ => true,
         }
     }
@@ -1250,7 +1252,8 @@ impl ServerSession {
         }
         let mechanism = name.parse::<Mechanism>().ok();
         let Some(mechanism) = mechanism.filter(|m| self.offered.contains(m)) else {
-            let failure = if mechanism == Some(Mechanism::Plain) && !self.tls {
+            let needs_tls = matches!(mechanism, Some(Mechanism::Plain | Mechanism::External));
+            let failure = if needs_tls && !self.tls {
                 Failure::EncryptionRequired
             } else {
                 Failure::InvalidMechanism

@@ -463,3 +463,47 @@ fn a_client_resumption_not_answered_can_be_detached_again() {
     client.handle_transport_closed(now);
     assert_eq!(client.detach(), Some(resumption));
 }
+
+/// EXTERNAL takes its identity from the TLS layer (a client certificate):
+/// on a stream without TLS nothing proves it. With an identity configured
+/// (the only way the session takes one, before any TLS), a plaintext TCP
+/// client was offered EXTERNAL and authenticated as that identity.
+#[test]
+fn external_needs_tls() {
+    let mut config = server_config()
+        .with_mechanisms([Mechanism::External, Mechanism::ScramSha256])
+        .with_starttls(chatwire_xmpp_session::StartTls::Optional);
+    config.sasl.external_identity = Some("juliet".to_owned());
+    let now = Instant::now();
+    let mut server = ServerSession::tcp(
+        now,
+        config,
+        Default::default(),
+        Security::Plain,
+        common::random(4),
+    );
+    let mut out = String::new();
+    server.handle_input(now, b"<?xml version='1.0'?><stream:stream xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams' to='example.com' version='1.0'>").unwrap();
+    server.poll_transmit(&mut out);
+    assert!(!out.contains("<mechanism>EXTERNAL</mechanism>"), "{out}");
+    out.clear();
+    server
+        .handle_input(
+            now,
+            b"<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='EXTERNAL'>=</auth>",
+        )
+        .unwrap();
+    server.poll_transmit(&mut out);
+    assert!(out.starts_with("<failure"), "{out}");
+    let mut events = Vec::new();
+    while let Some(event) = server.poll_event() {
+        events.push(event);
+    }
+    assert!(
+        !events
+            .iter()
+            .any(|e| matches!(e, ServerEvent::Authenticated { .. })),
+        "{events:?}"
+    );
+    assert_eq!(server.account(), None);
+}
