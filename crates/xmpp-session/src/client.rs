@@ -583,7 +583,7 @@ impl ClientSession {
     /// XEP-0198 nonzas once ready.
     fn on_sm(&mut self, sm: Sm) {
         match (sm, &mut self.sm) {
-            (Sm::Enabled(enabled), Some(state)) if state.id().is_none() => {
+            (Sm::Enabled(enabled), Some(state)) if !state.is_enabled() => {
                 let resumable = enabled.resume && enabled.id.is_some();
                 state.set_enabled(enabled.id.clone(), resumable);
                 self.events.push_back(ClientEvent::SmEnabled {
@@ -591,7 +591,9 @@ impl ClientSession {
                     location: enabled.location,
                 });
             }
-            (Sm::Failed(failed), Some(_)) => {
+            // Only as the answer to our <enable/>: later, dropping the
+            // state would lose what the server has not acknowledged.
+            (Sm::Failed(failed), Some(state)) if !state.is_enabled() => {
                 self.sm = None;
                 self.events.push_back(ClientEvent::SmFailed(failed));
             }

@@ -165,6 +165,12 @@ impl SmState {
         self.unacked.drain(..).collect()
     }
 
+    /// Whether the peer's `<enabled/>` (or a resumption) started the
+    /// count: after it, `<enabled/>` and `<failed/>` are answers to nothing.
+    pub(crate) fn is_enabled(&self) -> bool {
+        self.counting
+    }
+
     pub(crate) fn set_enabled(&mut self, id: Option<String>, resumable: bool) {
         self.id = id;
         self.resumable = resumable;

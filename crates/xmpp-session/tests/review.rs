@@ -507,3 +507,32 @@ fn external_needs_tls() {
     );
     assert_eq!(server.account(), None);
 }
+
+/// XEP-0198 section 3: `<failed/>` answers `<enable/>`. Once the server
+/// enabled stream management, a `<failed/>` made the client drop its
+/// state, and with it the stanzas the server had not acknowledged, with
+/// no way for the caller to get them back.
+#[test]
+fn a_failed_after_enabled_does_not_drop_the_unacknowledged_stanzas() {
+    let (server, client) = common::configs(common::Wire::Wss, Mechanism::ScramSha256);
+    let mut pair = common::Pair::new(common::Wire::Wss, server, client);
+    pair.run();
+    assert!(pair.client.sm().is_some_and(|sm| sm.is_resumable()));
+    let message = Message::chat(Jid::new("romeo@example.net").unwrap(), "unacked");
+    pair.client.send(message).unwrap();
+    pair.lose_in_flight();
+    pair.client
+        .handle_message(pair.now, "<failed xmlns='urn:xmpp:sm:3'/>".to_owned())
+        .unwrap();
+    pair.drain_client();
+    assert!(
+        !pair
+            .log
+            .client
+            .iter()
+            .any(|e| matches!(e, ClientEvent::SmFailed(_))),
+        "{:?}",
+        pair.log.client
+    );
+    assert_eq!(pair.client.take_unacked().len(), 1);
+}
