@@ -220,7 +220,11 @@ pub enum ServerEvent {
     /// binding. Find the detached session ([`ServerSession::detach`]) and
     /// answer with [`ServerSession::handle_resume`]. If the old session has
     /// not noticed its connection is gone, detach it now and end it with
-    /// [`ServerSession::stream_error`] (`conflict`).
+    /// [`ServerSession::stream_error`] (`conflict`), but only when it is of
+    /// the account that asks (its [`ServerSession::jid`], made bare, is
+    /// this session's [`ServerSession::account`]): the id comes from the
+    /// client, and `handle_resume` refusing another account's session
+    /// comes too late to save a connection already ended for it.
     ResumeRequested {
         /// The id of the stream to resume.
         previd: String,
