@@ -162,8 +162,9 @@ enum Stage {
     AwaitTls,
     /// A SASL exchange is in progress.
     Sasl(Box<SaslClient>),
-    /// Our `<resume/>` is sent.
-    AwaitResumed(Box<Resumption>),
+    /// Our `<resume/>` is sent; the resumption stays in `pending_resume`
+    /// until the answer, so a connection lost meanwhile loses nothing.
+    AwaitResumed,
     /// Our bind request is sent.
     AwaitBind,
     /// A resource is bound.
@@ -301,7 +302,14 @@ impl ClientSession {
     /// transport was lost; `None` when the server did not grant
     /// resumption (then [`ClientSession::take_unacked`] yields what the
     /// server never acknowledged).
+    ///
+    /// A resumption given to [`ClientSession::resume`] that the server
+    /// has not answered yet (the connection dropped first) comes back as
+    /// it was, to try again.
     pub fn detach(&mut self) -> Option<Resumption> {
+        if let Some(pending) = self.pending_resume.take() {
+            return Some(pending);
+        }
         if !self.sm.as_ref().is_some_and(SmState::is_resumable) {
             return None;
         }
@@ -505,6 +513,12 @@ impl ClientSession {
                 _ => {}
             }
         }
+        // After a stream error we sent, the framing still reads (it takes
+        // the peer's close), but nothing here will look at it: drop what
+        // came, or a peer that keeps sending piles it up unread.
+        if self.finished {
+            while self.transport.framing().poll_event().is_some() {}
+        }
     }
 
     fn on_element(&mut self, element: &chatwire_xmpp_framing::Element) {
@@ -536,9 +550,10 @@ impl ClientSession {
             }
             (Stage::Sasl(client), Element::Sasl(sasl)) => self.on_sasl(client, sasl),
             (Stage::AwaitBind, Element::Iq(iq)) if iq.id == BIND_ID => self.on_bind_result(iq),
-            (Stage::AwaitResumed(resumption), Element::Sm(sm)) => {
-                self.on_resume_answer(*resumption, sm)
-            }
+            (Stage::AwaitResumed, Element::Sm(sm)) => match self.pending_resume.take() {
+                Some(resumption) => self.on_resume_answer(resumption, sm),
+                None => self.fail(StreamErrorCondition::InternalServerError),
+            },
             (Stage::Ready, Element::Message(m)) => self.stanza(AnyStanza::Message(m)),
             (Stage::Ready, Element::Presence(p)) => self.stanza(AnyStanza::Presence(p)),
             (Stage::Ready, Element::Iq(iq)) => self.stanza(AnyStanza::Iq(iq)),
@@ -568,7 +583,7 @@ impl ClientSession {
     /// XEP-0198 nonzas once ready.
     fn on_sm(&mut self, sm: Sm) {
         match (sm, &mut self.sm) {
-            (Sm::Enabled(enabled), Some(state)) if state.id().is_none() => {
+            (Sm::Enabled(enabled), Some(state)) if !state.is_enabled() => {
                 let resumable = enabled.resume && enabled.id.is_some();
                 state.set_enabled(enabled.id.clone(), resumable);
                 self.events.push_back(ClientEvent::SmEnabled {
@@ -576,7 +591,9 @@ impl ClientSession {
                     location: enabled.location,
                 });
             }
-            (Sm::Failed(failed), Some(_)) => {
+            // Only as the answer to our <enable/>: later, dropping the
+            // state would lose what the server has not acknowledged.
+            (Sm::Failed(failed), Some(state)) if !state.is_enabled() => {
                 self.sm = None;
                 self.events.push_back(ClientEvent::SmFailed(failed));
             }
@@ -597,19 +614,23 @@ impl ClientSession {
 
     /// XEP-0198 section 5: `<resumed/>` or `<failed/>`.
     fn on_resume_answer(&mut self, resumption: Resumption, sm: Sm) {
-        let Resumption { jid, mut state } = resumption;
         match sm {
             Sm::Resumed(resumed) => {
+                let Resumption { jid, mut state } = resumption;
                 if let Err(too_high) = state.ack(resumed.h, self.now) {
+                    // Ours to detach again, as it was.
+                    self.pending_resume = Some(Resumption { jid, state });
                     self.ack_too_high(too_high);
                     return;
                 }
                 state.resumed(self.now);
-                for stanza in state.unacked() {
-                    if self.transport.send_element(stanza, &self.ctx).is_err() {
-                        self.fail(StreamErrorCondition::InternalServerError);
-                        return;
-                    }
+                let sent = state
+                    .unacked()
+                    .try_for_each(|stanza| self.transport.send_element(stanza, &self.ctx));
+                if sent.is_err() {
+                    self.pending_resume = Some(Resumption { jid, state });
+                    self.fail(StreamErrorCondition::InternalServerError);
+                    return;
                 }
                 self.sm = Some(state);
                 self.bound = Some(jid.clone());
@@ -618,6 +639,7 @@ impl ClientSession {
                 self.events.push_back(ClientEvent::Resumed { jid });
             }
             Sm::Failed(failed) => {
+                let mut state = resumption.state;
                 // What the server says it handled is not sent again.
                 if let Some(h) = failed.h {
                     let _ = state.ack(h, self.now);
@@ -627,7 +649,10 @@ impl ClientSession {
                 });
                 self.request_bind();
             }
-            _ => self.fail(StreamErrorCondition::PolicyViolation),
+            _ => {
+                self.pending_resume = Some(resumption);
+                self.fail(StreamErrorCondition::PolicyViolation);
+            }
         }
     }
 
@@ -694,18 +719,20 @@ impl ClientSession {
     fn on_features(&mut self, features: &Features) {
         if self.authenticated {
             self.sm_offered = features.sm;
-            if let Some(mut resumption) = self.pending_resume.take() {
-                if features.sm
-                    && let Some(previd) = resumption.state.id()
-                {
-                    let resume = SmResume::new(resumption.state.handled(), previd);
-                    if self.send_element(&Element::Sm(Sm::Resume(resume))).is_err() {
-                        self.fail(StreamErrorCondition::InternalServerError);
-                        return;
-                    }
-                    self.stage = Stage::AwaitResumed(Box::new(resumption));
+            let resume = self
+                .pending_resume
+                .as_ref()
+                .filter(|_| features.sm)
+                .and_then(|r| Some(SmResume::new(r.state.handled(), r.state.id()?)));
+            if let Some(resume) = resume {
+                if self.send_element(&Element::Sm(Sm::Resume(resume))).is_err() {
+                    self.fail(StreamErrorCondition::InternalServerError);
                     return;
                 }
+                self.stage = Stage::AwaitResumed;
+                return;
+            }
+            if let Some(mut resumption) = self.pending_resume.take() {
                 self.events.push_back(ClientEvent::ResumeFailed {
                     unacked: resumption.state.take_unacked(),
                 });
@@ -821,6 +848,12 @@ impl ClientSession {
     fn on_bind_result(&mut self, iq: Iq) {
         match (iq.kind, iq.payload, iq.error) {
             (IqType::Result, Some(IqPayload::Bind(Bind { jid: Some(jid), .. })), _) => {
+                if !self.is_ours(&jid) {
+                    self.give_up(NegotiationError::Unexpected(
+                        "bind result for another account",
+                    ));
+                    return;
+                }
                 self.bound = Some(jid.clone());
                 self.deadline = None;
                 self.stage = Stage::Ready;
@@ -836,6 +869,15 @@ impl ClientSession {
             }
             _ => self.give_up(NegotiationError::Unexpected("bind result without a JID")),
         }
+    }
+
+    /// Whether a bound JID belongs to the account we logged in as (RFC
+    /// 6120 section 7.6.1: the server binds a resource to that account):
+    /// our server's domain, and our localpart when we have one (without
+    /// one, ANONYMOUS, the server chooses it).
+    fn is_ours(&self, jid: &Jid) -> bool {
+        let ours = &self.config.jid;
+        jid.domain() == ours.domain() && (ours.local().is_none() || jid.local() == ours.local())
     }
 
     /// XEP-0198 section 3: `<enable/>`; our outbound count starts here,

@@ -52,7 +52,7 @@ pub struct ServerConfig {
     /// The mechanisms offered, in order (default: SCRAM-SHA-512, -256 and
     /// -1 with their -PLUS variants, then PLAIN). -PLUS is offered only with
     /// channel-binding data from TLS, PLAIN only over TLS unless
-    /// [`ServerConfig::plain_without_tls`], EXTERNAL only with
+    /// [`ServerConfig::plain_without_tls`], EXTERNAL only over TLS with
     /// `sasl.external_identity`.
     pub mechanisms: Vec<Mechanism>,
     /// Offers PLAIN on a stream without TLS (default `false`).
@@ -73,6 +73,13 @@ pub struct ServerConfig {
     pub stanza_limits: Limits,
     /// XEP-0198 stream management (offered by default).
     pub sm: SmConfig,
+    /// Most bytes of input kept unread while a question to the caller is
+    /// open (credentials, bind, resumption, TLS); beyond it the stream ends
+    /// with `policy-violation`. A client that waits for the answer, as
+    /// RFC 6120 has it, sends nothing meanwhile; this leaves room for a few
+    /// pipelined stanzas and stops one that floods. Default 256 KiB, the
+    /// framing's default element size: keep it at least that.
+    pub max_held_input: usize,
 }
 
 impl ServerConfig {
@@ -99,6 +106,7 @@ impl ServerConfig {
             bind_timeout: Duration::from_secs(30),
             stanza_limits: Limits::default(),
             sm: SmConfig::default(),
+            max_held_input: 256 * 1024,
         }
     }
 
@@ -129,6 +137,12 @@ impl ServerConfig {
     /// Sets [`ServerConfig::max_auth_failures`].
     pub fn with_max_auth_failures(mut self, failures: u32) -> Self {
         self.max_auth_failures = failures;
+        self
+    }
+
+    /// Sets [`ServerConfig::max_held_input`].
+    pub fn with_max_held_input(mut self, bytes: usize) -> Self {
+        self.max_held_input = bytes;
         self
     }
 
@@ -206,7 +220,11 @@ pub enum ServerEvent {
     /// binding. Find the detached session ([`ServerSession::detach`]) and
     /// answer with [`ServerSession::handle_resume`]. If the old session has
     /// not noticed its connection is gone, detach it now and end it with
-    /// [`ServerSession::stream_error`] (`conflict`).
+    /// [`ServerSession::stream_error`] (`conflict`), but only when it is of
+    /// the account that asks (its [`ServerSession::jid`], made bare, is
+    /// this session's [`ServerSession::account`]): the id comes from the
+    /// client, and `handle_resume` refusing another account's session
+    /// comes too late to save a connection already ended for it.
     ResumeRequested {
         /// The id of the stream to resume.
         previd: String,
@@ -219,6 +237,13 @@ pub enum ServerEvent {
         /// The full JID of the resumed session.
         jid: Jid,
     },
+    /// XEP-0198: the detached session given to
+    /// [`ServerSession::handle_resume`] was not taken (it belongs to
+    /// another account, the client's `h` was above what it was sent, or
+    /// the answer could not be queued): here it is back, unchanged. Keep it
+    /// for its owner to resume, or store its unacknowledged stanzas as
+    /// offline messages.
+    ResumptionReturned(Resumption),
     /// A XEP-0352 client state indication.
     ClientState(Csi),
     /// The session is over; the last event. Transmit what is queued, then
@@ -271,6 +296,10 @@ enum Stage {
 struct Exchange {
     server: SaslServer,
     username: Option<String>,
+    /// The store's own key for the account
+    /// ([`ServerSession::handle_credentials_for`]): the account that
+    /// authenticates, whatever name the client typed.
+    account: Option<String>,
     awaiting_credentials: bool,
 }
 
@@ -316,6 +345,9 @@ pub struct ServerSession {
     bind_deadline: Option<Instant>,
     events: VecDeque<ServerEvent>,
     finished: bool,
+    /// Bytes of input received while a question to the caller was open,
+    /// kept unread in the framing.
+    held: usize,
     /// XEP-0198 state, once enabled (or resumed).
     sm: Option<SmState>,
     /// The time of the latest input, for commands that take none.
@@ -377,6 +409,7 @@ impl ServerSession {
             failures: 0,
             events: VecDeque::new(),
             finished: false,
+            held: 0,
             sm: None,
             now,
             config,
@@ -450,6 +483,9 @@ impl ServerSession {
     pub fn handle_message(&mut self, now: Instant, message: String) -> Result<(), Error> {
         self.now = now;
         self.check_input()?;
+        if self.hold(now, message.len()) {
+            return Ok(());
+        }
         let result = self.transport.handle_message(message)?;
         self.after_input(now, result);
         Ok(())
@@ -460,6 +496,9 @@ impl ServerSession {
     pub fn handle_input(&mut self, now: Instant, input: &[u8]) -> Result<(), Error> {
         self.now = now;
         self.check_input()?;
+        if self.hold(now, input.len()) {
+            return Ok(());
+        }
         let result = self.transport.handle_input(input)?;
         self.after_input(now, result);
         Ok(())
@@ -540,7 +579,8 @@ impl ServerSession {
 
     /// As [`ServerSession::handle_credentials`], for a store that found
     /// the user under its own key `account` (a case-folded name, say), so
-    /// that every spelling of an unknown user shows one salt.
+    /// that every spelling of an unknown user shows one salt. On success
+    /// the client is `account` at our domain, whatever name it typed.
     pub fn handle_credentials_for(
         &mut self,
         now: Instant,
@@ -553,7 +593,8 @@ impl ServerSession {
     /// The answer to [`ServerEvent::ResumeRequested`]: the detached
     /// session with that id, or `None` when there is none (the client gets
     /// `item-not-found` and may bind instead). A session of another
-    /// account is refused the same way.
+    /// account is refused the same way and comes back as
+    /// [`ServerEvent::ResumptionReturned`].
     pub fn handle_resume(&mut self, now: Instant, found: Option<Resumption>) -> Result<(), Error> {
         self.now = now;
         if self.finished {
@@ -562,23 +603,40 @@ impl ServerSession {
         let Stage::AwaitResume { h } = self.stage else {
             return Err(Error::NotAllowed("no resumption request is waiting"));
         };
-        let ours = found
-            .filter(|r| r.state.is_resumable() && Some(r.jid.to_bare()) == self.account.clone());
-        let Some(Resumption { jid, mut state }) = ours else {
-            self.stage = Stage::Negotiating;
-            self.sm_failed(StanzaErrorCondition::ItemNotFound, None);
-            self.process(now);
-            return Ok(());
+        let ours = match found {
+            Some(r) if r.state.is_resumable() && Some(r.jid.to_bare()) == self.account => r,
+            other => {
+                // Another account's session stays its owner's: the caller
+                // gets it back to keep, unchanged.
+                self.events
+                    .extend(other.map(ServerEvent::ResumptionReturned));
+                self.stage = Stage::Negotiating;
+                self.sm_failed(StanzaErrorCondition::ItemNotFound, None);
+                self.process(now);
+                return Ok(());
+            }
         };
+        let Resumption { jid, mut state } = ours;
         if let Err(too_high) = state.ack(h, now) {
+            // The stream ends, but what the old one holds is not lost.
+            self.events
+                .push_back(ServerEvent::ResumptionReturned(Resumption { jid, state }));
             self.ack_too_high(too_high);
             return Ok(());
         }
         state.resumed(now);
         let resumed = SmResume::new(state.handled(), state.id().unwrap_or_default());
-        self.send_element(&Element::Sm(Sm::Resumed(resumed)))?;
-        for stanza in state.unacked() {
-            self.transport.send_element(stanza, &self.ctx)?;
+        let sent = self
+            .send_element(&Element::Sm(Sm::Resumed(resumed)))
+            .and_then(|()| {
+                state
+                    .unacked()
+                    .try_for_each(|stanza| self.transport.send_element(stanza, &self.ctx))
+            });
+        if let Err(error) = sent {
+            self.events
+                .push_back(ServerEvent::ResumptionReturned(Resumption { jid, state }));
+            return Err(error);
         }
         self.sm = Some(state);
         self.bound = Some(jid.clone());
@@ -735,6 +793,25 @@ impl ServerSession {
         Ok(())
     }
 
+    /// Counts `len` bytes of input against [`ServerConfig::max_held_input`]
+    /// when they will wait for the caller's answer, and ends the stream
+    /// with `policy-violation` when there are too many: the framing keeps
+    /// all of it meanwhile. `true` when the stream ended.
+    fn hold(&mut self, now: Instant, len: usize) -> bool {
+        if !self.waiting_for_caller() {
+            // Nothing waits: everything held before was read.
+            self.held = 0;
+            return false;
+        }
+        self.held = self.held.saturating_add(len);
+        if self.held <= self.config.max_held_input {
+            return false;
+        }
+        self.fail(StreamErrorCondition::PolicyViolation);
+        self.process(now);
+        true
+    }
+
     /// Handles what the framing made of an input: its events first (they
     /// came before any error), then its verdict.
     fn after_input(&mut self, now: Instant, result: Result<(), chatwire_xmpp_framing::Error>) {
@@ -768,6 +845,12 @@ impl ServerSession {
                 }
                 _ => {}
             }
+        }
+        // After a stream error we sent, the framing still reads (it takes
+        // the peer's close), but nothing here will look at it: drop what
+        // came, or a peer that keeps sending piles it up unread.
+        if self.finished {
+            while self.transport.framing().poll_event().is_some() {}
         }
     }
 
@@ -852,7 +935,9 @@ impl ServerSession {
         match mechanism {
             m if m.is_plus() => !self.channel_bindings.is_empty(),
             Mechanism::Plain => self.tls || self.config.plain_without_tls,
-            Mechanism::External => self.config.sasl.external_identity.is_some(),
+            // The identity comes from the TLS layer (a client certificate):
+            // without TLS nothing proves it.
+            Mechanism::External => self.tls && self.config.sasl.external_identity.is_some(),
             _ => true,
         }
     }
@@ -1171,7 +1256,8 @@ impl ServerSession {
         }
         let mechanism = name.parse::<Mechanism>().ok();
         let Some(mechanism) = mechanism.filter(|m| self.offered.contains(m)) else {
-            let failure = if mechanism == Some(Mechanism::Plain) && !self.tls {
+            let needs_tls = matches!(mechanism, Some(Mechanism::Plain | Mechanism::External));
+            let failure = if needs_tls && !self.tls {
                 Failure::EncryptionRequired
             } else {
                 Failure::InvalidMechanism
@@ -1208,6 +1294,7 @@ impl ServerSession {
         self.stage = Stage::Sasl(Box::new(Exchange {
             server,
             username: None,
+            account: None,
             awaiting_credentials: false,
         }));
         self.on_step(now, result);
@@ -1239,6 +1326,7 @@ impl ServerSession {
             return Err(Error::Sasl(error.clone()));
         }
         exchange.awaiting_credentials = false;
+        exchange.account = account.map(str::to_owned);
         self.on_step(now, result);
         self.process(now);
         Ok(())
@@ -1285,9 +1373,16 @@ impl ServerSession {
         outcome: chatwire_sasl::Outcome,
     ) {
         let username = self.take_username();
-        let account = outcome
-            .authcid
+        // A store that took the typed name for one of its accounts said
+        // which: that account is the one that proved the password, not
+        // whatever account the typed name would be on its own.
+        let key = match &mut self.stage {
+            Stage::Sasl(exchange) => exchange.account.take(),
+            _ => None,
+        };
+        let account = key
             .as_deref()
+            .or(outcome.authcid.as_deref())
             .and_then(|user| Jid::from_parts(Some(user), &self.config.domain, None).ok());
         let Some(account) = account else {
             self.auth_failed(Failure::NotAuthorized, username);
@@ -1394,15 +1489,22 @@ impl ServerSession {
     }
 
     /// Sends a stanza: ours, or a stanza error the session answers with.
-    /// Both count in the peer's `h`, so both join the XEP-0198 queue.
+    /// Both count in the peer's `h`, so both join the XEP-0198 queue; a
+    /// queue beyond [`SmConfig::max_unacked`] ends the stream (the stanza
+    /// was accepted all the same: it stays in the queue for the caller).
     fn send_stanza(&mut self, element: Element) -> Result<(), Error> {
         self.send_element(&element)?;
         let now = self.now;
-        let request = match &mut self.sm {
-            Some(sm) => sm.push_outbound(element, now, &self.config.sm),
-            None => false,
+        let (request, over) = match &mut self.sm {
+            Some(sm) => (
+                sm.push_outbound(element, now, &self.config.sm),
+                sm.unacked_over_limit(&self.config.sm),
+            ),
+            None => (false, false),
         };
-        if request {
+        if over {
+            self.fail(StreamErrorCondition::PolicyViolation);
+        } else if request {
             self.send_request();
         }
         Ok(())

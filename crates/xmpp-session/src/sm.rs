@@ -26,6 +26,13 @@ pub struct SmConfig {
     /// Ask for an acknowledgement when a stanza has waited this long
     /// unacknowledged (`None`: never on time). Default 30 s.
     pub request_after: Option<Duration>,
+    /// Server: the most stanzas kept waiting for the client's
+    /// acknowledgement; one more ends the stream with `policy-violation`
+    /// (the queue stays readable through `take_unacked` and `detach`, so
+    /// nothing is lost). A client that enables stream management and never
+    /// acknowledges would otherwise make the server keep every stanza
+    /// routed to it. 0: no limit. Default 1000.
+    pub max_unacked: usize,
 }
 
 impl Default for SmConfig {
@@ -36,6 +43,7 @@ impl Default for SmConfig {
             max_resume: None,
             request_after_stanzas: 5,
             request_after: Some(Duration::from_secs(30)),
+            max_unacked: 1000,
         }
     }
 }
@@ -52,6 +60,12 @@ impl SmConfig {
     /// Sets [`SmConfig::resume`].
     pub fn with_resume(mut self, resume: bool) -> Self {
         self.resume = resume;
+        self
+    }
+
+    /// Sets [`SmConfig::max_unacked`].
+    pub fn with_max_unacked(mut self, stanzas: usize) -> Self {
+        self.max_unacked = stanzas;
         self
     }
 
@@ -138,11 +152,23 @@ impl SmState {
         self.unacked.iter()
     }
 
+    /// Whether more stanzas wait for an acknowledgement than `config`
+    /// allows.
+    pub(crate) fn unacked_over_limit(&self, config: &SmConfig) -> bool {
+        config.max_unacked > 0 && self.unacked.len() > config.max_unacked
+    }
+
     /// Takes the unacknowledged stanzas out.
     pub fn take_unacked(&mut self) -> Vec<Element> {
         self.acked = self.sent();
         self.waiting_since = None;
         self.unacked.drain(..).collect()
+    }
+
+    /// Whether the peer's `<enabled/>` (or a resumption) started the
+    /// count: after it, `<enabled/>` and `<failed/>` are answers to nothing.
+    pub(crate) fn is_enabled(&self) -> bool {
+        self.counting
     }
 
     pub(crate) fn set_enabled(&mut self, id: Option<String>, resumable: bool) {
