@@ -50,6 +50,9 @@ pub struct ClientConfig {
     pub starttls: StartTls,
     /// Time from the start to a bound resource (default 60 s).
     pub negotiation_timeout: Duration,
+    /// Time after our `close()` for the server's own closing tag; then the
+    /// session ends with [`CloseReason::CloseTimedOut`] (default 10 s).
+    pub close_timeout: Duration,
     /// Limits on each element from the server, checked while it is read.
     pub stanza_limits: Limits,
     /// XEP-0198 stream management (enabled when offered, by default).
@@ -66,6 +69,7 @@ impl ClientConfig {
             jid,
             starttls: StartTls::Required,
             negotiation_timeout: Duration::from_secs(60),
+            close_timeout: Duration::from_secs(10),
             stanza_limits: Limits::default(),
             sm: SmConfig::default(),
         }
@@ -80,6 +84,12 @@ impl ClientConfig {
     /// Sets [`ClientConfig::starttls`].
     pub fn with_starttls(mut self, starttls: StartTls) -> Self {
         self.starttls = starttls;
+        self
+    }
+
+    /// Sets [`ClientConfig::close_timeout`].
+    pub fn with_close_timeout(mut self, timeout: Duration) -> Self {
+        self.close_timeout = timeout;
         self
     }
 
@@ -186,6 +196,8 @@ pub struct ClientSession {
     bound: Option<Jid>,
     stream_id: Option<String>,
     deadline: Option<Instant>,
+    /// Set by `close()`: when to stop waiting for the server's close.
+    close_deadline: Option<Instant>,
     events: VecDeque<ClientEvent>,
     finished: bool,
     /// XEP-0198 state, from our `<enable/>` (or a resumption) on.
@@ -239,6 +251,7 @@ impl ClientSession {
         let ctx = transport.context(config.stanza_limits);
         let mut session = ClientSession {
             deadline: now.checked_add(config.negotiation_timeout),
+            close_deadline: None,
             ctx,
             transport,
             random,
@@ -363,11 +376,24 @@ impl ClientSession {
         }
     }
 
-    /// Handles the end of the negotiation time: the stream is closed with
-    /// `connection-timeout`.
+    /// Handles the end of the negotiation time, or of an `<r/>`
+    /// unanswered for [`SmConfig::ack_timeout`]: the stream is closed with
+    /// `connection-timeout`. The close timeout ends the session.
     pub fn handle_timeout(&mut self, now: Instant) {
         self.now = now;
-        if !self.finished && self.deadline.is_some_and(|deadline| deadline <= now) {
+        if self.finished {
+            return;
+        }
+        if self.close_deadline.is_some_and(|deadline| deadline <= now) {
+            self.finish(CloseReason::CloseTimedOut);
+            return;
+        }
+        let ack_overdue = self
+            .sm
+            .as_ref()
+            .and_then(|sm| sm.ack_deadline(&self.config.sm))
+            .is_some_and(|deadline| deadline <= now);
+        if ack_overdue || self.deadline.is_some_and(|deadline| deadline <= now) {
             self.fail(StreamErrorCondition::ConnectionTimeout);
             return;
         }
@@ -420,12 +446,17 @@ impl ClientSession {
     }
 
     /// Closes our stream (RFC 6120 section 4.4); [`ClientEvent::Closed`]
-    /// follows when the server closes its own.
+    /// follows when the server closes its own, or after
+    /// [`ClientConfig::close_timeout`] (timed from the latest `handle_*`
+    /// call).
     pub fn close(&mut self) -> Result<(), Error> {
         if self.finished {
             return Err(Error::Closed);
         }
         self.transport.framing().close()?;
+        if self.close_deadline.is_none() {
+            self.close_deadline = self.now.checked_add(self.config.close_timeout);
+        }
         Ok(())
     }
 
@@ -463,7 +494,14 @@ impl ClientSession {
             .sm
             .as_ref()
             .and_then(|sm| sm.request_deadline(&self.config.sm));
-        [self.deadline, request].into_iter().flatten().min()
+        let ack = self
+            .sm
+            .as_ref()
+            .and_then(|sm| sm.ack_deadline(&self.config.sm));
+        [self.deadline, self.close_deadline, request, ack]
+            .into_iter()
+            .flatten()
+            .min()
     }
 
     fn open(&mut self) -> Result<(), Error> {
@@ -662,7 +700,7 @@ impl ClientSession {
             return;
         }
         if let Some(sm) = &mut self.sm {
-            sm.request_sent();
+            sm.request_sent(self.now);
         }
     }
 

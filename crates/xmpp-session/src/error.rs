@@ -64,6 +64,9 @@ pub enum CloseReason {
     SeeOtherUri(String),
     /// Client only: negotiation failed on our side and the stream was closed.
     NegotiationFailed(NegotiationError),
+    /// We closed our stream and the peer did not close its own within the
+    /// close timeout: drop the transport.
+    CloseTimedOut,
 }
 
 /// Client only: why negotiation could not go on.

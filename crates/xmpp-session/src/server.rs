@@ -69,6 +69,9 @@ pub struct ServerConfig {
     pub auth_timeout: Duration,
     /// Time from authentication to a bound resource (default 30 s).
     pub bind_timeout: Duration,
+    /// Time after our `close()` for the client's own closing tag; then the
+    /// session ends with [`CloseReason::CloseTimedOut`] (default 10 s).
+    pub close_timeout: Duration,
     /// Limits on each stanza, checked while it is read.
     pub stanza_limits: Limits,
     /// XEP-0198 stream management (offered by default).
@@ -104,6 +107,7 @@ impl ServerConfig {
             open_timeout: Duration::from_secs(30),
             auth_timeout: Duration::from_secs(60),
             bind_timeout: Duration::from_secs(30),
+            close_timeout: Duration::from_secs(10),
             stanza_limits: Limits::default(),
             sm: SmConfig::default(),
             max_held_input: 256 * 1024,
@@ -143,6 +147,12 @@ impl ServerConfig {
     /// Sets [`ServerConfig::max_held_input`].
     pub fn with_max_held_input(mut self, bytes: usize) -> Self {
         self.max_held_input = bytes;
+        self
+    }
+
+    /// Sets [`ServerConfig::close_timeout`].
+    pub fn with_close_timeout(mut self, timeout: Duration) -> Self {
+        self.close_timeout = timeout;
         self
     }
 
@@ -343,6 +353,8 @@ pub struct ServerSession {
     open_deadline: Option<Instant>,
     auth_deadline: Option<Instant>,
     bind_deadline: Option<Instant>,
+    /// Set by `close()`: when to stop waiting for the client's close.
+    close_deadline: Option<Instant>,
     events: VecDeque<ServerEvent>,
     finished: bool,
     /// Bytes of input received while a question to the caller was open,
@@ -396,6 +408,7 @@ impl ServerSession {
             open_deadline: now.checked_add(config.open_timeout),
             auth_deadline: now.checked_add(config.auth_timeout),
             bind_deadline: None,
+            close_deadline: None,
             ctx,
             transport,
             random,
@@ -517,10 +530,25 @@ impl ServerSession {
     }
 
     /// Handles the end of a stage's time: the open, authentication or bind
-    /// timeout closes the stream with `connection-timeout`.
+    /// timeout, or an `<r/>` unanswered for [`SmConfig::ack_timeout`],
+    /// closes the stream with `connection-timeout`; the close timeout ends
+    /// the session.
     pub fn handle_timeout(&mut self, now: Instant) {
         self.now = now;
         if self.finished {
+            return;
+        }
+        if self.close_deadline.is_some_and(|deadline| deadline <= now) {
+            self.finish(CloseReason::CloseTimedOut);
+            return;
+        }
+        let ack_overdue = self
+            .sm
+            .as_ref()
+            .and_then(|sm| sm.ack_deadline(&self.config.sm))
+            .is_some_and(|deadline| deadline <= now);
+        if ack_overdue {
+            self.fail(StreamErrorCondition::ConnectionTimeout);
             return;
         }
         let request_due = self
@@ -705,12 +733,17 @@ impl ServerSession {
     }
 
     /// Closes our stream (RFC 6120 section 4.4); [`ServerEvent::Closed`]
-    /// follows when the client closes its own.
+    /// follows when the client closes its own, or after
+    /// [`ServerConfig::close_timeout`] (timed from the latest `handle_*`
+    /// call).
     pub fn close(&mut self) -> Result<(), Error> {
         if self.finished {
             return Err(Error::Closed);
         }
         self.transport.framing().close()?;
+        if self.close_deadline.is_none() {
+            self.close_deadline = self.now.checked_add(self.config.close_timeout);
+        }
         Ok(())
     }
 
@@ -775,11 +808,17 @@ impl ServerSession {
             .sm
             .as_ref()
             .and_then(|sm| sm.request_deadline(&self.config.sm));
+        let ack = self
+            .sm
+            .as_ref()
+            .and_then(|sm| sm.ack_deadline(&self.config.sm));
         [
             self.open_deadline,
             self.auth_deadline,
             self.bind_deadline,
+            self.close_deadline,
             request,
+            ack,
         ]
         .into_iter()
         .flatten()
@@ -1180,7 +1219,7 @@ impl ServerSession {
             return;
         }
         if let Some(sm) = &mut self.sm {
-            sm.request_sent();
+            sm.request_sent(self.now);
         }
     }
 

@@ -33,6 +33,13 @@ pub struct SmConfig {
     /// acknowledges would otherwise make the server keep every stanza
     /// routed to it. 0: no limit. Default 1000.
     pub max_unacked: usize,
+    /// How long an `<r/>` may wait for its `<a/>`; after that the peer is
+    /// taken for gone and the stream ends with `connection-timeout`, its
+    /// unacknowledged stanzas kept for a resumption (`None`: wait
+    /// forever). A peer that vanished without closing its transport is
+    /// otherwise noticed only by the transport's own keepalive, if any.
+    /// Default 60 s.
+    pub ack_timeout: Option<Duration>,
 }
 
 impl Default for SmConfig {
@@ -44,6 +51,7 @@ impl Default for SmConfig {
             request_after_stanzas: 5,
             request_after: Some(Duration::from_secs(30)),
             max_unacked: 1000,
+            ack_timeout: Some(Duration::from_secs(60)),
         }
     }
 }
@@ -66,6 +74,12 @@ impl SmConfig {
     /// Sets [`SmConfig::max_unacked`].
     pub fn with_max_unacked(mut self, stanzas: usize) -> Self {
         self.max_unacked = stanzas;
+        self
+    }
+
+    /// Sets [`SmConfig::ack_timeout`].
+    pub fn with_ack_timeout(mut self, timeout: Option<Duration>) -> Self {
+        self.ack_timeout = timeout;
         self
     }
 
@@ -93,6 +107,8 @@ pub struct SmState {
     /// Inbound counting has started (the client waits for `<enabled/>`).
     counting: bool,
     request_pending: bool,
+    /// When the pending `<r/>` went out.
+    requested_at: Option<Instant>,
     sent_since_request: u32,
     waiting_since: Option<Instant>,
 }
@@ -115,6 +131,7 @@ impl SmState {
             unacked: VecDeque::new(),
             counting,
             request_pending: false,
+            requested_at: None,
             sent_since_request: 0,
             waiting_since: None,
         }
@@ -202,9 +219,20 @@ impl SmState {
     }
 
     /// Records an `<r/>` we sent.
-    pub(crate) fn request_sent(&mut self) {
+    pub(crate) fn request_sent(&mut self, now: Instant) {
+        if !self.request_pending {
+            self.requested_at = Some(now);
+        }
         self.request_pending = true;
         self.sent_since_request = 0;
+    }
+
+    /// When the peer is taken for gone if our `<r/>` is still unanswered.
+    pub(crate) fn ack_deadline(&self, config: &SmConfig) -> Option<Instant> {
+        if !self.request_pending {
+            return None;
+        }
+        self.requested_at?.checked_add(config.ack_timeout?)
     }
 
     /// When to ask for an acknowledgement on time.
@@ -230,6 +258,7 @@ impl SmState {
         }
         self.acked = h;
         self.request_pending = false;
+        self.requested_at = None;
         self.waiting_since = if self.unacked.is_empty() {
             None
         } else {
@@ -241,6 +270,7 @@ impl SmState {
     /// A new stream resumes this one: no request is outstanding on it.
     pub(crate) fn resumed(&mut self, now: Instant) {
         self.request_pending = false;
+        self.requested_at = None;
         self.sent_since_request = 0;
         self.counting = true;
         if !self.unacked.is_empty() {
@@ -338,7 +368,7 @@ mod tests {
             Some(now + Duration::from_secs(10))
         );
         assert!(state.push_outbound(stanza(), now, &config));
-        state.request_sent();
+        state.request_sent(Instant::now());
         assert_eq!(state.request_deadline(&config), None);
         assert!(!state.push_outbound(stanza(), now, &config));
         assert_eq!(state.ack(3, now), Ok(()));
