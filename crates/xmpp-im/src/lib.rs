@@ -47,11 +47,23 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+mod blocking;
+mod output;
+mod presence;
+mod roster;
+mod routing;
+mod server;
+mod stamp;
 mod state;
 mod subscription;
+mod user;
 
+pub use output::{Change, Envelope, Output, StoredContact};
+pub use server::{Config, Server, Ties};
+pub use stamp::Timestamp;
 pub use state::{ContactState, State};
 pub use subscription::{
     Direction, Forward, Policy, PresenceEffect, Rule, SubscriptionType, Transition, table,
     transition,
 };
+pub use user::{Session, User};
