@@ -20,10 +20,14 @@
 //!   redelivery (3.1.3), roster pushes on every visible change, current
 //!   presence to a newly approved contact (3.1.5) and `unavailable` to a
 //!   contact whose subscription ends (3.2.1, 3.3.3).
+//! - The client side of sections 2.1.6, 2.6 and 3.1.3: [`RosterCache`], a
+//!   client's copy of its roster, fetched with versioning, kept current by
+//!   roster pushes from the user's own account only, with the inbound
+//!   subscription requests the user has not answered.
 //!
-//! Not yet: roster get and set with versioning (section 2), presence
+//! Not yet: serving roster get and set with versioning (section 2), presence
 //! broadcast and probes (section 4), message routing (section 8.5), offline
-//! storage, blocking (XEP-0191) and the client-side roster cache.
+//! storage and blocking (XEP-0191).
 //!
 //! # Driving one subscription
 //! ```
@@ -53,12 +57,14 @@ mod presence;
 mod roster;
 mod routing;
 mod server;
+mod roster_cache;
 mod stamp;
 mod state;
 mod subscription;
 mod user;
 
 pub use output::{Change, Envelope, Output, StoredContact};
+pub use roster_cache::{RosterCache, RosterPushError, RosterResult, RosterResultError};
 pub use server::{Config, Server, Ties};
 pub use stamp::Timestamp;
 pub use state::{ContactState, State};
