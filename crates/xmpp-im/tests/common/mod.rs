@@ -1,0 +1,252 @@
+//! An in-memory server around the machine: users loaded lazily from a
+//! store that only ever sees the machine's [`Change`]s, every delivered
+//! stanza serialized and parsed back (so tests read what would go on the
+//! wire), and routes between local users carried until none are left.
+#![allow(
+    dead_code,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
+use std::collections::BTreeMap;
+
+use chatwire_xmpp_im::{Change, Config, Envelope, Output, Server, StoredContact, Timestamp, User};
+use chatwire_xmpp_stanza::{AnyStanza, Context, Element, Jid, Message};
+
+pub fn jid(s: &str) -> Jid {
+    Jid::new(s).unwrap()
+}
+
+/// Parses one client stanza from XML (a client-to-server WebSocket frame).
+pub fn stanza(xml: &str) -> AnyStanza {
+    let ctx = Context::client_websocket();
+    match Element::parse(xml.as_bytes(), &ctx) {
+        Ok(Element::Message(m)) => AnyStanza::Message(m),
+        Ok(Element::Presence(p)) => AnyStanza::Presence(p),
+        Ok(Element::Iq(iq)) => AnyStanza::Iq(iq),
+        other => panic!("not a stanza: {other:?}: {xml}"),
+    }
+}
+
+/// What a user's store holds: only ever written from [`Change`]s.
+#[derive(Debug, Default, Clone)]
+pub struct Stored {
+    pub contacts: BTreeMap<Jid, StoredContact>,
+    pub floor: u64,
+    pub blocklist: Vec<Jid>,
+    pub offline: Vec<Message>,
+}
+
+impl Stored {
+    fn apply(&mut self, change: Change) {
+        match change {
+            Change::Contact { contact, stored } => {
+                self.contacts.insert(contact, *stored);
+            }
+            Change::Forget { contact, floor } => {
+                self.contacts.remove(&contact);
+                self.floor = floor;
+            }
+            Change::OfflineStore(m) => self.offline.push(*m),
+            Change::OfflineDrain { .. } => {}
+            Change::Block(jids) => self.blocklist.extend(jids),
+            Change::Unblock(jids) => self.blocklist.retain(|j| !jids.contains(j)),
+            Change::UnblockAll => self.blocklist.clear(),
+        }
+    }
+
+    pub fn load(&self, jid: &Jid) -> User {
+        User::load(
+            jid,
+            self.contacts.clone(),
+            self.floor,
+            self.blocklist.clone(),
+            u32::try_from(self.offline.len()).unwrap(),
+        )
+    }
+}
+
+/// One stanza as a session received it.
+#[derive(Debug, Clone)]
+pub struct Received {
+    pub xml: String,
+    pub stanza: AnyStanza,
+}
+
+impl Received {
+    pub fn from(&self) -> String {
+        self.stanza.as_stanza().from().unwrap().to_string()
+    }
+    pub fn name(&self) -> &'static str {
+        self.stanza.as_stanza().name()
+    }
+    pub fn type_attr(&self) -> Option<&'static str> {
+        self.stanza.as_stanza().type_attr()
+    }
+}
+
+pub struct World {
+    pub server: Server,
+    /// Accounts that exist; a user is loaded while it has sessions.
+    pub accounts: BTreeMap<Jid, Stored>,
+    pub loaded: BTreeMap<Jid, User>,
+    pub inbox: BTreeMap<Jid, Vec<Received>>,
+    /// Stanzas routed out of the local domain.
+    pub remote: Vec<Envelope>,
+    pub now: u64,
+    pub domain: String,
+}
+
+impl World {
+    pub fn new(config: Config, accounts: &[&str]) -> World {
+        World {
+            server: Server::new(config),
+            accounts: accounts
+                .iter()
+                .map(|a| (jid(a), Stored::default()))
+                .collect(),
+            loaded: BTreeMap::new(),
+            inbox: BTreeMap::new(),
+            remote: Vec::new(),
+            now: 1_000_000,
+            domain: "example.com".to_owned(),
+        }
+    }
+
+    fn user(&mut self, bare: &Jid) -> &mut User {
+        if !self.loaded.contains_key(bare) {
+            let user = self.accounts[bare].load(bare);
+            self.loaded.insert(bare.clone(), user);
+        }
+        self.loaded.get_mut(bare).unwrap()
+    }
+
+    /// Binds a resource.
+    pub fn connect(&mut self, full: &str) {
+        let full = jid(full);
+        let bare = full.to_bare();
+        let server = self.server.clone();
+        server.session_bound(self.user(&bare), &full);
+        self.inbox.entry(full).or_default();
+    }
+
+    /// The session goes away.
+    pub fn disconnect(&mut self, full: &str) {
+        let full = jid(full);
+        let bare = full.to_bare();
+        let mut out = Vec::new();
+        let server = self.server.clone();
+        let now = self.tick();
+        server.session_ended(self.user(&bare), &full, now, &mut out);
+        self.inbox.remove(&full);
+        self.carry(&bare, out);
+        if self.loaded.get(&bare).is_some_and(User::is_idle) {
+            self.loaded.remove(&bare);
+        }
+    }
+
+    fn tick(&mut self) -> Timestamp {
+        self.now += 1000;
+        Timestamp(self.now)
+    }
+
+    /// A session sends a stanza, given as XML.
+    pub fn send(&mut self, full: &str, xml: &str) {
+        let full = jid(full);
+        let bare = full.to_bare();
+        let mut out = Vec::new();
+        let server = self.server.clone();
+        let now = self.tick();
+        server.outbound(self.user(&bare), &full, stanza(xml), now, &mut out);
+        self.carry(&bare, out);
+    }
+
+    /// Carries out outputs until no route is left.
+    fn carry(&mut self, owner: &Jid, out: Vec<Output>) {
+        let mut queue: Vec<(Jid, Output)> = out.into_iter().map(|o| (owner.clone(), o)).collect();
+        queue.reverse();
+        while let Some((owner, output)) = queue.pop() {
+            let mut more = Vec::new();
+            match output {
+                Output::Deliver(env) => self.receive(&env),
+                Output::Store(Change::OfflineDrain { session }) => {
+                    let messages =
+                        std::mem::take(&mut self.accounts.get_mut(&owner).unwrap().offline);
+                    let server = self.server.clone();
+                    server.offline_loaded(self.user(&owner), &session, messages, &mut more);
+                }
+                Output::Store(change) => self.accounts.get_mut(&owner).unwrap().apply(change),
+                Output::Route(env) => {
+                    let bare = env.to.to_bare();
+                    if env.to.domain() != self.domain || env.to.local().is_none() {
+                        self.remote.push(env);
+                    } else if self.accounts.contains_key(&bare) {
+                        let server = self.server.clone();
+                        let now = Timestamp(self.now);
+                        server.inbound(self.user(&bare), env, now, &mut more);
+                        for o in more.drain(..).rev() {
+                            queue.push((bare.clone(), o));
+                        }
+                        continue;
+                    } else {
+                        self.server.no_such_user(&env, &mut more);
+                    }
+                }
+            }
+            for o in more.into_iter().rev() {
+                queue.push((owner.clone(), o));
+            }
+        }
+    }
+
+    fn receive(&mut self, env: &Envelope) {
+        let ctx = Context::client_websocket();
+        let mut bytes = Vec::new();
+        env.serialize(&ctx, &mut bytes).unwrap();
+        let xml = String::from_utf8(bytes).unwrap();
+        let stanza = stanza(&xml);
+        let inbox = self
+            .inbox
+            .get_mut(&env.to)
+            .unwrap_or_else(|| panic!("delivered to {} which is not connected: {xml}", env.to));
+        inbox.push(Received { xml, stanza });
+    }
+
+    /// Everything a session received since the last call.
+    pub fn take(&mut self, full: &str) -> Vec<Received> {
+        std::mem::take(self.inbox.get_mut(&jid(full)).unwrap())
+    }
+
+    /// The XML a session received since the last call.
+    pub fn take_xml(&mut self, full: &str) -> Vec<String> {
+        self.take(full).into_iter().map(|r| r.xml).collect()
+    }
+
+    /// The user as loaded now, or as the store would load it.
+    pub fn view(&self, bare: &str) -> User {
+        let bare = jid(bare);
+        match self.loaded.get(&bare) {
+            Some(user) => user.clone(),
+            None => self.accounts[&bare].load(&bare),
+        }
+    }
+
+    /// Whether every loaded user equals what its store would load, the
+    /// sessions aside.
+    pub fn check_store(&self) {
+        for (bare, user) in &self.loaded {
+            let fresh = self.accounts[bare].load(bare);
+            assert_eq!(user.roster_version(), fresh.roster_version(), "{bare}");
+            let a: Vec<_> = user.roster().collect();
+            let b: Vec<_> = fresh.roster().collect();
+            assert_eq!(a, b, "roster of {bare}");
+            let pa: Vec<_> = user.pending_requests().collect();
+            let pb: Vec<_> = fresh.pending_requests().collect();
+            assert_eq!(pa, pb, "pending of {bare}");
+            assert_eq!(user.blocklist(), fresh.blocklist(), "{bare}");
+            assert_eq!(user.offline_count(), fresh.offline_count(), "{bare}");
+        }
+    }
+}
