@@ -231,12 +231,13 @@ impl Run<'_> {
             return;
         }
         let t = transition(before.state, Direction::Outbound, ty, &self.config.policy);
+        let (stored, push) = self.settle(contact, before, t.after, t.roster_push);
         if t.forward == Forward::Route {
             let stanza = Arc::new(subscription_stanza(presence, ty).into());
             let from = self.user.jid.clone();
             self.route(&from, contact, &stanza);
         }
-        self.settle(contact, before, t.after, t.roster_push, t.presence);
+        self.announce(contact, &stored, push, t.presence);
     }
 
     /// A subscription stanza from a contact to the user (Appendix A.3).
@@ -251,33 +252,38 @@ impl Run<'_> {
         }
         let mut before = known.unwrap_or_default();
         let t = transition(before.state, Direction::Inbound, ty, &self.config.policy);
-        if t.forward == Forward::Deliver {
+        let deliver = t.forward == Forward::Deliver;
+        if let (true, SubscriptionType::Subscribe, AnyStanza::Presence(p)) =
+            (deliver, ty, &*envelope.stanza)
+        {
+            let mut request = p.clone();
+            request.from = None;
+            request.to = None;
+            before.request = Some(request);
+        }
+        let (stored, push) = self.settle(&contact, before, t.after, t.roster_push);
+        if deliver {
             self.deliver_to_available(&contact, &envelope.stanza);
-            if let (SubscriptionType::Subscribe, AnyStanza::Presence(p)) = (ty, &*envelope.stanza) {
-                let mut request = p.clone();
-                request.from = None;
-                request.to = None;
-                before.request = Some(request);
-            }
         }
         if let Some(reply) = t.auto_reply {
             self.route_subscription(&contact, reply);
         }
-        self.settle(&contact, before, t.after, t.roster_push, t.presence);
+        self.announce(&contact, &stored, push, t.presence);
     }
 
-    /// Stores a contact's new state, adds it to the roster when the state
-    /// needs a roster item, pushes visible changes, and sends the presence
-    /// the change calls for.
+    /// Stores a contact's new state, adding it to the roster when the
+    /// state needs a roster item. Runs before anything is routed, so that
+    /// a caller carrying routes to local users at once finds every change
+    /// stored before it can come back. Gives the record and whether the
+    /// roster changed.
     fn settle(
         &mut self,
         contact: &Jid,
         before: StoredContact,
         after: crate::ContactState,
         roster_push: bool,
-        effect: PresenceEffect,
-    ) {
-        let mut stored = before;
+    ) -> (StoredContact, bool) {
+        let mut stored = before.clone();
         let state = after.state();
         let mut push = roster_push && stored.item.is_some();
         if stored.item.is_none()
@@ -289,15 +295,28 @@ impl Run<'_> {
         if !state.pending_in() {
             stored.request = None;
         }
-        let changed = stored.state != after || push;
         stored.state = after;
-        if changed || stored.is_removed() {
+        if stored != before || push {
             let max_removed = self.config.max_removed;
             self.user
                 .commit(contact, stored.clone(), push, max_removed, self.out);
+            if let Some(kept) = self.user.contacts.get(contact) {
+                stored.ver = kept.ver;
+            }
         }
+        (stored, push)
+    }
+
+    /// The roster push and presence a settled change calls for.
+    fn announce(
+        &mut self,
+        contact: &Jid,
+        stored: &StoredContact,
+        push: bool,
+        effect: PresenceEffect,
+    ) {
         if push {
-            self.push_item(contact, &stored);
+            self.push_item(contact, stored);
         }
         self.presence_effect(contact, effect);
     }

@@ -92,7 +92,13 @@ impl Run<'_> {
         stored.item = Some(new_item);
         let max_removed = self.config.max_removed;
         self.user
-            .commit(&contact, stored.clone(), true, max_removed, self.out);
+            .commit(&contact, stored, true, max_removed, self.out);
+        let stored = self
+            .user
+            .contacts
+            .get(&contact)
+            .cloned()
+            .unwrap_or_default();
         self.result(session, &iq, None);
         self.push_item(&contact, &stored);
     }
@@ -109,6 +115,11 @@ impl Run<'_> {
         }
         let state = before.state.state();
         let policy = self.config.policy;
+        let removed = StoredContact::default();
+        let max_removed = self.config.max_removed;
+        self.user
+            .commit(contact, removed, true, max_removed, self.out);
+        let stored = self.user.contacts.get(contact).cloned().unwrap_or_default();
         let mut effect = PresenceEffect::None;
         if state.to() || state.pending_out() {
             self.route_subscription(contact, SubscriptionType::Unsubscribe);
@@ -123,12 +134,8 @@ impl Run<'_> {
             effect = t.presence;
             self.route_subscription(contact, SubscriptionType::Unsubscribed);
         }
-        let removed = StoredContact::default();
-        let max_removed = self.config.max_removed;
-        self.user
-            .commit(contact, removed.clone(), true, max_removed, self.out);
         self.result(session, &iq, None);
-        self.push_item(contact, &removed);
+        self.push_item(contact, &stored);
         self.presence_effect(contact, effect);
     }
 

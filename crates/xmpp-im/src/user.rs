@@ -210,7 +210,10 @@ impl User {
             self.version += 1;
             stored.ver = self.version;
         }
-        if stored.is_removed() && !roster_changed {
+        // A record that holds nothing and never was in the roster (a
+        // stranger's request, withdrawn) is dropped; one that was keeps its
+        // version, as a removal to replay.
+        if stored.is_removed() && stored.ver == 0 {
             if self.contacts.remove(contact).is_some() {
                 out.push(Output::Store(Change::Forget {
                     contact: contact.clone(),
