@@ -1,33 +1,63 @@
-//! Sans-IO instant messaging and presence for XMPP servers (RFC 6121).
+//! Sans-IO instant messaging and presence for XMPP (RFC 6121, XEP-0191).
 //!
-//! The crate holds no storage, socket, clock or randomness: a server keeps
-//! one small [`ContactState`] per user and contact in its own store, feeds
-//! subscription stanzas through [`transition`], and carries out the
-//! [`Transition`] it gets back (route, deliver or drop the stanza, push the
-//! roster item, send an auto-reply or presence, persist the new state).
+//! The crate holds no storage, socket, clock or randomness. A server keeps
+//! one [`User`] per user it has loaded (its contacts, blocklist and
+//! connected sessions) and one small [`Session`] value inside it per
+//! connected resource; it passes each event to [`Server`] with the user it
+//! concerns and the time, and carries out the [`Output`]s it gets back:
+//! deliver a stanza to one of the user's sessions, route one to another
+//! user's server, or persist a [`Change`]. See `docs/im.md` for the order
+//! in which to carry them out and the choices made where the RFCs leave
+//! one.
 //!
-//! Covered so far:
-//! - RFC 6121 Appendix A.1: the nine subscription states ([`State`]) and
-//!   the pre-approval flag of section 3.4 ([`ContactState`]), read from and
-//!   written to roster items (section 2.1.2: `subscription`, `ask`,
-//!   `approved`).
-//! - RFC 6121 Appendix A.2 (outbound) and A.3 (inbound): all eight tables,
-//!   cell for cell ([`table`]), with the notes: pre-approval recorded,
-//!   withdrawn and honoured (A.2.3, A.2.4 note 1, A.3.1 note 1, section
-//!   3.4), and the SHOULD auto-replies (A.3.1 note 2, A.3.2 note 1).
-//! - Sections 3.1-3.3 as far as one contact's state goes: routing with the
-//!   bare `from` (3.1.2), delivery and the pending inbound request kept for
-//!   redelivery (3.1.3), roster pushes on every visible change, current
-//!   presence to a newly approved contact (3.1.5) and `unavailable` to a
-//!   contact whose subscription ends (3.2.1, 3.3.3).
+//! - RFC 6121 Appendix A: the nine subscription states ([`State`]), the
+//!   pre-approval flag ([`ContactState`], two bytes per user and contact),
+//!   and all eight transition tables, cell for cell ([`table`],
+//!   [`transition`]).
+//! - Sections 3.1-3.4 ([`Server`]): routing, delivery, roster pushes to
+//!   interested resources, auto-replies, presence to a contact gaining or
+//!   losing From, and pending requests delivered again at each login.
+//! - Section 2: roster get with versioning (whole roster, empty result, or
+//!   the pushes since the client's version), set and remove with their
+//!   error cases, pushes to every interested resource.
+//! - Section 4: initial and updated presence to subscribers and the user's
+//!   own resources, probes and their answers, directed presence, and
+//!   `unavailable` when a session goes.
+//! - Section 8.5: messages and iqs to bare and full JIDs by priority and
+//!   type, offline storage with XEP-0203 `<delay/>` ([`Timestamp`]).
+//! - XEP-0191 blocking: the blocklist commands, their pushes, and their
+//!   effect on routing in both directions.
 //! - The client side of sections 2.1.6, 2.6 and 3.1.3: [`RosterCache`], a
 //!   client's copy of its roster, fetched with versioning, kept current by
 //!   roster pushes from the user's own account only, with the inbound
 //!   subscription requests the user has not answered.
 //!
-//! Not yet: serving roster get and set with versioning (section 2), presence
-//! broadcast and probes (section 4), message routing (section 8.5), offline
-//! storage and blocking (XEP-0191).
+//! # Routing a message between two users
+//! ```
+//! use chatwire_xmpp_im::{Output, Server, Timestamp, User};
+//! use chatwire_xmpp_stanza::{AnyStanza, Jid, Message, Presence, PresenceType};
+//!
+//! let server = Server::default();
+//! let now = Timestamp(1_700_000_000_000);
+//! let alice_phone = Jid::new("alice@example.com/phone").unwrap();
+//! let bob_laptop = Jid::new("bob@example.com/laptop").unwrap();
+//! let mut alice = User::new(&alice_phone);
+//! let mut bob = User::new(&bob_laptop);
+//! server.session_bound(&mut alice, &alice_phone);
+//! server.session_bound(&mut bob, &bob_laptop);
+//! let mut out = Vec::new();
+//! server.outbound(&mut bob, &bob_laptop, Presence::new(PresenceType::Available).into(), now, &mut out);
+//! out.clear();
+//!
+//! let hello = Message::chat(Jid::new("bob@example.com").unwrap(), "hello");
+//! server.outbound(&mut alice, &alice_phone, AnyStanza::Message(hello), now, &mut out);
+//! let Some(Output::Route(envelope)) = out.pop() else { panic!() };
+//! assert_eq!(envelope.from, alice_phone);
+//!
+//! server.inbound(&mut bob, envelope, now, &mut out);
+//! let Some(Output::Deliver(delivered)) = out.pop() else { panic!() };
+//! assert_eq!(delivered.to, bob_laptop);
+//! ```
 //!
 //! # Driving one subscription
 //! ```
