@@ -256,10 +256,7 @@ impl Run<'_> {
         if let (true, SubscriptionType::Subscribe, AnyStanza::Presence(p)) =
             (deliver, ty, &*envelope.stanza)
         {
-            let mut request = p.clone();
-            request.from = None;
-            request.to = None;
-            before.request = Some(request);
+            before.request = Some(kept_request(p));
         }
         let (stored, push) = self.settle(&contact, before, t.after, t.roster_push);
         if deliver {
@@ -373,4 +370,25 @@ fn subscription_stanza(mut presence: Presence, ty: SubscriptionType) -> Presence
     presence.to = None;
     presence.kind = ty.presence_type();
     presence
+}
+
+/// Bytes of `<status/>` text kept with a pending request.
+const MAX_KEPT_STATUS_BYTES: usize = 1024;
+
+/// What is kept of a contact's `subscribe` until the user answers: its
+/// type, id and status texts up to [`MAX_KEPT_STATUS_BYTES`]. Extension
+/// payloads are not kept, so that a stranger's request costs the user's
+/// store a bounded amount, whatever size the stanza had.
+fn kept_request(request: &Presence) -> Presence {
+    let mut kept = Presence::new(PresenceType::Subscribe);
+    kept.id = request.id.clone();
+    let mut budget = MAX_KEPT_STATUS_BYTES;
+    for status in &request.statuses {
+        if status.text.len() > budget {
+            break;
+        }
+        budget -= status.text.len();
+        kept.statuses.push(status.clone());
+    }
+    kept
 }

@@ -211,7 +211,55 @@ fn probe_from_non_subscriber_gets_unsubscribed() {
     // table drops it and nothing reaches alice.
     assert!(
         a.iter()
-            .all(|r| r.name() != "presence" || r.type_attr() != None),
+            .all(|r| r.name() != "presence" || r.type_attr().is_some()),
         "{a:?}"
     );
+}
+
+#[test]
+fn stranger_requests_are_bounded_and_kept_small() {
+    let mut config = Config::default();
+    config.max_stranger_requests = 2;
+    let mut w = World::new(
+        config,
+        &[
+            "alice@example.com",
+            "bob@example.com",
+            "carol@example.com",
+            "dave@example.com",
+        ],
+    );
+    let big = "x".repeat(2000);
+    for s in [
+        "bob@example.com/a",
+        "carol@example.com/a",
+        "dave@example.com/a",
+    ] {
+        w.connect(s);
+        w.send(
+            s,
+            &format!(
+                "<presence xmlns='jabber:client' to='alice@example.com' type='subscribe'>\
+                 <status>please</status><status>{big}</status>\
+                 <nick xmlns='http://jabber.org/protocol/nick'>N</nick></presence>"
+            ),
+        );
+    }
+    w.connect(A);
+    w.send(A, "<presence xmlns='jabber:client'/>");
+    let requests: Vec<_> = w
+        .take(A)
+        .into_iter()
+        .filter(|r| r.type_attr() == Some("subscribe"))
+        .collect();
+    assert_eq!(requests.len(), 2, "{requests:?}");
+    for r in &requests {
+        assert!(r.xml.contains("<status>please</status>"), "{}", r.xml);
+        assert!(
+            !r.xml.contains(&big) && !r.xml.contains("nick"),
+            "{}",
+            r.xml
+        );
+    }
+    w.check_store();
 }

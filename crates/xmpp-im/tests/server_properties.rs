@@ -50,11 +50,9 @@ fn session(u: usize, r: usize) -> String {
 fn apply(w: &mut World, connected: &mut [[bool; 2]; 3], op: &Op) {
     let needs = |u: usize, r: usize| connected[u][r];
     match *op {
-        Op::Connect(u, r) => {
-            if !connected[u][r] {
-                w.connect(&session(u, r));
-                connected[u][r] = true;
-            }
+        Op::Connect(u, r) if !connected[u][r] => {
+            w.connect(&session(u, r));
+            connected[u][r] = true;
         }
         Op::Disconnect(u, r) if needs(u, r) => {
             w.disconnect(&session(u, r));
