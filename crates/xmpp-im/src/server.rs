@@ -232,7 +232,7 @@ impl Server {
 
     /// The user's offline queue, loaded after an [`crate::Change::OfflineDrain`]:
     /// each message goes to `session`, with the `<delay/>` it was stored
-    /// with.
+    /// with, except those from a JID blocked since.
     pub fn offline_loaded(
         &self,
         user: &mut User,
@@ -244,6 +244,11 @@ impl Server {
             return;
         }
         for message in messages {
+            // XEP-0191, "User Blocks Contact": once blocked, nothing from
+            // the contact is delivered, not even what was stored before.
+            if message.from.as_ref().is_some_and(|f| user.is_blocked(f)) {
+                continue;
+            }
             let from = message
                 .from
                 .clone()
