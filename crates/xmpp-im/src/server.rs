@@ -35,8 +35,9 @@ pub struct Config {
     /// `chat` messages to a bare JID. Default [`Ties::All`].
     pub chat_ties: Ties,
     /// `normal` messages to a bare JID: [`Ties::MostRecent`] delivers to
-    /// one resource, [`Ties::All`] to every resource of non-negative
-    /// priority. Default [`Ties::MostRecent`].
+    /// one resource, [`Ties::All`] to every resource of the highest
+    /// non-negative priority (the "most available resources" of RFC 6121
+    /// section 8.5.2.1.1). Default [`Ties::MostRecent`].
     pub normal_ties: Ties,
     /// Keep `normal` and `chat` messages for a user with no available
     /// resource (RFC 6121 section 8.5.2.2.1, XEP-0160). Off: answer

@@ -666,3 +666,32 @@ fn bare_entry_covers_every_resource_full_entry_only_its_own() {
     assert_eq!(w.take(B).len(), 1);
     assert!(w.take_remote_xml().is_empty());
 }
+
+#[test]
+fn pending_request_from_a_jid_blocked_since_is_not_redelivered() {
+    // A subscription request kept while the user was offline (RFC 6121
+    // section 3.1.3) is a stanza from the contact: once the contact is
+    // blocked, it is not delivered at the next login.
+    let mut w = world();
+    w.inject(
+        "romeo@montague.net",
+        "bob@example.com",
+        "<presence xmlns='jabber:client' type='subscribe'/>",
+    );
+    w.inject(
+        "juliet@capulet.example",
+        "bob@example.com",
+        "<presence xmlns='jabber:client' type='subscribe'/>",
+    );
+    w.connect(B);
+    w.send(B, &block("b1", &["romeo@montague.net"]));
+    w.take(B);
+    w.send(B, "<presence xmlns='jabber:client'/>");
+    let requests: Vec<_> = w
+        .take(B)
+        .into_iter()
+        .filter(|r| r.type_attr() == Some("subscribe"))
+        .map(|r| r.from())
+        .collect();
+    assert_eq!(requests, vec!["juliet@capulet.example"]);
+}
