@@ -695,3 +695,31 @@ fn pending_request_from_a_jid_blocked_since_is_not_redelivered() {
         .collect();
     assert_eq!(requests, vec!["juliet@capulet.example"]);
 }
+
+#[test]
+fn domain_resource_entry_covers_that_resource_at_the_domain() {
+    // XEP-0016 section 2.1 checks a JID user@domain/resource against the
+    // items user@domain/resource, user@domain, domain/resource, domain in
+    // that order, so a `domain/resource` entry covers that resource of
+    // every user at the domain, and the domain's own resource. The XEP's
+    // "(only that resource matches)" could also be read as the domain's
+    // own resource alone; the machine follows the checking order.
+    let mut w = world();
+    login(&mut w, B);
+    w.send(B, &block("b1", &["montague.net/orchard"]));
+    clear(&mut w);
+    let hi = "<message xmlns='jabber:client' type='chat' id='m1'><body>hi</body></message>";
+    for from in ["montague.net/orchard", "romeo@montague.net/orchard"] {
+        w.inject(from, "bob@example.com", hi);
+        assert_eq!(w.take_remote_xml().len(), 1, "{from}");
+    }
+    for from in [
+        "montague.net",
+        "romeo@montague.net/balcony",
+        "romeo@montague.net",
+    ] {
+        w.inject(from, "bob@example.com", hi);
+        assert!(w.take_remote_xml().is_empty(), "{from}");
+    }
+    assert_eq!(w.take(B).len(), 3);
+}

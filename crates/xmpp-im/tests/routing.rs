@@ -566,6 +566,17 @@ fn full_jid_not_connected_other_types() {
     assert_eq!(w.view(BOB).offline_count(), 0);
 }
 
+#[test]
+fn full_jid_not_connected_chat_with_only_negative_resources_is_stored() {
+    let mut w = world();
+    online(&mut w, "d", -1);
+    clear(&mut w);
+    w.send(A, &message(&full("gone"), "chat", "c1"));
+    assert!(w.take(&full("d")).is_empty());
+    assert!(w.take(A).is_empty());
+    assert_eq!(w.view(BOB).offline_count(), 1);
+}
+
 // 8.5.2.1.3, 8.5.2.2.3, 8.5.3.1, 8.5.3.2.3: iq.
 
 #[test]
