@@ -48,7 +48,14 @@ impl Run<'_> {
                 chatwire_xmpp_stanza::StanzaErrorCondition::ResourceConstraint,
             );
         }
-        let had_presence = self.presence_receivers();
+        // Only entities not blocked already: one blocked before was sent
+        // `unavailable` then, and gets nothing more from the user
+        // (XEP-0191, "User Blocks Contact").
+        let had_presence: Vec<(Jid, Jid)> = self
+            .presence_receivers()
+            .into_iter()
+            .filter(|(_, to)| !self.user.is_blocked(to))
+            .collect();
         self.user.blocklist.extend(added.iter().cloned());
         if !added.is_empty() {
             self.out.push(Output::Store(Change::Block(added.clone())));

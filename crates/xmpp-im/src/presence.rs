@@ -133,11 +133,14 @@ impl Run<'_> {
     }
 
     /// Delivers every unanswered `subscribe` to a session that just became
-    /// available.
+    /// available, except those from a JID blocked since (XEP-0191, "User
+    /// Blocks Contact": nothing from a blocked contact is delivered; the
+    /// request stays pending for after an unblock).
     fn redeliver_requests(&mut self, session: &Jid) {
         let requests: Vec<(Jid, Arc<AnyStanza>)> = self
             .user
             .pending_requests()
+            .filter(|(jid, _)| !self.user.is_blocked(jid))
             .map(|(jid, p)| (jid.clone(), Arc::new(p.clone().into())))
             .collect();
         for (contact, request) in requests {

@@ -35,8 +35,9 @@ pub struct Config {
     /// `chat` messages to a bare JID. Default [`Ties::All`].
     pub chat_ties: Ties,
     /// `normal` messages to a bare JID: [`Ties::MostRecent`] delivers to
-    /// one resource, [`Ties::All`] to every resource of non-negative
-    /// priority. Default [`Ties::MostRecent`].
+    /// one resource, [`Ties::All`] to every resource of the highest
+    /// non-negative priority (the "most available resources" of RFC 6121
+    /// section 8.5.2.1.1). Default [`Ties::MostRecent`].
     pub normal_ties: Ties,
     /// Keep `normal` and `chat` messages for a user with no available
     /// resource (RFC 6121 section 8.5.2.2.1, XEP-0160). Off: answer
@@ -232,7 +233,7 @@ impl Server {
 
     /// The user's offline queue, loaded after an [`crate::Change::OfflineDrain`]:
     /// each message goes to `session`, with the `<delay/>` it was stored
-    /// with.
+    /// with, except those from a JID blocked since.
     pub fn offline_loaded(
         &self,
         user: &mut User,
@@ -244,6 +245,11 @@ impl Server {
             return;
         }
         for message in messages {
+            // XEP-0191, "User Blocks Contact": once blocked, nothing from
+            // the contact is delivered, not even what was stored before.
+            if message.from.as_ref().is_some_and(|f| user.is_blocked(f)) {
+                continue;
+            }
             let from = message
                 .from
                 .clone()

@@ -163,6 +163,29 @@ impl World {
         self.carry(&bare, out);
     }
 
+    /// A stanza arrives for a local JID from elsewhere (another server, or
+    /// a local user whose side is not under test), given as XML.
+    pub fn inject(&mut self, from: &str, to: &str, xml: &str) {
+        let env = Envelope::new(jid(from), jid(to), stanza(xml));
+        let owner = jid(to).to_bare();
+        self.tick();
+        self.carry(&owner, vec![Output::Route(env)]);
+    }
+
+    /// The XML of every stanza routed out of the local domain since the
+    /// last call.
+    pub fn take_remote_xml(&mut self) -> Vec<String> {
+        let ctx = Context::client_websocket();
+        std::mem::take(&mut self.remote)
+            .into_iter()
+            .map(|env| {
+                let mut bytes = Vec::new();
+                env.serialize(&ctx, &mut bytes).unwrap();
+                String::from_utf8(bytes).unwrap()
+            })
+            .collect()
+    }
+
     /// Carries out outputs until no route is left.
     fn carry(&mut self, owner: &Jid, out: Vec<Output>) {
         let mut queue: Vec<(Jid, Output)> = out.into_iter().map(|o| (owner.clone(), o)).collect();
