@@ -17,7 +17,7 @@ impl Run<'_> {
                 if let Some(s) = self.user.session_mut(session) {
                     s.blocklist_interested = true;
                 }
-                let list = Blocking::List(self.user.blocklist.clone());
+                let list = Blocking::List(self.user.blocklist.items().to_vec());
                 self.result(session, &iq, Some(IqPayload::Blocking(list)));
             }
             (Blocking::Block(jids), true) if !jids.is_empty() => self.block(session, iq, jids),
@@ -56,7 +56,9 @@ impl Run<'_> {
             .into_iter()
             .filter(|(_, to)| !self.user.is_blocked(to))
             .collect();
-        self.user.blocklist.extend(added.iter().cloned());
+        for jid in &added {
+            self.user.blocklist.add(jid.clone());
+        }
         if !added.is_empty() {
             self.out.push(Output::Store(Change::Block(added.clone())));
         }
@@ -68,10 +70,9 @@ impl Run<'_> {
                 self.route(&from, &to, &unavailable);
             }
         }
+        let blocklist = &self.user.blocklist;
         for s in &mut self.user.sessions {
-            let blocklist = &self.user.blocklist;
-            s.directed
-                .retain(|to| !blocklist.iter().any(|b| crate::user::covers(b, to)));
+            s.directed.retain(|to| !blocklist.covers(to));
         }
     }
 
@@ -95,7 +96,9 @@ impl Run<'_> {
                 .filter(|j| self.user.blocklist.contains(j))
                 .cloned()
                 .collect();
-            self.user.blocklist.retain(|b| !jids.contains(b));
+            for jid in jids {
+                self.user.blocklist.remove(jid);
+            }
             if !removed.is_empty() {
                 self.out.push(Output::Store(Change::Unblock(removed)));
             }
@@ -136,8 +139,14 @@ impl Run<'_> {
 
     /// A blocking push to every session that asked for the blocklist.
     fn push_blocking(&mut self, command: Blocking) {
-        let push: Arc<AnyStanza> =
-            Arc::new(Iq::set("block-push", IqPayload::Blocking(command)).into());
+        self.user.block_pushes += 1;
+        let push: Arc<AnyStanza> = Arc::new(
+            Iq::set(
+                format!("block{}", self.user.block_pushes),
+                IqPayload::Blocking(command),
+            )
+            .into(),
+        );
         let from = self.user.jid.clone();
         let to: Vec<Jid> = self
             .user

@@ -82,6 +82,7 @@
 #![deny(missing_docs)]
 
 mod blocking;
+mod blocklist;
 mod output;
 mod presence;
 mod roster;

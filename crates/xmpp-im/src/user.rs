@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use chatwire_xmpp_stanza::{AnyStanza, Jid, Presence, RosterItem};
 
+use crate::blocklist::Blocklist;
 use crate::output::{Change, Output, StoredContact};
 use crate::stamp::Timestamp;
 use crate::state::ContactState;
@@ -22,9 +23,11 @@ pub struct User {
     pub(crate) version: u64,
     /// Pushes after this version can be replayed (RFC 6121 section 2.6).
     pub(crate) floor: u64,
-    pub(crate) blocklist: Vec<Jid>,
+    pub(crate) blocklist: Blocklist,
     pub(crate) offline: u32,
     pub(crate) sessions: Vec<Session>,
+    /// Blocking pushes sent while loaded: their iq ids.
+    pub(crate) block_pushes: u64,
 }
 
 /// One connected resource of the user.
@@ -106,9 +109,10 @@ impl User {
             contacts,
             version,
             floor,
-            blocklist,
+            blocklist: Blocklist::new(blocklist),
             offline,
             sessions: Vec::new(),
+            block_pushes: 0,
         }
     }
 
@@ -147,13 +151,13 @@ impl User {
 
     /// The blocklist.
     pub fn blocklist(&self) -> &[Jid] {
-        &self.blocklist
+        self.blocklist.items()
     }
 
     /// Whether stanzas from `jid` are blocked (XEP-0191 matching: a listed
     /// domain covers every JID at it, a bare JID every resource of it).
     pub fn is_blocked(&self, jid: &Jid) -> bool {
-        !self.blocklist.is_empty() && self.blocklist.iter().any(|item| covers(item, jid))
+        self.blocklist.covers(jid)
     }
 
     /// How many messages wait in the offline queue.
@@ -262,12 +266,4 @@ pub(crate) fn roster_item(stored: &StoredContact) -> Option<RosterItem> {
     let mut item = stored.item.clone()?;
     stored.state.apply_to(&mut item);
     Some(item)
-}
-
-/// Whether blocklist entry `item` covers `jid` (XEP-0191 section 3.2, with
-/// the matching order of XEP-0016 section 2.1).
-pub(crate) fn covers(item: &Jid, jid: &Jid) -> bool {
-    item.domain() == jid.domain()
-        && item.local().is_none_or(|l| jid.local() == Some(l))
-        && item.resource().is_none_or(|r| jid.resource() == Some(r))
 }

@@ -155,6 +155,7 @@ fn blocklist_get_empty_then_filled() {
     assert!(get_blocklist(&mut w, B, "g3")[0].contains("<item jid='iago@shakespeare.lit'/>"));
 }
 
+/// Each push has an id of its own (RFC 6120 section 8.2.3).
 #[test]
 fn block_is_pushed_to_every_session_that_requested_the_blocklist() {
     let mut w = world();
@@ -167,7 +168,7 @@ fn block_is_pushed_to_every_session_that_requested_the_blocklist() {
     w.send(B, &block("b1", &["romeo@montague.net"]));
     let push = |to: &str| {
         format!(
-            "<iq xmlns='jabber:client' type='set' id='block-push' from='bob@example.com' to='{to}'><block xmlns='urn:xmpp:blocking'><item jid='romeo@montague.net'/></block></iq>"
+            "<iq xmlns='jabber:client' type='set' id='block1' from='bob@example.com' to='{to}'><block xmlns='urn:xmpp:blocking'><item jid='romeo@montague.net'/></block></iq>"
         )
     };
     assert_eq!(
@@ -209,7 +210,7 @@ fn unblock_and_unblock_all_are_pushed() {
     assert_eq!(
         w.take_xml(B2),
         vec![format!(
-            "<iq xmlns='jabber:client' type='set' id='block-push' from='bob@example.com' to='{B2}'><unblock xmlns='urn:xmpp:blocking'><item jid='romeo@montague.net'/></unblock></iq>"
+            "<iq xmlns='jabber:client' type='set' id='block2' from='bob@example.com' to='{B2}'><unblock xmlns='urn:xmpp:blocking'><item jid='romeo@montague.net'/></unblock></iq>"
         )]
     );
     assert_eq!(
@@ -221,7 +222,7 @@ fn unblock_and_unblock_all_are_pushed() {
     assert_eq!(
         w.take_xml(B2),
         vec![format!(
-            "<iq xmlns='jabber:client' type='set' id='block-push' from='bob@example.com' to='{B2}'><unblock xmlns='urn:xmpp:blocking'/></iq>"
+            "<iq xmlns='jabber:client' type='set' id='block3' from='bob@example.com' to='{B2}'><unblock xmlns='urn:xmpp:blocking'/></iq>"
         )]
     );
     assert!(w.view("bob@example.com").blocklist().is_empty());
