@@ -346,23 +346,11 @@ impl Run<'_> {
     }
 
     fn roster_full(&self) -> bool {
-        let items = self
-            .user
-            .contacts
-            .values()
-            .filter(|c| c.item.is_some())
-            .count();
-        items >= self.config.max_roster_items
+        self.user.counts.items >= self.config.max_roster_items
     }
 
     fn strangers_full(&self) -> bool {
-        let strangers = self
-            .user
-            .contacts
-            .values()
-            .filter(|c| c.item.is_none() && c.request.is_some())
-            .count();
-        strangers >= self.config.max_stranger_requests
+        self.user.counts.strangers >= self.config.max_stranger_requests
     }
 }
 

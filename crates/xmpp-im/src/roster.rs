@@ -74,16 +74,8 @@ impl Run<'_> {
             .get(&contact)
             .cloned()
             .unwrap_or_default();
-        if stored.item.is_none() {
-            let items = self
-                .user
-                .contacts
-                .values()
-                .filter(|c| c.item.is_some())
-                .count();
-            if items >= self.config.max_roster_items {
-                return self.refuse_iq(session, iq, StanzaErrorCondition::NotAllowed);
-            }
+        if stored.item.is_none() && self.user.counts.items >= self.config.max_roster_items {
+            return self.refuse_iq(session, iq, StanzaErrorCondition::NotAllowed);
         }
         let mut new_item = RosterItem::new(contact.clone());
         new_item.name = item.name.clone().filter(|n| !n.is_empty());

@@ -28,6 +28,42 @@ pub struct User {
     pub(crate) sessions: Vec<Session>,
     /// Blocking pushes sent while loaded: their iq ids.
     pub(crate) block_pushes: u64,
+    /// How many records are roster items, strangers' requests and
+    /// remembered removals: the limits are checked on every stanza, so
+    /// they are counted as records change rather than on each check.
+    pub(crate) counts: Counts,
+}
+
+/// Record counts by kind; see [`User::counts`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub(crate) struct Counts {
+    pub(crate) items: usize,
+    pub(crate) strangers: usize,
+    pub(crate) removed: usize,
+}
+
+impl Counts {
+    fn of(stored: &StoredContact) -> Counts {
+        Counts {
+            items: usize::from(stored.item.is_some()),
+            strangers: usize::from(stored.item.is_none() && stored.request.is_some()),
+            removed: usize::from(stored.is_removed()),
+        }
+    }
+
+    fn add(&mut self, stored: &StoredContact) {
+        let c = Counts::of(stored);
+        self.items += c.items;
+        self.strangers += c.strangers;
+        self.removed += c.removed;
+    }
+
+    fn sub(&mut self, stored: &StoredContact) {
+        let c = Counts::of(stored);
+        self.items = self.items.saturating_sub(c.items);
+        self.strangers = self.strangers.saturating_sub(c.strangers);
+        self.removed = self.removed.saturating_sub(c.removed);
+    }
 }
 
 /// One connected resource of the user.
@@ -104,6 +140,10 @@ impl User {
             .map(|(jid, stored)| (jid.to_bare(), stored))
             .collect();
         let version = contacts.values().map(|c| c.ver).fold(floor, u64::max);
+        let mut counts = Counts::default();
+        for stored in contacts.values() {
+            counts.add(stored);
+        }
         User {
             jid: jid.to_bare(),
             contacts,
@@ -113,6 +153,7 @@ impl User {
             offline,
             sessions: Vec::new(),
             block_pushes: 0,
+            counts,
         }
     }
 
@@ -140,6 +181,16 @@ impl User {
     /// The roster, as a roster get would show it.
     pub fn roster(&self) -> impl Iterator<Item = RosterItem> + '_ {
         self.contacts.values().filter_map(roster_item)
+    }
+
+    /// How many items the roster has.
+    pub fn roster_len(&self) -> usize {
+        self.counts.items
+    }
+
+    /// How many requests from contacts not in the roster are kept.
+    pub fn stranger_requests(&self) -> usize {
+        self.counts.strangers
     }
 
     /// Contacts whose `subscribe` awaits an answer, with the request.
@@ -218,7 +269,8 @@ impl User {
         // stranger's request, withdrawn) is dropped; one that was keeps its
         // version, as a removal to replay.
         if stored.is_removed() && stored.ver == 0 {
-            if self.contacts.remove(contact).is_some() {
+            if let Some(old) = self.contacts.remove(contact) {
+                self.counts.sub(&old);
                 out.push(Output::Store(Change::Forget {
                     contact: contact.clone(),
                     floor: self.floor,
@@ -227,7 +279,10 @@ impl User {
             return;
         }
         let removed = stored.is_removed();
-        self.contacts.insert(contact.clone(), stored.clone());
+        self.counts.add(&stored);
+        if let Some(old) = self.contacts.insert(contact.clone(), stored.clone()) {
+            self.counts.sub(&old);
+        }
         out.push(Output::Store(Change::Contact {
             contact: contact.clone(),
             stored: Box::new(stored),
@@ -239,6 +294,9 @@ impl User {
 
     /// Keeps at most `max` removal records, forgetting the oldest first.
     fn forget_old_removals(&mut self, max: usize, out: &mut Vec<Output>) {
+        if self.counts.removed <= max {
+            return;
+        }
         let mut removed: Vec<(u64, Jid)> = self
             .contacts
             .iter()
@@ -251,7 +309,9 @@ impl User {
         removed.sort_unstable();
         let excess = removed.len() - max;
         for (ver, jid) in removed.into_iter().take(excess) {
-            self.contacts.remove(&jid);
+            if let Some(old) = self.contacts.remove(&jid) {
+                self.counts.sub(&old);
+            }
             self.floor = self.floor.max(ver);
             out.push(Output::Store(Change::Forget {
                 contact: jid,

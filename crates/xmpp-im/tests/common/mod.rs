@@ -265,6 +265,17 @@ impl World {
             let a: Vec<_> = user.roster().collect();
             let b: Vec<_> = fresh.roster().collect();
             assert_eq!(a, b, "roster of {bare}");
+            assert_eq!(user.roster_len(), a.len(), "counted items of {bare}");
+            assert_eq!(fresh.roster_len(), b.len(), "counted items of {bare}");
+            let strangers = user
+                .pending_requests()
+                .filter(|(jid, _)| user.roster_item(jid).is_none())
+                .count();
+            assert_eq!(
+                user.stranger_requests(),
+                strangers,
+                "counted strangers of {bare}"
+            );
             let pa: Vec<_> = user.pending_requests().collect();
             let pb: Vec<_> = fresh.pending_requests().collect();
             assert_eq!(pa, pb, "pending of {bare}");
