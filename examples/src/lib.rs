@@ -1,0 +1,4 @@
+//! The library half of the chatwire examples: what the binaries share.
+//! Everything here does IO on behalf of the sans-IO crates.
+
+pub mod chat;
