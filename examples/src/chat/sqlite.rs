@@ -295,9 +295,13 @@ CREATE INDEX offline_user ON offline (user, id);
 /// version bump.
 fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-    tx.execute_batch("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL) STRICT")?;
+    tx.execute_batch(
+        "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL) STRICT",
+    )?;
     let found: Option<i64> =
-        tx.query_row("SELECT MAX(version) FROM schema_version", [], |row| row.get(0))?;
+        tx.query_row("SELECT MAX(version) FROM schema_version", [], |row| {
+            row.get(0)
+        })?;
     match found {
         None => {
             tx.execute_batch(SCHEMA_V1)?;
@@ -357,13 +361,15 @@ fn apply_change(tx: &Transaction<'_>, user: &str, change: &Change) -> Result<(),
         // A request for `take_offline`, not a change.
         Change::OfflineDrain { .. } => {}
         Change::Block(jids) => {
-            let mut stmt = tx.prepare_cached("INSERT INTO blocklist (user, jid) VALUES (?1, ?2)")?;
+            let mut stmt =
+                tx.prepare_cached("INSERT INTO blocklist (user, jid) VALUES (?1, ?2)")?;
             for jid in jids {
                 stmt.execute(params![user, jid.to_string()])?;
             }
         }
         Change::Unblock(jids) => {
-            let mut stmt = tx.prepare_cached("DELETE FROM blocklist WHERE user = ?1 AND jid = ?2")?;
+            let mut stmt =
+                tx.prepare_cached("DELETE FROM blocklist WHERE user = ?1 AND jid = ?2")?;
             for jid in jids {
                 stmt.execute(params![user, jid.to_string()])?;
             }
@@ -376,7 +382,10 @@ fn apply_change(tx: &Transaction<'_>, user: &str, change: &Change) -> Result<(),
     Ok(())
 }
 
-fn read_contacts(tx: &Transaction<'_>, user: &str) -> Result<Vec<(Jid, StoredContact)>, StoreError> {
+fn read_contacts(
+    tx: &Transaction<'_>,
+    user: &str,
+) -> Result<Vec<(Jid, StoredContact)>, StoreError> {
     let mut stmt = tx.prepare_cached(
         "SELECT contact, item, state, approved, request, ver
          FROM contacts WHERE user = ?1 ORDER BY contact",

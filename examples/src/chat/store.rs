@@ -26,8 +26,11 @@ pub trait Store: Send + Sync {
     ///
     /// # Errors
     /// [`StoreError`] when the backend fails.
-    fn put_account(&self, localpart: &str, credentials: &StoredCredentials)
-    -> Result<(), StoreError>;
+    fn put_account(
+        &self,
+        localpart: &str,
+        credentials: &StoredCredentials,
+    ) -> Result<(), StoreError>;
 
     /// Deletes an account's credentials; false when there was none. The
     /// user's roster, blocklist and offline queue are kept: they are keyed
