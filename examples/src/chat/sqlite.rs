@@ -17,6 +17,26 @@
 //! the async server calls it directly. Should that ever block the runtime
 //! too long, a connection pool or `spawn_blocking` can come in here
 //! without changing the [`Store`] trait.
+//!
+//! ```
+//! use chatwire_examples::chat::sqlite::SqliteStore;
+//! use chatwire_examples::chat::store::Store;
+//! use chatwire_xmpp_im::Change;
+//! use chatwire_xmpp_stanza::{Jid, Message};
+//!
+//! # let dir = std::env::temp_dir().join(format!("chatwire-doc-{}", std::process::id()));
+//! let store = SqliteStore::open(&dir)?;
+//! let juliet = Jid::new("juliet@example.com")?;
+//! let hello = Message::chat(juliet.clone(), "hello");
+//! // The changes of one machine call, in one transaction.
+//! store.apply(&juliet, &[Change::OfflineStore(Box::new(hello.clone()))])?;
+//! let user = store.load_user(&juliet)?.into_user(&juliet);
+//! assert_eq!(user.offline_count(), 1);
+//! assert_eq!(store.take_offline(&juliet)?, vec![hello]);
+//! # drop(store);
+//! # std::fs::remove_dir_all(&dir)?;
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard, PoisonError};
@@ -419,6 +439,7 @@ fn user_key(user: &Jid) -> String {
     user.to_bare().to_string()
 }
 
+/// The index in [`State::ALL`], which lists every state.
 fn write_state(state: ContactState) -> (i64, bool) {
     let index = State::ALL
         .iter()
