@@ -98,7 +98,7 @@ mod transport;
 
 pub use client::{ClientConfig, ClientEvent, ClientSession};
 pub use error::{AuthFailure, CloseReason, Error, NegotiationError};
-pub use server::{BindDecision, ServerConfig, ServerEvent, ServerSession};
+pub use server::{BindDecision, ImFeatures, ServerConfig, ServerEvent, ServerSession};
 pub use sm::{Resumption, SmConfig, SmState};
 pub use tls::{SASL_CB_NS, Security, StartTls};
 

@@ -83,6 +83,32 @@ pub struct ServerConfig {
     /// pipelined stanzas and stops one that floods. Default 256 KiB, the
     /// framing's default element size: keep it at least that.
     pub max_held_input: usize,
+    /// Stream features of the IM layer above, advertised once
+    /// authenticated: RFC 6121 roster versioning (section 2.6.1) and
+    /// subscription pre-approval (section 3.4). Default off: this crate
+    /// serves no rosters itself.
+    pub im_features: ImFeatures,
+}
+
+/// The RFC 6121 stream features a server advertises after authentication
+/// when it serves rosters ([`ServerConfig::im_features`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub struct ImFeatures {
+    /// `<ver xmlns='urn:xmpp:features:rosterver'/>`.
+    pub roster_versioning: bool,
+    /// `<sub xmlns='urn:xmpp:features:pre-approval'/>`.
+    pub pre_approval: bool,
+}
+
+impl ImFeatures {
+    /// Both features on or off.
+    pub fn new(roster_versioning: bool, pre_approval: bool) -> ImFeatures {
+        ImFeatures {
+            roster_versioning,
+            pre_approval,
+        }
+    }
 }
 
 impl ServerConfig {
@@ -111,7 +137,14 @@ impl ServerConfig {
             stanza_limits: Limits::default(),
             sm: SmConfig::default(),
             max_held_input: 256 * 1024,
+            im_features: ImFeatures::default(),
         }
+    }
+
+    /// Sets [`ServerConfig::im_features`].
+    pub fn with_im_features(mut self, features: ImFeatures) -> Self {
+        self.im_features = features;
+        self
     }
 
     /// Sets [`ServerConfig::sm`].
@@ -944,6 +977,8 @@ impl ServerSession {
         if self.account.is_some() {
             features.bind = true;
             features.sm = self.config.sm.enabled;
+            features.roster_versioning = self.config.im_features.roster_versioning;
+            features.pre_approval = self.config.im_features.pre_approval;
             return features;
         }
         let tls_pending = self.transport.is_tcp() && !self.tls;

@@ -202,6 +202,30 @@ fn features_before_and_after_authentication() {
     );
 }
 
+/// RFC 6121 sections 2.6.1 and 3.4: a server that serves rosters says so
+/// after authentication, and only then.
+#[test]
+fn im_features_after_authentication() {
+    let config = server_config()
+        .with_mechanisms([Mechanism::Plain])
+        .with_im_features(chatwire_xmpp_session::ImFeatures::new(true, true));
+    let mut raw = Raw::ws(config);
+    let opened = raw.send(OPEN);
+    assert!(!opened[1].contains("rosterver") && !opened[1].contains("pre-approval"));
+    raw.send(AUTH_PLAIN);
+    let reopened = raw.send(OPEN);
+    assert!(
+        reopened[1].contains("<ver xmlns='urn:xmpp:features:rosterver'/>"),
+        "{}",
+        reopened[1]
+    );
+    assert!(
+        reopened[1].contains("<sub xmlns='urn:xmpp:features:pre-approval'/>"),
+        "{}",
+        reopened[1]
+    );
+}
+
 /// RFC 6120 section 6.4.5 / chatwire-sasl: a wrong password and an unknown
 /// user get the same bytes.
 #[test]
