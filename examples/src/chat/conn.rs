@@ -1,0 +1,409 @@
+//! One client connection: bytes between the socket and the session
+//! machine (through the WebSocket machine for RFC 7395), TLS when the
+//! session asks for it, and stanzas between the session and the hub.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime};
+
+use chatwire_websocket::{Connection as WsConnection, Event as WsEvent, State as WsState};
+use chatwire_xmpp_im::{Envelope, Timestamp};
+use chatwire_xmpp_session::{
+    BindDecision, CloseReason, Security, ServerConfig, ServerEvent, ServerSession,
+};
+use chatwire_xmpp_stanza::{Jid, StanzaError, StanzaErrorCondition, StreamError};
+use rand::Rng;
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::sync::mpsc;
+
+use crate::chat::hub::{Hub, Kick, SessionHandle};
+use crate::chat::metrics::Metrics;
+
+/// A byte stream: TCP, or TLS over TCP.
+pub trait Io: AsyncRead + AsyncWrite + Unpin + Send {}
+impl<T: AsyncRead + AsyncWrite + Unpin + Send> Io for T {}
+
+/// Settings shared by every connection.
+#[derive(Clone)]
+pub struct ConnSettings {
+    /// The session machine's settings.
+    pub session: ServerConfig,
+    /// WebSocket settings (keepalive, limits).
+    pub websocket: chatwire_websocket::Config,
+    /// Stanzas queued for one session before it counts as not reading.
+    pub queue: usize,
+    /// Longest a write may wait for the client to read.
+    pub write_timeout: Duration,
+    /// Resources one account may bind at once.
+    pub max_resources: usize,
+    /// How long a dropped XEP-0198 session is kept for resumption.
+    pub resume_timeout: Duration,
+    /// TLS, for STARTTLS on TCP.
+    pub tls: Option<tokio_rustls::TlsAcceptor>,
+}
+
+/// What the connection carries the XML stream in.
+pub enum Carrier {
+    /// RFC 7395, after the HTTP upgrade; `leftover` came behind the
+    /// request head.
+    WebSocket {
+        /// Bytes read past the handshake.
+        leftover: Vec<u8>,
+    },
+    /// RFC 6120 over TCP.
+    Tcp,
+}
+
+/// The WebSocket layer under an RFC 7395 session, or nothing for TCP.
+enum Wire {
+    Ws(Box<WsConnection>),
+    Tcp,
+}
+
+/// Runs one connection to its end.
+pub async fn serve(
+    hub: Arc<Hub>,
+    settings: Arc<ConnSettings>,
+    mut io: Box<dyn Io>,
+    carrier: Carrier,
+    security: Security,
+    peer: SocketAddr,
+) {
+    Metrics::inc(&hub.metrics.connections);
+    tracing::info!(%peer, "connection opened");
+    let now = Instant::now();
+    let random = |buf: &mut [u8]| rand::rng().fill_bytes(buf);
+    let (mut session, mut wire, leftover) = match carrier {
+        Carrier::WebSocket { leftover } => (
+            ServerSession::websocket(
+                now,
+                settings.session.clone(),
+                Default::default(),
+                security,
+                random,
+            ),
+            Wire::Ws(Box::new(WsConnection::server(
+                now,
+                settings.websocket.clone(),
+            ))),
+            leftover,
+        ),
+        Carrier::Tcp => (
+            ServerSession::tcp(
+                now,
+                settings.session.clone(),
+                Default::default(),
+                security,
+                random,
+            ),
+            Wire::Tcp,
+            Vec::new(),
+        ),
+    };
+    let (tx, mut rx) = mpsc::channel::<Envelope>(settings.queue.max(1));
+    let (kick_tx, mut kick_rx) = mpsc::channel::<Kick>(4);
+    let mut conn = Conn {
+        hub: Arc::clone(&hub),
+        settings: Arc::clone(&settings),
+        bound: None,
+        handle: SessionHandle {
+            tx: tx.clone(),
+            kick: kick_tx,
+        },
+        peer,
+        starttls: false,
+    };
+    if !leftover.is_empty() {
+        conn.input(&mut session, &mut wire, &leftover);
+    }
+    let mut buf = vec![0u8; 16 * 1024];
+    let why = loop {
+        conn.events(&mut session);
+        if let Err(e) = conn.flush(&mut session, &mut wire, &mut io).await {
+            break format!("write failed: {e}");
+        }
+        if conn.starttls {
+            conn.starttls = false;
+            match starttls(&settings, io).await {
+                Ok((tls, bindings)) => {
+                    io = tls;
+                    let _ = session.handle_tls_established(Instant::now(), bindings);
+                    continue;
+                }
+                Err(e) => {
+                    tracing::info!(%peer, error = %e, "TLS handshake failed");
+                    Metrics::dec(&hub.metrics.connections);
+                    return;
+                }
+            }
+        }
+        if session.is_closed() || matches!(&wire, Wire::Ws(ws) if ws.state() == WsState::Closed) {
+            break "closed".to_owned();
+        }
+        let deadline = next_deadline(&session, &wire);
+        let sleep = tokio::time::sleep_until(deadline.into());
+        tokio::select! {
+            read = io.read(&mut buf) => match read {
+                Ok(0) | Err(_) => {
+                    session.handle_transport_closed(Instant::now());
+                    conn.events(&mut session);
+                    break "peer closed".to_owned();
+                }
+                Ok(n) => conn.input(&mut session, &mut wire, buf.get(..n).unwrap_or_default()),
+            },
+            Some(envelope) = rx.recv() => {
+                let _ = session.send(envelope.to_stanza());
+            },
+            Some(kick) = kick_rx.recv() => {
+                let condition = match kick {
+                    Kick::SlowConsumer => chatwire_xmpp_stanza::StreamErrorCondition::PolicyViolation,
+                    Kick::Conflict => chatwire_xmpp_stanza::StreamErrorCondition::Conflict,
+                    Kick::Shutdown => chatwire_xmpp_stanza::StreamErrorCondition::SystemShutdown,
+                };
+                let _ = session.stream_error(&StreamError::new(condition));
+            },
+            () = sleep => {
+                let now = Instant::now();
+                session.handle_timeout(now);
+                if let Wire::Ws(ws) = &mut wire {
+                    ws.handle_timeout(now);
+                }
+            },
+        }
+    };
+    conn.events(&mut session);
+    let _ = conn.flush(&mut session, &mut wire, &mut io).await;
+    let _ = io.shutdown().await;
+    if let Some(jid) = conn.bound.take() {
+        hub.unbind(&jid, &tx, timestamp());
+    }
+    Metrics::dec(&hub.metrics.connections);
+    tracing::info!(%peer, reason = %why, "connection closed");
+}
+
+/// The connection's own state besides the machines.
+struct Conn {
+    hub: Arc<Hub>,
+    settings: Arc<ConnSettings>,
+    bound: Option<Jid>,
+    handle: SessionHandle,
+    peer: SocketAddr,
+    /// `<proceed/>` is queued: switch to TLS once it is written.
+    starttls: bool,
+}
+
+impl Conn {
+    /// Feeds bytes read from the socket to the machines.
+    fn input(&mut self, session: &mut ServerSession, wire: &mut Wire, bytes: &[u8]) {
+        let now = Instant::now();
+        match wire {
+            Wire::Tcp => {
+                let _ = session.handle_input(now, bytes);
+            }
+            Wire::Ws(ws) => {
+                let _ = ws.handle_input(now, bytes);
+                while let Some(event) = ws.poll_event() {
+                    match event {
+                        WsEvent::Text(text) => {
+                            let _ = session.handle_message(now, text.as_str().to_owned());
+                        }
+                        WsEvent::Close(_) | WsEvent::CloseTimedOut | WsEvent::KeepaliveTimedOut => {
+                            session.handle_transport_closed(now);
+                        }
+                        // RFC 7395 section 3.2: binary messages are not XMPP.
+                        WsEvent::Binary(_) => {
+                            let _ = session.stream_error(&StreamError::new(
+                                chatwire_xmpp_stanza::StreamErrorCondition::UnsupportedEncoding,
+                            ));
+                        }
+                        _ => {}
+                    }
+                }
+            }
+        }
+    }
+
+    /// Acts on what the session reports.
+    fn events(&mut self, session: &mut ServerSession) {
+        while let Some(event) = session.poll_event() {
+            let now = Instant::now();
+            match event {
+                ServerEvent::NeedCredentials { username, .. } => {
+                    let (account, credentials) = self.credentials(&username);
+                    let _ = match &account {
+                        Some(local) => {
+                            session.handle_credentials_for(now, local, credentials.as_ref())
+                        }
+                        None => session.handle_credentials(now, None),
+                    };
+                }
+                ServerEvent::AuthFailed(why) => {
+                    Metrics::inc(&self.hub.metrics.auth_failures);
+                    tracing::info!(peer = %self.peer, ?why, "authentication failed");
+                }
+                ServerEvent::Authenticated { jid, mechanism } => {
+                    tracing::info!(peer = %self.peer, %jid, mechanism = mechanism.name(), "authenticated");
+                }
+                ServerEvent::BindRequested { resource } => {
+                    let decision = self.bind_decision(session, resource);
+                    let _ = session.handle_bind(now, decision);
+                }
+                ServerEvent::Ready { jid } => {
+                    if let Err(e) = self.hub.bind(&jid, self.handle.clone()) {
+                        tracing::error!(%jid, error = %e, "user load failed");
+                        let _ = session.stream_error(&StreamError::new(
+                            chatwire_xmpp_stanza::StreamErrorCondition::InternalServerError,
+                        ));
+                        continue;
+                    }
+                    self.bound = Some(jid);
+                }
+                ServerEvent::Stanza(stanza) => {
+                    if let Some(jid) = &self.bound {
+                        self.hub.outbound(jid, stanza, timestamp());
+                    }
+                }
+                ServerEvent::ResumeRequested { .. } => {
+                    let _ = session.handle_resume(now, None);
+                }
+                ServerEvent::ResumptionReturned(_) => {}
+                ServerEvent::StartTls => self.starttls = true,
+                ServerEvent::Closed(reason) if !matches!(reason, CloseReason::Closed) => {
+                    tracing::debug!(peer = %self.peer, ?reason, "stream ended");
+                }
+                _ => {}
+            }
+        }
+    }
+
+    /// The stored credentials for a name the client typed, with the
+    /// store's key for it: the localpart as RFC 7622 prepares it.
+    fn credentials(
+        &self,
+        username: &str,
+    ) -> (Option<String>, Option<chatwire_sasl::StoredCredentials>) {
+        let domain = self.hub.domain().domain();
+        let Ok(jid) = Jid::new(&format!("{username}@{domain}")) else {
+            return (None, None);
+        };
+        let Some(local) = jid.local() else {
+            return (None, None);
+        };
+        match self.hub.store().account(local) {
+            Ok(credentials) => (Some(local.to_owned()), credentials),
+            Err(e) => {
+                tracing::error!(error = %e, "account lookup failed");
+                (Some(local.to_owned()), None)
+            }
+        }
+    }
+
+    /// RFC 6120 section 7.6: the requested resource, or a random one; the
+    /// newest login takes a resource already bound.
+    fn bind_decision(&self, session: &ServerSession, resource: Option<String>) -> BindDecision {
+        let Some(account) = session.account() else {
+            return BindDecision::Refuse(StanzaError::new(StanzaErrorCondition::NotAllowed));
+        };
+        if self.hub.resources(account) >= self.settings.max_resources {
+            return BindDecision::Refuse(StanzaError::new(
+                StanzaErrorCondition::ResourceConstraint,
+            ));
+        }
+        BindDecision::Bind(resource.unwrap_or_else(|| {
+            let mut bytes = [0u8; 8];
+            rand::rng().fill_bytes(&mut bytes);
+            bytes.iter().map(|b| format!("{b:02x}")).collect()
+        }))
+    }
+
+    /// Writes everything queued, within the write timeout; STARTTLS
+    /// switches the socket to TLS once `<proceed/>` is out.
+    async fn flush(
+        &mut self,
+        session: &mut ServerSession,
+        wire: &mut Wire,
+        io: &mut Box<dyn Io>,
+    ) -> std::io::Result<()> {
+        let mut text = String::new();
+        let mut bytes = Vec::new();
+        loop {
+            text.clear();
+            if session.poll_transmit(&mut text) == 0 {
+                break;
+            }
+            match wire {
+                Wire::Tcp => bytes.extend_from_slice(text.as_bytes()),
+                Wire::Ws(ws) => {
+                    let _ = ws.send_text(&text);
+                }
+            }
+        }
+        if let Wire::Ws(ws) = wire {
+            ws.poll_transmit(&mut bytes);
+        }
+        if !bytes.is_empty() {
+            tokio::time::timeout(self.settings.write_timeout, io.write_all(&bytes))
+                .await
+                .map_err(|_| {
+                    Metrics::inc(&self.hub.metrics.slow_consumers);
+                    std::io::Error::new(std::io::ErrorKind::TimedOut, "client not reading")
+                })??;
+        }
+        Ok(())
+    }
+}
+
+/// The TLS handshake after `<proceed/>`, and the channel-binding data of
+/// the new TLS session (RFC 9266 `tls-exporter`, TLS 1.3 only).
+async fn starttls(
+    settings: &ConnSettings,
+    io: Box<dyn Io>,
+) -> std::io::Result<(Box<dyn Io>, Vec<chatwire_sasl::ChannelBinding>)> {
+    let Some(acceptor) = &settings.tls else {
+        return Err(std::io::Error::other("no TLS configured"));
+    };
+    let tls = acceptor.accept(io).await?;
+    let bindings = channel_bindings(tls.get_ref().1);
+    Ok((Box::new(tls), bindings))
+}
+
+/// RFC 9266: 32 bytes exported with the label `EXPORTER-Channel-Binding`
+/// and no context, on TLS 1.3.
+pub fn channel_bindings(tls: &rustls::ServerConnection) -> Vec<chatwire_sasl::ChannelBinding> {
+    if tls.protocol_version() != Some(rustls::ProtocolVersion::TLSv1_3) {
+        return Vec::new();
+    }
+    let mut data = [0u8; 32];
+    if tls
+        .export_keying_material(&mut data, b"EXPORTER-Channel-Binding", None)
+        .is_err()
+    {
+        return Vec::new();
+    }
+    chatwire_sasl::ChannelBinding::new("tls-exporter", data.to_vec())
+        .into_iter()
+        .collect()
+}
+
+/// The earliest of the machines' deadlines (far away when none).
+fn next_deadline(session: &ServerSession, wire: &Wire) -> Instant {
+    let far = Instant::now() + Duration::from_secs(3600);
+    let ws = match wire {
+        Wire::Ws(ws) => ws.poll_timeout(),
+        Wire::Tcp => None,
+    };
+    [session.poll_timeout(), ws]
+        .into_iter()
+        .flatten()
+        .min()
+        .unwrap_or(far)
+}
+
+/// Now, for the IM machine.
+pub fn timestamp() -> Timestamp {
+    let millis = SystemTime::now()
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+        .unwrap_or(0);
+    Timestamp(millis)
+}

@@ -1,0 +1,415 @@
+//! The shared half of the chat server: the users loaded in memory, the
+//! bound sessions and their outgoing queues, and the loop that carries out
+//! what the IM machine asks (deliver, route, store) until nothing is left.
+//! Connections call in with what their clients send; the machine decides.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use chatwire_xmpp_im::{Change, Envelope, Output, Server as ImServer, Timestamp, User};
+use chatwire_xmpp_stanza::{
+    AnyStanza, DiscoInfo, DiscoItems, Identity, Iq, IqPayload, IqType, Jid, MessageType,
+    StanzaError, StanzaErrorCondition, ns,
+};
+use tokio::sync::mpsc;
+
+use crate::chat::metrics::Metrics;
+use crate::chat::store::{Store, StoreError};
+
+/// How a bound session is reached: its queue of stanzas to write, and the
+/// signal that ends it (a slow consumer, a conflicting login).
+#[derive(Debug, Clone)]
+pub struct SessionHandle {
+    /// Stanzas for the session, bounded: a client that does not read fills
+    /// it and is disconnected.
+    pub tx: mpsc::Sender<Envelope>,
+    /// Tells the connection to end the session, with this reason.
+    pub kick: mpsc::Sender<Kick>,
+}
+
+/// Why a session is ended from outside its connection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kick {
+    /// Its queue is full: the client stopped reading.
+    SlowConsumer,
+    /// Another login took its resource.
+    Conflict,
+    /// The server is shutting down.
+    Shutdown,
+}
+
+struct State {
+    users: HashMap<Jid, User>,
+    sessions: HashMap<Jid, SessionHandle>,
+}
+
+/// Everything connections share.
+pub struct Hub {
+    domain: Jid,
+    im: ImServer,
+    store: Arc<dyn Store>,
+    state: Mutex<State>,
+    /// Counters for `/metrics`.
+    pub metrics: Metrics,
+}
+
+impl Hub {
+    /// A hub for `domain` over `store`.
+    pub fn new(domain: &Jid, im: ImServer, store: Arc<dyn Store>) -> Hub {
+        Hub {
+            domain: domain.clone(),
+            im,
+            store,
+            state: Mutex::new(State {
+                users: HashMap::new(),
+                sessions: HashMap::new(),
+            }),
+            metrics: Metrics::default(),
+        }
+    }
+
+    /// The domain served.
+    pub fn domain(&self) -> &Jid {
+        &self.domain
+    }
+
+    /// The store.
+    pub fn store(&self) -> &Arc<dyn Store> {
+        &self.store
+    }
+
+    fn lock(&self) -> MutexGuard<'_, State> {
+        // A panic while holding the lock leaves state a later call can
+        // still use: every step either completed or did not start.
+        self.state
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// How many resources `account` has bound.
+    pub fn resources(&self, account: &Jid) -> usize {
+        self.lock()
+            .users
+            .get(account)
+            .map_or(0, |u| u.sessions().len())
+    }
+
+    /// Whether `resource` is bound for `account` now.
+    pub fn is_bound(&self, full: &Jid) -> bool {
+        self.lock().sessions.contains_key(full)
+    }
+
+    /// Registers a bound session; the session that held the same full JID
+    /// before, if any, is told to end with `conflict` (RFC 6120 section
+    /// 7.7.2.2, the newest login wins).
+    pub fn bind(&self, full: &Jid, handle: SessionHandle) -> Result<(), StoreError> {
+        let mut state = self.lock();
+        let bare = full.to_bare();
+        if !state.users.contains_key(&bare) {
+            let user = self.store.load_user(&bare)?.into_user(&bare);
+            state.users.insert(bare.clone(), user);
+        }
+        if let Some(old) = state.sessions.insert(full.clone(), handle) {
+            let _ = old.kick.try_send(Kick::Conflict);
+        }
+        if let Some(user) = state.users.get_mut(&bare) {
+            self.im.session_bound(user, full);
+        }
+        Metrics::inc(&self.metrics.sessions);
+        Ok(())
+    }
+
+    /// A stanza the session `full` sent.
+    pub fn outbound(&self, full: &Jid, stanza: AnyStanza, now: Timestamp) {
+        let mut state = self.lock();
+        let bare = full.to_bare();
+        let Some(user) = state.users.get_mut(&bare) else {
+            return;
+        };
+        let mut out = Vec::new();
+        self.im.outbound(user, full, stanza, now, &mut out);
+        self.carry(&mut state, &bare, out, now);
+    }
+
+    /// The session `full` is gone (its connection closed and it was not
+    /// kept for resumption). `handle_id` names the connection, so that a
+    /// session replaced by a newer login is not removed by the old one.
+    pub fn unbind(&self, full: &Jid, tx: &mpsc::Sender<Envelope>, now: Timestamp) {
+        let mut state = self.lock();
+        match state.sessions.get(full) {
+            Some(h) if h.tx.same_channel(tx) => {}
+            _ => return,
+        }
+        state.sessions.remove(full);
+        Metrics::dec(&self.metrics.sessions);
+        let bare = full.to_bare();
+        let mut out = Vec::new();
+        if let Some(user) = state.users.get_mut(&bare) {
+            self.im.session_ended(user, full, now, &mut out);
+        }
+        self.carry(&mut state, &bare, out, now);
+        if state.users.get(&bare).is_some_and(User::is_idle) {
+            state.users.remove(&bare);
+        }
+    }
+
+    /// Stanzas a session accepted but never acknowledged, now that it is
+    /// gone for good: each goes through routing again, as if just sent to
+    /// the account (another resource gets it, or offline storage).
+    pub fn reroute(&self, stanzas: Vec<AnyStanza>, now: Timestamp) {
+        let mut state = self.lock();
+        for stanza in stanzas {
+            let s = stanza.as_stanza();
+            let (Some(from), Some(to)) = (s.from().cloned(), s.to().cloned()) else {
+                continue;
+            };
+            // Only messages: presence and iq answers are stale by now.
+            if !matches!(&stanza, AnyStanza::Message(m) if m.kind != MessageType::Error) {
+                continue;
+            }
+            let envelope = Envelope::new(from, to.to_bare(), stanza);
+            self.route(&mut state, envelope, now);
+        }
+    }
+
+    /// Carries out the machine's outputs for `owner`, and everything that
+    /// follows, until nothing is left. Store changes of one machine call
+    /// are written in one transaction before its stanzas move.
+    fn carry(&self, state: &mut State, owner: &Jid, out: Vec<Output>, now: Timestamp) {
+        let mut changes = Vec::new();
+        let mut moves = Vec::new();
+        for output in out {
+            match output {
+                Output::Store(change) => changes.push(change),
+                other => moves.push(other),
+            }
+        }
+        let mut drains = Vec::new();
+        changes.retain(|c| match c {
+            Change::OfflineDrain { session } => {
+                drains.push(session.clone());
+                false
+            }
+            Change::OfflineStore(_) => {
+                Metrics::inc(&self.metrics.offline_stored);
+                true
+            }
+            _ => true,
+        });
+        if !changes.is_empty()
+            && let Err(e) = self.store.apply(owner, &changes)
+        {
+            tracing::error!(user = %owner, error = %e, "store write failed");
+        }
+        for output in moves {
+            match output {
+                Output::Deliver(envelope) => self.deliver(state, envelope),
+                Output::Route(envelope) => self.route(state, envelope, now),
+                Output::Store(_) => {}
+            }
+        }
+        for session in drains {
+            let messages = match self.store.take_offline(owner) {
+                Ok(m) => m,
+                Err(e) => {
+                    tracing::error!(user = %owner, error = %e, "offline load failed");
+                    continue;
+                }
+            };
+            let mut more = Vec::new();
+            if let Some(user) = state.users.get_mut(owner) {
+                self.im.offline_loaded(user, &session, messages, &mut more);
+            }
+            self.carry(state, owner, more, now);
+        }
+    }
+
+    /// Queues a stanza for a bound session; a full queue ends the session.
+    fn deliver(&self, state: &mut State, envelope: Envelope) {
+        self.count(&envelope.stanza);
+        let Some(handle) = state.sessions.get(&envelope.to) else {
+            return;
+        };
+        if let Err(mpsc::error::TrySendError::Full(_)) = handle.tx.try_send(envelope) {
+            Metrics::inc(&self.metrics.slow_consumers);
+            let _ = handle.kick.try_send(Kick::SlowConsumer);
+        }
+    }
+
+    /// Hands a stanza to the user it is for, to the server itself, or back
+    /// with an error when there is nobody to take it.
+    fn route(&self, state: &mut State, envelope: Envelope, now: Timestamp) {
+        self.count(&envelope.stanza);
+        if envelope.to.domain() != self.domain.domain() {
+            // No server-to-server links.
+            return self.bounce(
+                state,
+                &envelope,
+                StanzaErrorCondition::RemoteServerNotFound,
+                now,
+            );
+        }
+        if envelope.to.local().is_none() {
+            return self.serve_domain(state, &envelope, now);
+        }
+        let bare = envelope.to.to_bare();
+        if !state.users.contains_key(&bare) {
+            match self.load(&bare) {
+                Ok(Some(user)) => {
+                    state.users.insert(bare.clone(), user);
+                }
+                Ok(None) => {
+                    let mut out = Vec::new();
+                    self.im.no_such_user(&envelope, &mut out);
+                    return self.carry(state, &bare, out, now);
+                }
+                Err(e) => {
+                    tracing::error!(user = %bare, error = %e, "user load failed");
+                    return;
+                }
+            }
+        }
+        let mut out = Vec::new();
+        if let Some(user) = state.users.get_mut(&bare) {
+            self.im.inbound(user, envelope, now, &mut out);
+        }
+        self.carry(state, &bare, out, now);
+        if state.users.get(&bare).is_some_and(User::is_idle) {
+            state.users.remove(&bare);
+        }
+    }
+
+    /// The user's state, if the account exists.
+    fn load(&self, bare: &Jid) -> Result<Option<User>, StoreError> {
+        let Some(local) = bare.local() else {
+            return Ok(None);
+        };
+        if self.store.account(local)?.is_none() {
+            return Ok(None);
+        }
+        Ok(Some(self.store.load_user(bare)?.into_user(bare)))
+    }
+
+    /// Stanzas to the server itself: XEP-0030 disco, XEP-0199 ping,
+    /// XEP-0092 version; any other request is `service-unavailable`.
+    fn serve_domain(&self, state: &mut State, envelope: &Envelope, now: Timestamp) {
+        let AnyStanza::Iq(iq) = &*envelope.stanza else {
+            return;
+        };
+        if !iq.is_request() {
+            return;
+        }
+        let payload = match (iq.kind, &iq.payload) {
+            (IqType::Get, Some(IqPayload::Ping)) => None,
+            (IqType::Get, Some(IqPayload::DiscoInfo(q))) if q.node.is_none() => {
+                Some(IqPayload::DiscoInfo(server_info()))
+            }
+            (IqType::Get, Some(IqPayload::DiscoItems(q))) if q.node.is_none() => {
+                Some(IqPayload::DiscoItems(DiscoItems::default()))
+            }
+            (IqType::Get, Some(IqPayload::Other(el))) if el.is("query", VERSION_NS) => {
+                Some(IqPayload::Other(version()))
+            }
+            _ => {
+                return self.bounce(
+                    state,
+                    envelope,
+                    StanzaErrorCondition::ServiceUnavailable,
+                    now,
+                );
+            }
+        };
+        let mut result = Iq::new(IqType::Result, iq.id.clone());
+        result.payload = payload;
+        let reply = Envelope::new(envelope.to.clone(), envelope.from.clone(), result);
+        self.route_back(state, reply, now);
+    }
+
+    /// The error answering `envelope`, back to its sender.
+    fn bounce(
+        &self,
+        state: &mut State,
+        envelope: &Envelope,
+        condition: StanzaErrorCondition,
+        now: Timestamp,
+    ) {
+        let error = StanzaError::new(condition);
+        let reply: Option<AnyStanza> = match &*envelope.stanza {
+            AnyStanza::Iq(iq) => iq.error_reply(error).map(Into::into),
+            AnyStanza::Message(m) => m.error_reply(error).map(Into::into),
+            AnyStanza::Presence(p) => p.error_reply(error).map(Into::into),
+        };
+        if let Some(reply) = reply {
+            let reply = Envelope::new(envelope.to.clone(), envelope.from.clone(), reply);
+            self.route_back(state, reply, now);
+        }
+    }
+
+    /// An answer from the server to one of our users: to the session if
+    /// the address is one, else through the user's inbound handling.
+    fn route_back(&self, state: &mut State, envelope: Envelope, now: Timestamp) {
+        if envelope.to.domain() != self.domain.domain() || envelope.to.local().is_none() {
+            return;
+        }
+        if state.sessions.contains_key(&envelope.to) {
+            self.deliver(state, envelope);
+        } else {
+            self.route(state, envelope, now);
+        }
+    }
+
+    fn count(&self, stanza: &AnyStanza) {
+        Metrics::inc(match stanza {
+            AnyStanza::Message(_) => &self.metrics.messages,
+            AnyStanza::Presence(_) => &self.metrics.presences,
+            AnyStanza::Iq(_) => &self.metrics.iqs,
+        });
+    }
+
+    /// Ends every session, for a shutdown.
+    pub fn kick_all(&self, why: Kick) {
+        for handle in self.lock().sessions.values() {
+            let _ = handle.kick.try_send(why);
+        }
+    }
+}
+
+/// XEP-0092 software version.
+const VERSION_NS: &str = "jabber:iq:version";
+
+/// What the server implements, for XEP-0030: exactly that.
+fn server_info() -> DiscoInfo {
+    let mut info = DiscoInfo::default();
+    let mut identity = Identity::new("server", "im");
+    identity.name = Some("chatwire".to_owned());
+    info.identities.push(identity);
+    info.features = [
+        ns::DISCO_INFO,
+        ns::DISCO_ITEMS,
+        ns::PING,
+        ns::BLOCKING,
+        VERSION_NS,
+        "urn:xmpp:sm:3",
+        "msgoffline",
+    ]
+    .iter()
+    .map(|f| (*f).to_owned())
+    .collect();
+    info
+}
+
+/// XEP-0092: the software's name and version.
+fn version() -> chatwire_xmpp_stanza::minidom::Element {
+    chatwire_xmpp_stanza::minidom::Element::builder("query", VERSION_NS)
+        .append(
+            chatwire_xmpp_stanza::minidom::Element::builder("name", VERSION_NS)
+                .append("chatwire")
+                .build(),
+        )
+        .append(
+            chatwire_xmpp_stanza::minidom::Element::builder("version", VERSION_NS)
+                .append(env!("CARGO_PKG_VERSION"))
+                .build(),
+        )
+        .build()
+}
