@@ -10,7 +10,9 @@ use std::time::{Duration, Instant};
 
 use chatwire_websocket::handshake::{ClientHandshake, ClientRequest};
 use chatwire_websocket::{Connection as WsConnection, Event as WsEvent};
-use chatwire_xmpp_session::{ClientConfig, ClientEvent, ClientSession, Security, StartTls};
+use chatwire_xmpp_session::{
+    ClientConfig, ClientEvent, ClientSession, Resumption, Security, StartTls,
+};
 use chatwire_xmpp_stanza::{AnyStanza, Element, Jid};
 use rand::Rng;
 use rustls::pki_types::pem::PemObject;
@@ -70,6 +72,8 @@ pub struct Client {
     stanzas: VecDeque<AnyStanza>,
     tls: Option<(tokio_rustls::TlsConnector, ServerName<'static>)>,
     jid: Option<Jid>,
+    resumed: bool,
+    mechanism: Option<chatwire_sasl::Mechanism>,
     buf: Vec<u8>,
 }
 
@@ -162,12 +166,43 @@ impl Client {
         options: &ClientOptions,
         timeout: Duration,
     ) -> Result<Client, ClientError> {
-        tokio::time::timeout(timeout, Client::connect_inner(options))
+        tokio::time::timeout(timeout, Client::connect_inner(options, None))
             .await
             .map_err(|_| ClientError::Timeout)?
     }
 
-    async fn connect_inner(options: &ClientOptions) -> Result<Client, ClientError> {
+    /// Connects and resumes a lost session (XEP-0198) instead of binding;
+    /// if the server refuses, binds a new one.
+    pub async fn resume(
+        options: &ClientOptions,
+        resumption: Resumption,
+        timeout: Duration,
+    ) -> Result<Client, ClientError> {
+        tokio::time::timeout(timeout, Client::connect_inner(options, Some(resumption)))
+            .await
+            .map_err(|_| ClientError::Timeout)?
+    }
+
+    /// What resuming this session needs, once its connection is lost
+    /// (None when the server did not grant resumption).
+    pub fn detach(&mut self) -> Option<Resumption> {
+        self.session.detach()
+    }
+
+    /// The SASL mechanism the session authenticated with.
+    pub fn mechanism(&self) -> Option<chatwire_sasl::Mechanism> {
+        self.mechanism
+    }
+
+    /// Whether the last connection resumed a session rather than bound one.
+    pub fn resumed(&self) -> bool {
+        self.resumed
+    }
+
+    async fn connect_inner(
+        options: &ClientOptions,
+        resumption: Option<Resumption>,
+    ) -> Result<Client, ClientError> {
         let url = parse_url(&options.url)?;
         let stream = TcpStream::connect((url.host.as_str(), url.port)).await?;
         stream.set_nodelay(true)?;
@@ -197,6 +232,8 @@ impl Client {
                 stanzas: VecDeque::new(),
                 tls,
                 jid: None,
+                resumed: false,
+                mechanism: None,
                 buf: vec![0; 16 * 1024],
             },
             scheme => {
@@ -227,12 +264,20 @@ impl Client {
                     stanzas: VecDeque::new(),
                     tls: None,
                     jid: None,
+                    resumed: false,
+                    mechanism: None,
                     buf: vec![0; 16 * 1024],
                 };
                 client.input(&leftover);
                 client
             }
         };
+        if let Some(resumption) = resumption {
+            client
+                .session
+                .resume(resumption)
+                .map_err(|e| ClientError::Closed(e.to_string()))?;
+        }
         while client.jid.is_none() {
             client.step().await?;
         }
@@ -279,6 +324,12 @@ impl Client {
         }
         let _ = self.io.shutdown().await;
         Ok(())
+    }
+
+    /// Stanzas already read and handled but not yet taken with
+    /// [`Client::next`].
+    pub fn take_buffered(&mut self) -> Vec<AnyStanza> {
+        self.stanzas.drain(..).collect()
     }
 
     /// Drops the connection without closing the stream, as a network
@@ -339,6 +390,11 @@ impl Client {
         while let Some(event) = self.session.poll_event() {
             match event {
                 ClientEvent::Ready { jid } => self.jid = Some(jid),
+                ClientEvent::Authenticated { mechanism, .. } => self.mechanism = Some(mechanism),
+                ClientEvent::Resumed { jid } => {
+                    self.jid = Some(jid);
+                    self.resumed = true;
+                }
                 ClientEvent::Stanza(stanza) => self.stanzas.push_back(stanza),
                 ClientEvent::StartTls => self.starttls().await?,
                 ClientEvent::Closed(reason) if self.jid.is_none() => {

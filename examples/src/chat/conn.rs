@@ -11,12 +11,14 @@ use chatwire_xmpp_im::{Envelope, Timestamp};
 use chatwire_xmpp_session::{
     BindDecision, CloseReason, Security, ServerConfig, ServerEvent, ServerSession,
 };
-use chatwire_xmpp_stanza::{Jid, StanzaError, StanzaErrorCondition, StreamError};
+use chatwire_xmpp_stanza::{
+    Jid, StanzaError, StanzaErrorCondition, StreamError, StreamErrorCondition,
+};
 use rand::Rng;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::sync::mpsc;
 
-use crate::chat::hub::{Hub, Kick, SessionHandle};
+use crate::chat::hub::{Detached, Hub, Kick, SessionHandle, Taken};
 use crate::chat::metrics::Metrics;
 
 /// A byte stream: TCP, or TLS over TCP.
@@ -100,18 +102,21 @@ pub async fn serve(
             Vec::new(),
         ),
     };
-    let (tx, mut rx) = mpsc::channel::<Envelope>(settings.queue.max(1));
-    let (kick_tx, mut kick_rx) = mpsc::channel::<Kick>(4);
+    let (tx, rx) = mpsc::channel::<Envelope>(settings.queue.max(1));
+    let (kick_tx, kick_rx) = mpsc::channel::<Kick>(4);
     let mut conn = Conn {
         hub: Arc::clone(&hub),
         settings: Arc::clone(&settings),
         bound: None,
-        handle: SessionHandle {
-            tx: tx.clone(),
-            kick: kick_tx,
-        },
+        handle: SessionHandle { tx, kick: kick_tx },
+        rx,
+        kick_rx,
         peer,
         starttls: false,
+        resume: None,
+        adopting: None,
+        close_reason: None,
+        lost: false,
     };
     if !leftover.is_empty() {
         conn.input(&mut session, &mut wire, &leftover);
@@ -119,7 +124,12 @@ pub async fn serve(
     let mut buf = vec![0u8; 16 * 1024];
     let why = loop {
         conn.events(&mut session);
+        if let Some(previd) = conn.resume.take() {
+            conn.find_detached(&mut session, &previd).await;
+            continue;
+        }
         if let Err(e) = conn.flush(&mut session, &mut wire, &mut io).await {
+            conn.lost = true;
             break format!("write failed: {e}");
         }
         if conn.starttls {
@@ -145,21 +155,30 @@ pub async fn serve(
         tokio::select! {
             read = io.read(&mut buf) => match read {
                 Ok(0) | Err(_) => {
+                    conn.lost = true;
                     session.handle_transport_closed(Instant::now());
                     conn.events(&mut session);
                     break "peer closed".to_owned();
                 }
                 Ok(n) => conn.input(&mut session, &mut wire, buf.get(..n).unwrap_or_default()),
             },
-            Some(envelope) = rx.recv() => {
+            Some(envelope) = conn.rx.recv() => {
                 let _ = session.send(envelope.to_stanza());
             },
-            Some(kick) = kick_rx.recv() => {
+            Some(kick) = conn.kick_rx.recv() => {
                 let condition = match kick {
-                    Kick::SlowConsumer => chatwire_xmpp_stanza::StreamErrorCondition::PolicyViolation,
-                    Kick::Conflict => chatwire_xmpp_stanza::StreamErrorCondition::Conflict,
-                    Kick::Shutdown => chatwire_xmpp_stanza::StreamErrorCondition::SystemShutdown,
+                    Kick::SlowConsumer => StreamErrorCondition::PolicyViolation,
+                    Kick::Conflict => StreamErrorCondition::Conflict,
+                    Kick::Shutdown => StreamErrorCondition::SystemShutdown,
+                    Kick::Takeover => {
+                        conn.lost = true;
+                        StreamErrorCondition::Conflict
+                    }
                 };
+                if kick == Kick::Takeover {
+                    // Hand the session over before the stream error ends it.
+                    conn.keep(&mut session);
+                }
                 let _ = session.stream_error(&StreamError::new(condition));
             },
             () = sleep => {
@@ -174,8 +193,11 @@ pub async fn serve(
     conn.events(&mut session);
     let _ = conn.flush(&mut session, &mut wire, &mut io).await;
     let _ = io.shutdown().await;
+    if conn.lost && conn.resumable_end() {
+        conn.keep(&mut session);
+    }
     if let Some(jid) = conn.bound.take() {
-        hub.unbind(&jid, &tx, timestamp());
+        hub.unbind(&jid, &conn.handle.tx, timestamp());
     }
     Metrics::dec(&hub.metrics.connections);
     tracing::info!(%peer, reason = %why, "connection closed");
@@ -187,9 +209,26 @@ struct Conn {
     settings: Arc<ConnSettings>,
     bound: Option<Jid>,
     handle: SessionHandle,
+    /// Stanzas the hub queued for this session.
+    rx: mpsc::Receiver<Envelope>,
+    /// Signals to end it.
+    kick_rx: mpsc::Receiver<Kick>,
     peer: SocketAddr,
     /// `<proceed/>` is queued: switch to TLS once it is written.
     starttls: bool,
+    /// A resumption id the client asked for, to look up.
+    resume: Option<String>,
+    /// The queue and handle of a detached session being resumed, until
+    /// the session machine says whether it took it.
+    adopting: Option<(
+        mpsc::Receiver<Envelope>,
+        mpsc::Receiver<Kick>,
+        SessionHandle,
+    )>,
+    /// How the stream ended.
+    close_reason: Option<CloseReason>,
+    /// The connection was lost rather than closed.
+    lost: bool,
 }
 
 impl Conn {
@@ -213,7 +252,7 @@ impl Conn {
                         // RFC 7395 section 3.2: binary messages are not XMPP.
                         WsEvent::Binary(_) => {
                             let _ = session.stream_error(&StreamError::new(
-                                chatwire_xmpp_stanza::StreamErrorCondition::UnsupportedEncoding,
+                                StreamErrorCondition::UnsupportedEncoding,
                             ));
                         }
                         _ => {}
@@ -252,7 +291,7 @@ impl Conn {
                     if let Err(e) = self.hub.bind(&jid, self.handle.clone()) {
                         tracing::error!(%jid, error = %e, "user load failed");
                         let _ = session.stream_error(&StreamError::new(
-                            chatwire_xmpp_stanza::StreamErrorCondition::InternalServerError,
+                            StreamErrorCondition::InternalServerError,
                         ));
                         continue;
                     }
@@ -263,17 +302,106 @@ impl Conn {
                         self.hub.outbound(jid, stanza, timestamp());
                     }
                 }
-                ServerEvent::ResumeRequested { .. } => {
-                    let _ = session.handle_resume(now, None);
+                ServerEvent::SmEnabled { id: Some(id) } => {
+                    if let Some(jid) = &self.bound {
+                        self.hub.resumable(&id, jid);
+                    }
                 }
-                ServerEvent::ResumptionReturned(_) => {}
+                ServerEvent::ResumeRequested { previd, .. } => self.resume = Some(previd),
+                ServerEvent::Resumed { jid } => {
+                    if let Some((rx, kick_rx, handle)) = self.adopting.take() {
+                        self.rx = rx;
+                        self.kick_rx = kick_rx;
+                        self.handle = handle;
+                    }
+                    if let Some(id) = session.sm().and_then(|sm| sm.id()) {
+                        self.hub.resumable(id, &jid);
+                    }
+                    tracing::info!(peer = %self.peer, %jid, "session resumed");
+                    self.bound = Some(jid);
+                }
+                ServerEvent::ResumptionReturned(resumption) => {
+                    if let Some((rx, kick_rx, handle)) = self.adopting.take() {
+                        self.hub.put_back(Detached {
+                            resumption,
+                            rx,
+                            kick_rx,
+                            handle,
+                        });
+                    }
+                }
                 ServerEvent::StartTls => self.starttls = true,
-                ServerEvent::Closed(reason) if !matches!(reason, CloseReason::Closed) => {
+                ServerEvent::Closed(reason) => {
                     tracing::debug!(peer = %self.peer, ?reason, "stream ended");
+                    self.close_reason = Some(reason);
                 }
                 _ => {}
             }
         }
+    }
+
+    /// Looks up the detached session the client asks to resume; a session
+    /// whose connection is still up is asked to hand over, and looked for
+    /// again for up to a second.
+    async fn find_detached(&mut self, session: &mut ServerSession, previd: &str) {
+        let Some(account) = session.account().cloned() else {
+            let _ = session.handle_resume(Instant::now(), None);
+            return;
+        };
+        for _ in 0..20 {
+            match self.hub.take_detached(previd, &account) {
+                Taken::Found(detached) => {
+                    let Detached {
+                        resumption,
+                        rx,
+                        kick_rx,
+                        handle,
+                    } = *detached;
+                    self.adopting = Some((rx, kick_rx, handle));
+                    let _ = session.handle_resume(Instant::now(), Some(resumption));
+                    return;
+                }
+                Taken::Pending => tokio::time::sleep(Duration::from_millis(50)).await,
+                Taken::None => break,
+            }
+        }
+        let _ = session.handle_resume(Instant::now(), None);
+    }
+
+    /// Whether the stream ended in a way that leaves it to be resumed: the
+    /// transport was lost, or the peer stopped answering; not a close, nor
+    /// an error either side sent on purpose.
+    fn resumable_end(&self) -> bool {
+        match &self.close_reason {
+            None => true,
+            Some(CloseReason::TransportClosed { clean }) => !clean,
+            Some(CloseReason::SentStreamError(condition)) => {
+                *condition == chatwire_xmpp_framing::StreamErrorCondition::ConnectionTimeout
+            }
+            Some(_) => false,
+        }
+    }
+
+    /// Hands a resumable session to the hub to keep; afterwards this
+    /// connection no longer owns it.
+    fn keep(&mut self, session: &mut ServerSession) {
+        if self.bound.is_none() {
+            return;
+        }
+        let Some(resumption) = session.detach() else {
+            return;
+        };
+        let (tx, rx) = mpsc::channel(1);
+        let (kick_tx, kick_rx) = mpsc::channel(1);
+        let detached = Detached {
+            resumption,
+            rx: std::mem::replace(&mut self.rx, rx),
+            kick_rx: std::mem::replace(&mut self.kick_rx, kick_rx),
+            handle: std::mem::replace(&mut self.handle, SessionHandle { tx, kick: kick_tx }),
+        };
+        self.bound = None;
+        tracing::info!(peer = %self.peer, "session kept for resumption");
+        self.hub.detach(detached, self.settings.resume_timeout);
     }
 
     /// The stored credentials for a name the client typed, with the

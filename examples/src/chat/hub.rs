@@ -7,6 +7,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use chatwire_xmpp_im::{Change, Envelope, Output, Server as ImServer, Timestamp, User};
+use chatwire_xmpp_session::Resumption;
 use chatwire_xmpp_stanza::{
     AnyStanza, DiscoInfo, DiscoItems, Identity, Iq, IqPayload, IqType, Jid, MessageType,
     StanzaError, StanzaErrorCondition, ns,
@@ -36,11 +37,42 @@ pub enum Kick {
     Conflict,
     /// The server is shutting down.
     Shutdown,
+    /// A new connection resumes this session (XEP-0198): hand it over with
+    /// [`Hub::detach`] and end the stream with `conflict`.
+    Takeover,
+}
+
+/// A session whose connection was lost, kept for XEP-0198 resumption: its
+/// stream management state and its queue, which keeps filling meanwhile.
+pub struct Detached {
+    /// The session's stream management state.
+    pub resumption: Resumption,
+    /// Stanzas queued for it since.
+    pub rx: mpsc::Receiver<Envelope>,
+    /// Its end signals.
+    pub kick_rx: mpsc::Receiver<Kick>,
+    /// How the hub reaches it.
+    pub handle: SessionHandle,
+}
+
+/// What [`Hub::take_detached`] found.
+pub enum Taken {
+    /// The detached session, for this account.
+    Found(Box<Detached>),
+    /// Its connection is still up and was asked to hand it over: ask again
+    /// in a moment.
+    Pending,
+    /// No session of this account has that id.
+    None,
 }
 
 struct State {
     users: HashMap<Jid, User>,
     sessions: HashMap<Jid, SessionHandle>,
+    /// Resumable sessions whose connection is up, by resumption id.
+    resumable: HashMap<String, Jid>,
+    /// Sessions kept for resumption, by resumption id.
+    detached: HashMap<String, Detached>,
 }
 
 /// Everything connections share.
@@ -63,6 +95,8 @@ impl Hub {
             state: Mutex::new(State {
                 users: HashMap::new(),
                 sessions: HashMap::new(),
+                resumable: HashMap::new(),
+                detached: HashMap::new(),
             }),
             metrics: Metrics::default(),
         }
@@ -141,6 +175,7 @@ impl Hub {
             _ => return,
         }
         state.sessions.remove(full);
+        state.resumable.retain(|_, jid| jid != full);
         Metrics::dec(&self.metrics.sessions);
         let bare = full.to_bare();
         let mut out = Vec::new();
@@ -151,6 +186,85 @@ impl Hub {
         if state.users.get(&bare).is_some_and(User::is_idle) {
             state.users.remove(&bare);
         }
+    }
+
+    /// The session `full` can be resumed under `id` (XEP-0198).
+    pub fn resumable(&self, id: &str, full: &Jid) {
+        self.lock().resumable.insert(id.to_owned(), full.clone());
+    }
+
+    /// Keeps a session whose connection was lost for `timeout`; then, if
+    /// nobody resumed it, it ends and what it never acknowledged is routed
+    /// again.
+    pub fn detach(self: &Arc<Self>, detached: Detached, timeout: std::time::Duration) {
+        let Some(id) = detached.resumption.id().map(str::to_owned) else {
+            return;
+        };
+        {
+            let mut state = self.lock();
+            state.resumable.remove(&id);
+            state.detached.insert(id.clone(), detached);
+        }
+        let hub = Arc::clone(self);
+        tokio::spawn(async move {
+            tokio::time::sleep(timeout).await;
+            hub.expire(&id);
+        });
+    }
+
+    /// The detached session `id` for `account` to resume.
+    pub fn take_detached(&self, id: &str, account: &Jid) -> Taken {
+        let mut state = self.lock();
+        let ours = |jid: &Jid| jid.to_bare() == *account;
+        if state
+            .detached
+            .get(id)
+            .is_some_and(|d| ours(&d.resumption.jid))
+        {
+            return match state.detached.remove(id) {
+                Some(d) => Taken::Found(Box::new(d)),
+                None => Taken::None,
+            };
+        }
+        let live = state.resumable.get(id).filter(|jid| ours(jid)).cloned();
+        if let Some(handle) = live.and_then(|jid| state.sessions.get(&jid)) {
+            let _ = handle.kick.try_send(Kick::Takeover);
+            return Taken::Pending;
+        }
+        Taken::None
+    }
+
+    /// A detached session that a resumption did not take, kept again.
+    pub fn put_back(&self, detached: Detached) {
+        if let Some(id) = detached.resumption.id().map(str::to_owned) {
+            self.lock().detached.insert(id, detached);
+        }
+    }
+
+    /// A detached session's time is up: it ends, and the messages it never
+    /// acknowledged or never got go through routing again.
+    fn expire(&self, id: &str) {
+        let Some(mut detached) = self.lock().detached.remove(id) else {
+            return;
+        };
+        let now = crate::chat::conn::timestamp();
+        let jid = detached.resumption.jid.clone();
+        self.unbind(&jid, &detached.handle.tx, now);
+        let mut stanzas: Vec<AnyStanza> = detached
+            .resumption
+            .state
+            .take_unacked()
+            .into_iter()
+            .filter_map(|e| match e {
+                chatwire_xmpp_stanza::Element::Message(m) => Some(AnyStanza::Message(m)),
+                _ => None,
+            })
+            .collect();
+        while let Ok(envelope) = detached.rx.try_recv() {
+            stanzas.push(envelope.to_stanza());
+        }
+        tracing::info!(%jid, rerouted = stanzas.len(), "resumption expired");
+        self.reroute(stanzas, now);
     }
 
     /// Stanzas a session accepted but never acknowledged, now that it is

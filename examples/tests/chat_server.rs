@@ -1,0 +1,328 @@
+//! `chat-server` over real sockets, driven by the client side of the same
+//! crates: messages over WebSocket and TCP, the RFC 6121 subscription flow,
+//! offline delivery with a delay stamp, nothing lost across SIGKILL, and a
+//! XEP-0198 resumption after the connection is cut.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod server;
+
+use std::time::Duration;
+
+use chatwire_examples::chat::client::Client;
+use chatwire_xmpp_stanza::{
+    AnyStanza, Iq, IqPayload, Jid, Message, Payload, Presence, PresenceType, Roster,
+};
+use server::{ChatServer, jid, wait_for};
+
+const WAIT: Duration = Duration::from_secs(10);
+
+async fn online(server: &ChatServer, who: &str, tcp: bool) -> Client {
+    let mut client = server.client(who, tcp).await;
+    let mut get = Iq::get("r0", IqPayload::Roster(Roster::default()));
+    get.to = None;
+    client.send(get).await.unwrap();
+    wait_for(
+        &mut client,
+        |s| matches!(s, AnyStanza::Iq(iq) if iq.id == "r0"),
+    )
+    .await;
+    client
+        .send(Presence::new(PresenceType::Available))
+        .await
+        .unwrap();
+    client
+}
+
+fn body(stanza: &AnyStanza) -> Option<&str> {
+    match stanza {
+        AnyStanza::Message(m) => m.body(),
+        _ => None,
+    }
+}
+
+#[tokio::test]
+async fn messages_between_websocket_and_tcp() {
+    let server = ChatServer::start(&[]).await;
+    let mut alice = online(&server, "alice", false).await;
+    let mut bob = online(&server, "bob", true).await;
+    alice
+        .send(Message::chat(jid("bob@localhost"), "over websocket"))
+        .await
+        .unwrap();
+    let got = wait_for(&mut bob, |s| body(s).is_some()).await;
+    assert_eq!(body(&got), Some("over websocket"));
+    assert_eq!(
+        got.as_stanza().from().unwrap().to_bare(),
+        jid("alice@localhost")
+    );
+    bob.send(Message::chat(jid("alice@localhost"), "over tcp"))
+        .await
+        .unwrap();
+    let got = wait_for(&mut alice, |s| body(s).is_some()).await;
+    assert_eq!(body(&got), Some("over tcp"));
+}
+
+/// RFC 6121 sections 3.1.2-3.1.6, on both sides.
+#[tokio::test]
+async fn subscription_flow_pushes_and_presence() {
+    let server = ChatServer::start(&[]).await;
+    let mut alice = online(&server, "alice", false).await;
+    let mut bob = online(&server, "bob", false).await;
+    let mut subscribe = Presence::new(PresenceType::Subscribe);
+    subscribe.to = Some(jid("bob@localhost"));
+    alice.send(subscribe).await.unwrap();
+    // alice: a push with ask='subscribe' (3.1.2).
+    let push = wait_for(
+        &mut alice,
+        |s| matches!(s, AnyStanza::Iq(iq) if iq.kind == chatwire_xmpp_stanza::IqType::Set),
+    )
+    .await;
+    let AnyStanza::Iq(push) = push else { panic!() };
+    let Some(IqPayload::Roster(r)) = &push.payload else {
+        panic!()
+    };
+    assert_eq!(r.items[0].jid, jid("bob@localhost"));
+    assert!(r.items[0].ask.is_some());
+    // The client answers pushes (RFC 6121 2.1.6).
+    alice.send(push.result(None).unwrap()).await.unwrap();
+    // bob: the request from alice's bare JID (3.1.3).
+    let request = wait_for(
+        &mut bob,
+        |s| matches!(s, AnyStanza::Presence(p) if p.kind == PresenceType::Subscribe),
+    )
+    .await;
+    assert_eq!(request.as_stanza().from(), Some(&jid("alice@localhost")));
+
+    let mut subscribed = Presence::new(PresenceType::Subscribed);
+    subscribed.to = Some(jid("alice@localhost"));
+    bob.send(subscribed).await.unwrap();
+    // bob: a push with subscription='from' (3.1.5).
+    let push = wait_for(
+        &mut bob,
+        |s| matches!(s, AnyStanza::Iq(iq) if iq.kind == chatwire_xmpp_stanza::IqType::Set),
+    )
+    .await;
+    let AnyStanza::Iq(push) = push else { panic!() };
+    let Some(IqPayload::Roster(r)) = &push.payload else {
+        panic!()
+    };
+    assert_eq!(r.items[0].subscription.as_ref().unwrap().as_str(), "from");
+    // alice: subscribed, the push with 'to', and bob's presence (3.1.6).
+    let mut saw = (false, false, false);
+    for _ in 0..10 {
+        let Some(s) = alice.next(WAIT).await.unwrap() else {
+            break;
+        };
+        match &s {
+            AnyStanza::Presence(p) if p.kind == PresenceType::Subscribed => saw.0 = true,
+            AnyStanza::Iq(iq) => {
+                if let Some(IqPayload::Roster(r)) = &iq.payload {
+                    saw.1 |= r.items[0]
+                        .subscription
+                        .as_ref()
+                        .is_some_and(|s| s.as_str() == "to");
+                }
+            }
+            AnyStanza::Presence(p)
+                if p.kind == PresenceType::Available
+                    && p.from
+                        .as_ref()
+                        .is_some_and(|f| f.to_bare() == jid("bob@localhost")) =>
+            {
+                saw.2 = true
+            }
+            _ => {}
+        }
+        if saw == (true, true, true) {
+            break;
+        }
+    }
+    assert_eq!(saw, (true, true, true), "subscribed, push, presence");
+}
+
+#[tokio::test]
+async fn offline_messages_arrive_with_a_delay_stamp() {
+    let server = ChatServer::start(&[]).await;
+    let mut bob = online(&server, "bob", false).await;
+    bob.send(Message::chat(jid("alice@localhost"), "while you were away"))
+        .await
+        .unwrap();
+    server::ping(&mut bob).await;
+    let mut alice = online(&server, "alice", false).await;
+    let got = wait_for(&mut alice, |s| body(s).is_some()).await;
+    let AnyStanza::Message(m) = got else { panic!() };
+    assert_eq!(m.body(), Some("while you were away"));
+    let delay = m
+        .payloads
+        .iter()
+        .find_map(|p| match p {
+            Payload::Delay(d) => Some(d),
+            _ => None,
+        })
+        .expect("a <delay/>");
+    assert_eq!(delay.from, Some(jid("localhost")));
+    // XEP-0082 DateTime, UTC.
+    let stamp = delay.stamp.as_bytes();
+    assert_eq!(stamp.len(), 24, "{}", delay.stamp);
+    assert!(
+        delay.stamp.ends_with('Z') && stamp[10] == b'T',
+        "{}",
+        delay.stamp
+    );
+}
+
+/// Acknowledged means stored: 20 messages to an offline user, SIGKILL,
+/// restart, and each arrives once; the roster is intact.
+#[tokio::test]
+async fn nothing_acknowledged_is_lost_to_sigkill() {
+    let mut server = ChatServer::start(&[]).await;
+    let mut bob = online(&server, "bob", false).await;
+    let mut set = Iq::set(
+        "add",
+        IqPayload::Roster({
+            let mut r = Roster::default();
+            r.items.push(chatwire_xmpp_stanza::RosterItem::new(jid(
+                "alice@localhost",
+            )));
+            r
+        }),
+    );
+    set.to = None;
+    bob.send(set).await.unwrap();
+    wait_for(
+        &mut bob,
+        |s| matches!(s, AnyStanza::Iq(iq) if iq.id == "add"),
+    )
+    .await;
+    for i in 0..20 {
+        bob.send(Message::chat(jid("alice@localhost"), format!("m{i}")))
+            .await
+            .unwrap();
+    }
+    server::ping(&mut bob).await;
+    server.kill_and_restart().await;
+    let mut alice = online(&server, "alice", false).await;
+    let mut bodies = Vec::new();
+    while let Some(s) = alice.next(Duration::from_secs(2)).await.unwrap() {
+        if let Some(b) = body(&s) {
+            bodies.push(b.to_owned());
+        }
+    }
+    let expected: Vec<String> = (0..20).map(|i| format!("m{i}")).collect();
+    assert_eq!(bodies, expected);
+    let mut bob = server.client("bob", false).await;
+    let items = server::roster(&mut bob).await;
+    assert_eq!(items, vec![jid("alice@localhost")]);
+}
+
+/// XEP-0198: the connection is cut while messages flow; the client
+/// resumes and gets every message once.
+#[tokio::test]
+async fn resumption_after_a_cut_loses_and_repeats_nothing() {
+    let server = ChatServer::start(&[]).await;
+    let mut alice = online(&server, "alice", false).await;
+    let mut bob = online(&server, "bob", false).await;
+    let mut bodies = Vec::new();
+    for i in 0..10 {
+        bob.send(Message::chat(jid("alice@localhost"), format!("m{i}")))
+            .await
+            .unwrap();
+    }
+    for _ in 0..5 {
+        let s = wait_for(&mut alice, |s| body(s).is_some()).await;
+        bodies.push(body(&s).unwrap().to_owned());
+    }
+    // What the client already read counts as received; what is still in
+    // the socket is lost with it, and the server sends it again.
+    bodies.extend(
+        alice
+            .take_buffered()
+            .iter()
+            .filter_map(body)
+            .map(str::to_owned),
+    );
+    let resumption = alice.detach().expect("resumable");
+    alice.drop_connection();
+    for i in 10..20 {
+        bob.send(Message::chat(jid("alice@localhost"), format!("m{i}")))
+            .await
+            .unwrap();
+    }
+    server::ping(&mut bob).await;
+    let mut alice = Client::resume(&server.options("alice", false), resumption, WAIT)
+        .await
+        .unwrap();
+    assert!(alice.resumed());
+    while let Some(s) = alice.next(Duration::from_secs(2)).await.unwrap() {
+        if let Some(b) = body(&s) {
+            bodies.push(b.to_owned());
+        }
+    }
+    let expected: Vec<String> = (0..20).map(|i| format!("m{i}")).collect();
+    assert_eq!(bodies, expected);
+}
+
+/// RFC 6120 section 8.1.2.1: a `from` the session may not use ends the
+/// stream with `invalid-from`; nothing reaches the recipient.
+#[tokio::test]
+async fn a_client_cannot_send_as_another_user() {
+    let server = ChatServer::start(&[]).await;
+    let mut alice = online(&server, "alice", false).await;
+    let mut bob = online(&server, "bob", false).await;
+    let mut forged = Message::chat(jid("bob@localhost"), "from carol, honest");
+    forged.from = Some(jid("carol@localhost/x"));
+    alice.send(forged).await.unwrap();
+    let mut closed = false;
+    for _ in 0..10 {
+        match alice.next(Duration::from_secs(2)).await {
+            Err(_) => {
+                closed = true;
+                break;
+            }
+            Ok(None) => break,
+            Ok(Some(_)) => {}
+        }
+    }
+    assert!(closed, "the stream ends");
+    while let Some(s) = bob.next(Duration::from_secs(1)).await.unwrap() {
+        assert!(body(&s).is_none(), "delivered: {s:?}");
+    }
+}
+
+#[tokio::test]
+async fn disco_ping_and_host_meta() {
+    let server = ChatServer::start(&[]).await;
+    let mut alice = online(&server, "alice", false).await;
+    let mut info = Iq::get(
+        "d1",
+        IqPayload::DiscoInfo(chatwire_xmpp_stanza::DiscoInfo::default()),
+    );
+    info.to = Some(Jid::new("localhost").unwrap());
+    alice.send(info).await.unwrap();
+    let got = wait_for(
+        &mut alice,
+        |s| matches!(s, AnyStanza::Iq(iq) if iq.id == "d1"),
+    )
+    .await;
+    let AnyStanza::Iq(iq) = got else { panic!() };
+    let Some(IqPayload::DiscoInfo(info)) = iq.payload else {
+        panic!("{iq:?}")
+    };
+    for feature in [
+        "urn:xmpp:blocking",
+        "urn:xmpp:ping",
+        "http://jabber.org/protocol/disco#info",
+    ] {
+        assert!(info.features.iter().any(|f| f == feature), "{feature}");
+    }
+    let body = server.http_get("/.well-known/host-meta.json").await;
+    assert!(
+        body.contains(&format!(
+            "ws://127.0.0.1:{}/xmpp-websocket",
+            server.web_port
+        )),
+        "{body}"
+    );
+    let metrics = server.http_get("/metrics").await;
+    assert!(metrics.contains("chatwire_sessions 1"), "{metrics}");
+}
