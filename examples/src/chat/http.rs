@@ -29,7 +29,7 @@ pub struct Site {
 }
 
 /// The Converse.js release the page loads from the CDN.
-const CONVERSE_CDN: &str = "https://cdn.conversejs.org/11.0.1/dist";
+const CONVERSE_CDN: &str = "https://cdn.conversejs.org/14.0.0/dist";
 
 /// Answers one request.
 pub async fn handle(
@@ -151,11 +151,12 @@ fn demo_page(endpoint: &str, domain: &str, local_assets: bool) -> String {
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>chatwire demo</title>
 <link rel="stylesheet" href="{base}/converse.min.css">
-<script src="{base}/converse.min.js"></script>
 </head>
 <body class="converse-fullscreen">
 <noscript>The chat needs JavaScript.</noscript>
-<script>
+<script type="module">
+// A module: converse.min.js uses `import.meta`.
+import "{base}/converse.min.js";
 converse.initialize({{
   websocket_url: "{endpoint}",
   discover_connection_methods: false,
@@ -166,7 +167,7 @@ converse.initialize({{
   assets_path: "{base}/",
   allow_registration: false,
   show_client_info: false,
-  theme: "concord",
+  allow_non_roster_messaging: true,
 }});
 </script>
 </body>
