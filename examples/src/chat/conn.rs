@@ -12,7 +12,7 @@ use chatwire_xmpp_session::{
     BindDecision, CloseReason, Security, ServerConfig, ServerEvent, ServerSession,
 };
 use chatwire_xmpp_stanza::{
-    Jid, StanzaError, StanzaErrorCondition, StreamError, StreamErrorCondition,
+    AnyStanza, Jid, StanzaError, StanzaErrorCondition, StreamError, StreamErrorCondition,
 };
 use rand::Rng;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
@@ -117,6 +117,7 @@ pub async fn serve(
         adopting: None,
         close_reason: None,
         lost: false,
+        slow: false,
     };
     if !leftover.is_empty() {
         conn.input(&mut session, &mut wire, &leftover);
@@ -167,7 +168,12 @@ pub async fn serve(
             },
             Some(kick) = conn.kick_rx.recv() => {
                 let condition = match kick {
-                    Kick::SlowConsumer => StreamErrorCondition::PolicyViolation,
+                    Kick::SlowConsumer => {
+                        // Not kept for resumption: the hub has ended it.
+                        conn.lost = false;
+                        conn.slow = true;
+                        StreamErrorCondition::PolicyViolation
+                    }
                     Kick::Conflict => StreamErrorCondition::Conflict,
                     Kick::Shutdown => StreamErrorCondition::SystemShutdown,
                     Kick::Takeover => {
@@ -193,11 +199,27 @@ pub async fn serve(
     conn.events(&mut session);
     let _ = conn.flush(&mut session, &mut wire, &mut io).await;
     let _ = io.shutdown().await;
-    if conn.lost && conn.resumable_end() {
+    if conn.lost && !conn.slow && conn.resumable_end() {
         conn.keep(&mut session);
     }
     if let Some(jid) = conn.bound.take() {
-        hub.unbind(&jid, &conn.handle.tx, timestamp());
+        let now = timestamp();
+        hub.unbind(&jid, &conn.handle.tx, now);
+        // Nothing accepted is lost: what the client never acknowledged,
+        // and what was still queued for it, is routed again.
+        let mut leftovers: Vec<AnyStanza> = session
+            .take_unacked()
+            .into_iter()
+            .filter_map(|e| match e {
+                chatwire_xmpp_stanza::Element::Message(m) => Some(AnyStanza::Message(m)),
+                _ => None,
+            })
+            .collect();
+        conn.rx.close();
+        while let Ok(envelope) = conn.rx.try_recv() {
+            leftovers.push(envelope.to_stanza());
+        }
+        hub.reroute(leftovers, now);
     }
     Metrics::dec(&hub.metrics.connections);
     tracing::info!(%peer, reason = %why, "connection closed");
@@ -229,6 +251,8 @@ struct Conn {
     close_reason: Option<CloseReason>,
     /// The connection was lost rather than closed.
     lost: bool,
+    /// The hub ended the session: the client stopped reading.
+    slow: bool,
 }
 
 impl Conn {
@@ -313,6 +337,11 @@ impl Conn {
                         self.rx = rx;
                         self.kick_rx = kick_rx;
                         self.handle = handle;
+                    }
+                    if !self.hub.is_bound_to(&jid, &self.handle.tx)
+                        && let Err(e) = self.hub.bind(&jid, self.handle.clone())
+                    {
+                        tracing::error!(%jid, error = %e, "user load failed");
                     }
                     if let Some(id) = session.sm().and_then(|sm| sm.id()) {
                         self.hub.resumable(id, &jid);

@@ -170,6 +170,16 @@ impl Hub {
     /// session replaced by a newer login is not removed by the old one.
     pub fn unbind(&self, full: &Jid, tx: &mpsc::Sender<Envelope>, now: Timestamp) {
         let mut state = self.lock();
+        self.unbind_locked(&mut state, full, tx, now);
+    }
+
+    fn unbind_locked(
+        &self,
+        state: &mut State,
+        full: &Jid,
+        tx: &mpsc::Sender<Envelope>,
+        now: Timestamp,
+    ) {
         match state.sessions.get(full) {
             Some(h) if h.tx.same_channel(tx) => {}
             _ => return,
@@ -182,10 +192,18 @@ impl Hub {
         if let Some(user) = state.users.get_mut(&bare) {
             self.im.session_ended(user, full, now, &mut out);
         }
-        self.carry(&mut state, &bare, out, now);
+        self.carry(state, &bare, out, now);
         if state.users.get(&bare).is_some_and(User::is_idle) {
             state.users.remove(&bare);
         }
+    }
+
+    /// Whether `full` is bound to the session whose queue is `tx`.
+    pub fn is_bound_to(&self, full: &Jid, tx: &mpsc::Sender<Envelope>) -> bool {
+        self.lock()
+            .sessions
+            .get(full)
+            .is_some_and(|h| h.tx.same_channel(tx))
     }
 
     /// The session `full` can be resumed under `id` (XEP-0198).
@@ -272,6 +290,10 @@ impl Hub {
     /// the account (another resource gets it, or offline storage).
     pub fn reroute(&self, stanzas: Vec<AnyStanza>, now: Timestamp) {
         let mut state = self.lock();
+        self.reroute_locked(&mut state, stanzas, now);
+    }
+
+    fn reroute_locked(&self, state: &mut State, stanzas: Vec<AnyStanza>, now: Timestamp) {
         for stanza in stanzas {
             let s = stanza.as_stanza();
             let (Some(from), Some(to)) = (s.from().cloned(), s.to().cloned()) else {
@@ -282,7 +304,7 @@ impl Hub {
                 continue;
             }
             let envelope = Envelope::new(from, to.to_bare(), stanza);
-            self.route(&mut state, envelope, now);
+            self.route(state, envelope, now);
         }
     }
 
@@ -317,7 +339,7 @@ impl Hub {
         }
         for output in moves {
             match output {
-                Output::Deliver(envelope) => self.deliver(state, envelope),
+                Output::Deliver(envelope) => self.deliver(state, envelope, now),
                 Output::Route(envelope) => self.route(state, envelope, now),
                 Output::Store(_) => {}
             }
@@ -339,15 +361,23 @@ impl Hub {
     }
 
     /// Queues a stanza for a bound session; a full queue ends the session.
-    fn deliver(&self, state: &mut State, envelope: Envelope) {
+    fn deliver(&self, state: &mut State, envelope: Envelope, now: Timestamp) {
         self.count(&envelope.stanza);
         let Some(handle) = state.sessions.get(&envelope.to) else {
             return;
         };
-        if let Err(mpsc::error::TrySendError::Full(_)) = handle.tx.try_send(envelope) {
-            Metrics::inc(&self.metrics.slow_consumers);
-            let _ = handle.kick.try_send(Kick::SlowConsumer);
-        }
+        let Err(mpsc::error::TrySendError::Full(envelope)) = handle.tx.try_send(envelope) else {
+            return;
+        };
+        // The client stopped reading: its session ends here, so that
+        // nothing more is queued for it, and this message goes where it
+        // would go without that session (another resource, or offline).
+        Metrics::inc(&self.metrics.slow_consumers);
+        let _ = handle.kick.try_send(Kick::SlowConsumer);
+        let full = envelope.to.clone();
+        let tx = handle.tx.clone();
+        self.unbind_locked(state, &full, &tx, now);
+        self.reroute_locked(state, vec![envelope.to_stanza()], now);
     }
 
     /// Hands a stanza to the user it is for, to the server itself, or back
@@ -466,7 +496,7 @@ impl Hub {
             return;
         }
         if state.sessions.contains_key(&envelope.to) {
-            self.deliver(state, envelope);
+            self.deliver(state, envelope, now);
         } else {
             self.route(state, envelope, now);
         }
