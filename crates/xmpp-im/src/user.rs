@@ -211,7 +211,13 @@ impl User {
             stored.ver = self.version;
         }
         if stored.is_removed() && !roster_changed {
-            if self.contacts.remove(contact).is_some() {
+            if let Some(old) = self.contacts.remove(contact) {
+                // The record may have remembered a removal (or a change)
+                // at `old.ver`; once it is gone that change cannot be
+                // replayed, so clients older than it must get the whole
+                // roster (RFC 6121 section 2.6.3), and a reload must not
+                // compute a lower roster version than the one in memory.
+                self.floor = self.floor.max(old.ver);
                 out.push(Output::Store(Change::Forget {
                     contact: contact.clone(),
                     floor: self.floor,
