@@ -211,7 +211,7 @@ fn probe_from_non_subscriber_gets_unsubscribed() {
     // table drops it and nothing reaches alice.
     assert!(
         a.iter()
-            .all(|r| r.name() != "presence" || r.type_attr() != None),
+            .all(|r| r.name() != "presence" || r.type_attr().is_some()),
         "{a:?}"
     );
 }
