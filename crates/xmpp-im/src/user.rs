@@ -271,6 +271,10 @@ impl User {
         if stored.is_removed() && stored.ver == 0 {
             if let Some(old) = self.contacts.remove(contact) {
                 self.counts.sub(&old);
+                // Defensive: a record forgotten here held no replayable
+                // change (its version is 0), but never let a reload compute
+                // a lower roster version than the one in memory.
+                self.floor = self.floor.max(old.ver);
                 out.push(Output::Store(Change::Forget {
                     contact: contact.clone(),
                     floor: self.floor,

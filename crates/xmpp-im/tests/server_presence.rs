@@ -263,3 +263,26 @@ fn stranger_requests_are_bounded_and_kept_small() {
     }
     w.check_store();
 }
+
+#[test]
+fn removal_then_unsubscribed_keeps_the_stored_roster_version() {
+    // alice removes bob; bob's server answers with unsubscribed, which
+    // finds no subscription left and drops the removal record: the stored
+    // floor must rise to its version (RFC 6121 section 2.6.3), or alice
+    // reloads with an older roster version than she had.
+    let mut w = friends();
+    w.send(
+        A,
+        "<iq xmlns='jabber:client' type='set' id='rm'><query xmlns='jabber:iq:roster'>\
+<item jid='bob@example.com' subscription='remove'/></query></iq>",
+    );
+    w.check_store();
+    let alice = jid("alice@example.com");
+    w.loaded.remove(&alice);
+    let reloaded = w.view("alice@example.com");
+    assert!(
+        reloaded.roster_version() >= 4,
+        "{}",
+        reloaded.roster_version()
+    );
+}

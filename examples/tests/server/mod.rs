@@ -66,7 +66,10 @@ impl ChatServer {
             .arg("--data-dir")
             .arg(&self.dir)
             .args(&self.args)
-            .env("RUST_LOG", std::env::var("CHAT_SERVER_LOG").unwrap_or_else(|_| "warn".to_owned()))
+            .env(
+                "RUST_LOG",
+                std::env::var("CHAT_SERVER_LOG").unwrap_or_else(|_| "warn".to_owned()),
+            )
             .stdout(Stdio::null())
             .spawn()
             .unwrap();

@@ -10,7 +10,7 @@
     clippy::indexing_slicing
 )]
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, VecDeque};
 
 use chatwire_xmpp_im::{Change, Config, Envelope, Output, Server, StoredContact, Timestamp, User};
 use chatwire_xmpp_stanza::{AnyStanza, Context, Element, Jid, Message};
@@ -186,11 +186,14 @@ impl World {
             .collect()
     }
 
-    /// Carries out outputs until no route is left.
+    /// Carries out outputs until no route is left, first in, first out:
+    /// each call's outputs in order, and a route's outputs after those of
+    /// the call that routed it, so that a user's changes reach the store
+    /// in the order the machine made them.
     fn carry(&mut self, owner: &Jid, out: Vec<Output>) {
-        let mut queue: Vec<(Jid, Output)> = out.into_iter().map(|o| (owner.clone(), o)).collect();
-        queue.reverse();
-        while let Some((owner, output)) = queue.pop() {
+        let mut queue: VecDeque<(Jid, Output)> =
+            out.into_iter().map(|o| (owner.clone(), o)).collect();
+        while let Some((owner, output)) = queue.pop_front() {
             let mut more = Vec::new();
             match output {
                 Output::Deliver(env) => self.receive(&env),
@@ -209,18 +212,14 @@ impl World {
                         let server = self.server.clone();
                         let now = Timestamp(self.now);
                         server.inbound(self.user(&bare), env, now, &mut more);
-                        for o in more.drain(..).rev() {
-                            queue.push((bare.clone(), o));
-                        }
+                        queue.extend(more.into_iter().map(|o| (bare.clone(), o)));
                         continue;
                     } else {
                         self.server.no_such_user(&env, &mut more);
                     }
                 }
             }
-            for o in more.into_iter().rev() {
-                queue.push((owner.clone(), o));
-            }
+            queue.extend(more.into_iter().map(|o| (owner.clone(), o)));
         }
     }
 
