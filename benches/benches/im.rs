@@ -81,11 +81,21 @@ fn presence_broadcast(c: &mut Criterion) {
             );
             let mut routes = 0;
             for output in &out {
-                if let Output::Route(env) = output {
-                    buf.clear();
-                    env.serialize(&ctx, &mut buf).unwrap();
-                    black_box(&buf);
-                    routes += 1;
+                match output {
+                    Output::Route(env) => {
+                        buf.clear();
+                        env.serialize(&ctx, &mut buf).unwrap();
+                        black_box(&buf);
+                        routes += 1;
+                    }
+                    Output::Broadcast(b) => {
+                        b.serialize_each(&ctx, |_, bytes| {
+                            black_box(bytes);
+                            routes += 1;
+                        })
+                        .unwrap();
+                    }
+                    _ => {}
                 }
             }
             routes

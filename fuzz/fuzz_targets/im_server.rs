@@ -273,6 +273,23 @@ impl World {
                 eprintln!("  {owner}: {output:?}");
             }
             match output {
+                Output::Broadcast(b) => {
+                    // Each copy as the template writes it must read back
+                    // as the envelope's own serialization does.
+                    let ctx = chatwire_xmpp_stanza::Context::client_websocket();
+                    let mut copies = Vec::new();
+                    b.serialize_each(&ctx, |_, bytes| copies.push(bytes.to_vec()))
+                        .expect("a broadcast serializes");
+                    for (env, copy) in b.envelopes().zip(&copies) {
+                        let mut direct = Vec::new();
+                        env.serialize(&ctx, &mut direct).expect("serializes");
+                        assert_eq!(&direct, copy, "template and serializer differ");
+                    }
+                    for env in b.envelopes().collect::<Vec<_>>().into_iter().rev() {
+                        queue.push_front((owner.clone(), Output::Route(env)));
+                    }
+                    continue;
+                }
                 Output::Deliver(env) => self.deliver(&owner, &env),
                 Output::Store(Change::OfflineDrain { session }) => {
                     let messages =

@@ -94,7 +94,7 @@ mod state;
 mod subscription;
 mod user;
 
-pub use output::{Change, Envelope, Output, StoredContact};
+pub use output::{Broadcast, Change, Envelope, Output, StoredContact};
 pub use roster_cache::{RosterCache, RosterPushError, RosterResult, RosterResultError};
 pub use server::{Config, Server, Ties};
 pub use stamp::Timestamp;

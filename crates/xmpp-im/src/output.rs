@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use chatwire_xmpp_stanza::{
-    AnyStanza, Context, Jid, Message, Presence, RosterItem, SerializeError, Stanza,
+    AddressTemplate, AnyStanza, Context, Jid, Message, Presence, RosterItem, SerializeError, Stanza,
 };
 
 use crate::state::ContactState;
@@ -53,6 +53,47 @@ impl Envelope {
     }
 }
 
+/// One stanza from one sender to many recipients (a presence broadcast):
+/// as many [`Output::Route`]s, held as one value so that the stanza can be
+/// serialized once and only the addresses written per recipient.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Broadcast {
+    /// The `from` of every copy.
+    pub from: Jid,
+    /// The recipients, one route each.
+    pub to: Vec<Jid>,
+    /// The stanza; its own `from` and `to` are not written.
+    pub stanza: Arc<AnyStanza>,
+}
+
+impl Broadcast {
+    /// The routes, one envelope per recipient.
+    pub fn envelopes(&self) -> impl Iterator<Item = Envelope> + '_ {
+        self.to.iter().map(|to| Envelope {
+            from: self.from.clone(),
+            to: to.clone(),
+            stanza: Arc::clone(&self.stanza),
+        })
+    }
+
+    /// Serializes the stanza once and hands `each` the bytes for every
+    /// recipient in turn (in one buffer, reused).
+    pub fn serialize_each(
+        &self,
+        ctx: &Context,
+        mut each: impl FnMut(&Jid, &[u8]),
+    ) -> Result<(), SerializeError> {
+        let template = AddressTemplate::new(&*self.stanza, ctx)?;
+        let mut out = Vec::with_capacity(template.len() + 128);
+        for to in &self.to {
+            out.clear();
+            template.write(Some(&self.from), Some(to), &mut out)?;
+            each(to, &out);
+        }
+        Ok(())
+    }
+}
+
 /// One thing the caller must do, in the order given.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Output {
@@ -63,6 +104,9 @@ pub enum Output {
     /// [`crate::Server::no_such_user`]. Kept apart from delivery so that a
     /// cluster or a server-to-server link can carry it.
     Route(Envelope),
+    /// Route one stanza to each of many recipients, as [`Output::Route`]
+    /// would each copy.
+    Broadcast(Broadcast),
     /// Persist a change to the user's stored state.
     Store(Change),
 }

@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use chatwire_xmpp_stanza::{AnyStanza, Jid, Presence, PresenceType, RosterItem};
 
-use crate::output::{Change, Envelope, Output, StoredContact};
+use crate::output::{Broadcast, Change, Envelope, Output, StoredContact};
 use crate::server::{Run, same_bare};
 use crate::subscription::{Direction, Forward, PresenceEffect, SubscriptionType, transition};
 
@@ -104,14 +104,21 @@ impl Run<'_> {
     /// that is not blocked.
     fn send_to_subscribers(&mut self, session: &Jid, stanza: &Arc<AnyStanza>) {
         let blocking = !self.user.blocklist.is_empty();
-        for (contact, stored) in &self.user.contacts {
-            if stored.state.state().from() && !(blocking && self.user.is_blocked(contact)) {
-                self.out.push(Output::Route(Envelope {
-                    from: session.clone(),
-                    to: contact.clone(),
-                    stanza: Arc::clone(stanza),
-                }));
-            }
+        let to: Vec<Jid> = self
+            .user
+            .contacts
+            .iter()
+            .filter(|(contact, stored)| {
+                stored.state.state().from() && !(blocking && self.user.is_blocked(contact))
+            })
+            .map(|(contact, _)| contact.clone())
+            .collect();
+        if !to.is_empty() {
+            self.out.push(Output::Broadcast(Broadcast {
+                from: session.clone(),
+                to,
+                stanza: Arc::clone(stanza),
+            }));
         }
     }
 

@@ -341,6 +341,11 @@ impl Hub {
             match output {
                 Output::Deliver(envelope) => self.deliver(state, envelope, now),
                 Output::Route(envelope) => self.route(state, envelope, now),
+                Output::Broadcast(broadcast) => {
+                    for envelope in broadcast.envelopes() {
+                        self.route(state, envelope, now);
+                    }
+                }
                 Output::Store(_) => {}
             }
         }

@@ -196,6 +196,12 @@ impl World {
         while let Some((owner, output)) = queue.pop_front() {
             let mut more = Vec::new();
             match output {
+                Output::Broadcast(b) => {
+                    for env in b.envelopes().collect::<Vec<_>>().into_iter().rev() {
+                        queue.push_front((owner.clone(), Output::Route(env)));
+                    }
+                    continue;
+                }
                 Output::Deliver(env) => self.receive(&env),
                 Output::Store(Change::OfflineDrain { session }) => {
                     let messages =
