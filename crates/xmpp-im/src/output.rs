@@ -83,11 +83,11 @@ impl Broadcast {
         ctx: &Context,
         mut each: impl FnMut(&Jid, &[u8]),
     ) -> Result<(), SerializeError> {
-        let template = AddressTemplate::new(&*self.stanza, ctx)?;
+        let template = AddressTemplate::new(&*self.stanza, ctx)?.with_from(&self.from)?;
         let mut out = Vec::with_capacity(template.len() + 128);
         for to in &self.to {
             out.clear();
-            template.write(Some(&self.from), Some(to), &mut out)?;
+            template.write(None, Some(to), &mut out)?;
             each(to, &out);
         }
         Ok(())

@@ -37,6 +37,14 @@ impl AddressTemplate {
         Ok(AddressTemplate { head: bytes, tail })
     }
 
+    /// The same template with `from` written into it once, for a stanza
+    /// from one sender to many: then [`AddressTemplate::write`] with no
+    /// `from` writes it.
+    pub fn with_from(mut self, from: &Jid) -> Result<AddressTemplate, SerializeError> {
+        xml::attr(&mut self.head, "from", from.as_str())?;
+        Ok(self)
+    }
+
     /// Appends the stanza with these addresses: the same bytes as
     /// [`Stanza::serialize_addressed`] would write.
     pub fn write(

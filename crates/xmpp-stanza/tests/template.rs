@@ -41,6 +41,11 @@ proptest! {
             let mut via = Vec::new();
             template.write(from.as_ref(), to.as_ref(), &mut via).unwrap();
             prop_assert_eq!(String::from_utf8_lossy(&via), String::from_utf8_lossy(&direct));
+            if let Some(from) = &from {
+                let mut fixed = Vec::new();
+                template.clone().with_from(from).unwrap().write(None, to.as_ref(), &mut fixed).unwrap();
+                prop_assert_eq!(String::from_utf8_lossy(&fixed), String::from_utf8_lossy(&direct));
+            }
         }
     }
 }
