@@ -95,7 +95,9 @@ mod subscription;
 mod user;
 
 pub use output::{Broadcast, Change, Envelope, Output, StoredContact};
-pub use roster_cache::{RosterCache, RosterPushError, RosterResult, RosterResultError};
+pub use roster_cache::{
+    MAX_PENDING, RosterCache, RosterPushError, RosterResult, RosterResultError,
+};
 pub use server::{Config, Server, Ties};
 pub use stamp::Timestamp;
 pub use state::{ContactState, State};

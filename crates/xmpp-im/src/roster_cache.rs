@@ -17,6 +17,9 @@ use chatwire_xmpp_stanza::{
 
 use crate::state::{ContactState, State};
 
+/// Most pending subscription requests a [`RosterCache`] keeps.
+pub const MAX_PENDING: usize = 500;
+
 /// The client's roster: items keyed by bare JID, the roster version, and
 /// the inbound subscription requests waiting for the user's answer.
 ///
@@ -267,6 +270,9 @@ impl RosterCache {
     /// withdraws it (Appendix A.3.2). A request from a contact who already
     /// has From is not recorded: there is nothing left to approve. Returns
     /// whether the pending requests changed.
+    ///
+    /// At most [`MAX_PENDING`] requests are kept; later ones are ignored
+    /// until some are answered.
     pub fn handle_presence(&mut self, presence: &Presence) -> bool {
         let Some(from) = presence.from.as_ref() else {
             return false;
@@ -275,6 +281,12 @@ impl RosterCache {
         match presence.kind {
             PresenceType::Subscribe => {
                 if self.items.get(&key).is_some_and(grants_from) {
+                    return false;
+                }
+                // A server keeps few strangers' requests; a client that
+                // is sent endless ones keeps as many as the server would
+                // (chatwire-xmpp-im's default), not more.
+                if self.pending.len() >= MAX_PENDING && !self.pending.contains(&key) {
                     return false;
                 }
                 self.pending.insert(key)

@@ -633,3 +633,29 @@ impl IqExt for Iq {
         String::from_utf8(out).unwrap()
     }
 }
+
+/// A flood of requests from strangers is kept to `MAX_PENDING`; answering
+/// one makes room again.
+#[test]
+fn pending_requests_are_bounded() {
+    let mut cache = RosterCache::new(&jid("juliet@example.com"));
+    for i in 0..chatwire_xmpp_im::MAX_PENDING + 10 {
+        cache.handle_presence(&presence(&format!(
+            "<presence from='s{i}@evil.example' to='juliet@example.com' type='subscribe'/>"
+        )));
+    }
+    assert_eq!(
+        cache.pending_requests().len(),
+        chatwire_xmpp_im::MAX_PENDING
+    );
+    cache.handle_presence(&presence(
+        "<presence from='s0@evil.example' to='juliet@example.com' type='unsubscribe'/>",
+    ));
+    assert!(cache.handle_presence(&presence(
+        "<presence from='late@evil.example' to='juliet@example.com' type='subscribe'/>"
+    )));
+    assert_eq!(
+        cache.pending_requests().len(),
+        chatwire_xmpp_im::MAX_PENDING
+    );
+}
