@@ -60,7 +60,13 @@ async fn stanzas_before_authentication_get_not_authorized() {
 /// same time.
 #[tokio::test]
 async fn wrong_password_and_unknown_user_look_alike() {
-    let server = ChatServer::start(&["--max-connections-per-address", "1000"]).await;
+    let server = ChatServer::start(&[
+        "--max-connections-per-address",
+        "1000",
+        "--max-auth-failures-per-minute",
+        "0",
+    ])
+    .await;
     let attempt = |who: &str, password: &str| {
         let mut options = server.options("alice", false);
         options.jid = jid(&format!("{who}@localhost"));
@@ -91,6 +97,60 @@ async fn wrong_password_and_unknown_user_look_alike() {
         k / u < 1.5 && u / k < 1.5,
         "median {k:.4}s for a known user, {u:.4}s for an unknown one"
     );
+}
+
+/// Past the failures an address may have per minute, it gets
+/// `policy-violation` before trying again; a right password too.
+#[tokio::test]
+async fn failed_authentications_per_address_are_limited() {
+    let server = ChatServer::start(&["--max-auth-failures-per-minute", "2"]).await;
+    let mut wrong = server.options("alice", false);
+    wrong.password = "wrong".to_owned();
+    let mut errors = Vec::new();
+    for _ in 0..3 {
+        let error = Client::connect(&wrong, Duration::from_secs(10))
+            .await
+            .err()
+            .expect("refused");
+        errors.push(error.to_string());
+    }
+    assert_eq!(errors[0], errors[1]);
+    assert!(errors[0].contains("NotAuthorized"), "{}", errors[0]);
+    assert!(errors[2].contains("PolicyViolation"), "{}", errors[2]);
+    let right = Client::connect(&server.options("alice", false), Duration::from_secs(10)).await;
+    assert!(right.is_err(), "the address waits out its minute");
+}
+
+/// A bound client that goes silent is pinged (XEP-0199), and dropped when
+/// it does not answer; one that answers stays.
+#[tokio::test]
+async fn a_silent_peer_is_pinged_then_dropped() {
+    let server = ChatServer::start(&["--idle-timeout", "1", "--resume-timeout", "1"]).await;
+    // bob never reads again, so never answers a ping.
+    let mut bob = server.client("bob", false).await;
+    bob.send(Presence::new(PresenceType::Available))
+        .await
+        .unwrap();
+    // alice reads, and her client answers the server's pings.
+    let mut alice = server.client("alice", false).await;
+    alice
+        .send(Presence::new(PresenceType::Available))
+        .await
+        .unwrap();
+    let start = Instant::now();
+    while start.elapsed() < Duration::from_secs(5) {
+        let _ = alice.next(Duration::from_millis(200)).await.unwrap();
+    }
+    let metrics = server.http_get("/metrics").await;
+    assert!(
+        metrics.contains("chatwire_sessions 1\n"),
+        "bob gone, alice kept: {metrics}"
+    );
+    // Once alice stops reading too, she goes the same way.
+    tokio::time::sleep(Duration::from_secs(5)).await;
+    let metrics = server.http_get("/metrics").await;
+    assert!(metrics.contains("chatwire_sessions 0\n"), "{metrics}");
+    drop((alice, bob));
 }
 
 /// A client that stops reading while others send to it is disconnected,

@@ -77,11 +77,16 @@ struct Args {
     /// Failed authentication attempts per stream before it is closed.
     #[arg(long, default_value_t = 3)]
     max_auth_failures: u32,
+    /// Failed authentications per client address per minute; past it the
+    /// address gets `policy-violation` (0: no limit).
+    #[arg(long, default_value_t = 20)]
+    max_auth_failures_per_minute: u32,
     /// Open connections per client address.
     #[arg(long, default_value_t = 64)]
     max_connections_per_address: usize,
-    /// Seconds of silence before a WebSocket ping; as long again without an
-    /// answer and the peer counts as gone.
+    /// Seconds of silence before a WebSocket ping and an XMPP ping
+    /// (XEP-0199); as long again without an answer and the peer counts as
+    /// gone.
     #[arg(long, default_value_t = 30)]
     idle_timeout: u64,
     /// Stanzas queued for a client before it counts as not reading.
@@ -261,6 +266,10 @@ async fn serve(
         write_timeout: Duration::from_secs(args.write_timeout),
         max_resources: 10,
         resume_timeout: Duration::from_secs(args.resume_timeout),
+        auth_limiter: Arc::new(chatwire_examples::chat::limits::AuthLimiter::new(
+            args.max_auth_failures_per_minute,
+        )),
+        idle_timeout: idle,
         tls: tls.clone(),
     });
     let hub = Arc::new(Hub::new(&domain, ImServer::new(ImConfig::default()), store));

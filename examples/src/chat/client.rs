@@ -395,6 +395,16 @@ impl Client {
                     self.jid = Some(jid);
                     self.resumed = true;
                 }
+                // XEP-0199: a ping is answered here, as every client must
+                // answer requests (RFC 6120 section 8.2.3).
+                ClientEvent::Stanza(AnyStanza::Iq(iq))
+                    if iq.kind == chatwire_xmpp_stanza::IqType::Get
+                        && matches!(iq.payload, Some(chatwire_xmpp_stanza::IqPayload::Ping)) =>
+                {
+                    if let Some(result) = iq.result(None) {
+                        let _ = self.session.send(result);
+                    }
+                }
                 ClientEvent::Stanza(stanza) => self.stanzas.push_back(stanza),
                 ClientEvent::StartTls => self.starttls().await?,
                 ClientEvent::Closed(reason) if self.jid.is_none() => {

@@ -40,6 +40,11 @@ pub struct ConnSettings {
     pub max_resources: usize,
     /// How long a dropped XEP-0198 session is kept for resumption.
     pub resume_timeout: Duration,
+    /// Failed authentications per address per minute.
+    pub auth_limiter: Arc<crate::chat::limits::AuthLimiter>,
+    /// Silence after which a bound client is pinged (XEP-0199), and as long
+    /// again without an answer before it counts as gone.
+    pub idle_timeout: Duration,
     /// TLS, for STARTTLS on TCP.
     pub tls: Option<tokio_rustls::TlsAcceptor>,
 }
@@ -118,6 +123,8 @@ pub async fn serve(
         close_reason: None,
         lost: false,
         slow: false,
+        last_input: now,
+        pinged: false,
     };
     if !leftover.is_empty() {
         conn.input(&mut session, &mut wire, &leftover);
@@ -151,7 +158,7 @@ pub async fn serve(
         if session.is_closed() || matches!(&wire, Wire::Ws(ws) if ws.state() == WsState::Closed) {
             break "closed".to_owned();
         }
-        let deadline = next_deadline(&session, &wire);
+        let deadline = next_deadline(&session, &wire).min(conn.idle_deadline());
         let sleep = tokio::time::sleep_until(deadline.into());
         tokio::select! {
             read = io.read(&mut buf) => match read {
@@ -161,7 +168,11 @@ pub async fn serve(
                     conn.events(&mut session);
                     break "peer closed".to_owned();
                 }
-                Ok(n) => conn.input(&mut session, &mut wire, buf.get(..n).unwrap_or_default()),
+                Ok(n) => {
+                    conn.last_input = Instant::now();
+                    conn.pinged = false;
+                    conn.input(&mut session, &mut wire, buf.get(..n).unwrap_or_default());
+                }
             },
             Some(envelope) = conn.rx.recv() => {
                 let _ = session.send(envelope.to_stanza());
@@ -189,6 +200,7 @@ pub async fn serve(
             },
             () = sleep => {
                 let now = Instant::now();
+                conn.idle(&mut session, now);
                 session.handle_timeout(now);
                 if let Wire::Ws(ws) = &mut wire {
                     ws.handle_timeout(now);
@@ -253,6 +265,10 @@ struct Conn {
     lost: bool,
     /// The hub ended the session: the client stopped reading.
     slow: bool,
+    /// When the client last sent anything.
+    last_input: Instant,
+    /// A XEP-0199 ping is out, for the silence since `last_input`.
+    pinged: bool,
 }
 
 impl Conn {
@@ -292,6 +308,12 @@ impl Conn {
             let now = Instant::now();
             match event {
                 ServerEvent::NeedCredentials { username, .. } => {
+                    if self.settings.auth_limiter.exhausted(self.peer.ip(), now) {
+                        tracing::info!(peer = %self.peer, "too many failed authentications");
+                        let _ = session
+                            .stream_error(&StreamError::new(StreamErrorCondition::PolicyViolation));
+                        continue;
+                    }
                     let (account, credentials) = self.credentials(&username);
                     let _ = match &account {
                         Some(local) => {
@@ -302,6 +324,7 @@ impl Conn {
                 }
                 ServerEvent::AuthFailed(why) => {
                     Metrics::inc(&self.hub.metrics.auth_failures);
+                    self.settings.auth_limiter.failed(self.peer.ip(), now);
                     tracing::info!(peer = %self.peer, ?why, "authentication failed");
                 }
                 ServerEvent::Authenticated { jid, mechanism } => {
@@ -366,6 +389,42 @@ impl Conn {
                 }
                 _ => {}
             }
+        }
+    }
+
+    /// When the silence of a bound client next needs attention.
+    fn idle_deadline(&self) -> Instant {
+        let idle = self.settings.idle_timeout;
+        let since = if self.pinged { idle * 2 } else { idle };
+        if self.bound.is_none() || idle.is_zero() {
+            return self.last_input + Duration::from_secs(3600);
+        }
+        self.last_input + since
+    }
+
+    /// A bound client silent for the idle timeout gets a XEP-0199 ping;
+    /// silent as long again, it counts as gone (`connection-timeout`, and
+    /// its session is kept for resumption when it can be).
+    fn idle(&mut self, session: &mut ServerSession, now: Instant) {
+        let idle = self.settings.idle_timeout;
+        if self.bound.is_none() || idle.is_zero() || now < self.last_input + idle {
+            return;
+        }
+        if !self.pinged {
+            self.pinged = true;
+            let mut ping = chatwire_xmpp_stanza::Iq::get(
+                "chatwire-idle",
+                chatwire_xmpp_stanza::IqPayload::Ping,
+            );
+            ping.from = Some(self.hub.domain().clone());
+            ping.to = self.bound.clone();
+            let _ = session.send(ping);
+        } else if now >= self.last_input + idle * 2 {
+            tracing::info!(peer = %self.peer, "client silent, dropped");
+            self.lost = true;
+            let _ =
+                session.stream_error(&StreamError::new(StreamErrorCondition::ConnectionTimeout));
+            self.close_reason = None;
         }
     }
 
