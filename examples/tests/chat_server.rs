@@ -326,3 +326,22 @@ async fn disco_ping_and_host_meta() {
     let metrics = server.http_get("/metrics").await;
     assert!(metrics.contains("chatwire_sessions 1"), "{metrics}");
 }
+
+/// SIGTERM ends every stream with `system-shutdown` and the server exits
+/// cleanly.
+#[tokio::test]
+async fn sigterm_closes_streams_with_system_shutdown() {
+    let mut server = ChatServer::start(&[]).await;
+    let mut alice = online(&server, "alice", false).await;
+    let status = server.terminate(Duration::from_secs(10)).await;
+    let error = loop {
+        match alice.next(Duration::from_secs(5)).await {
+            Err(e) => break e.to_string(),
+            Ok(None) => panic!("no stream error"),
+            Ok(Some(_)) => {}
+        }
+    };
+    assert!(error.contains("SystemShutdown"), "{error}");
+    let status = status.expect("exited");
+    assert!(status.success(), "{status}");
+}

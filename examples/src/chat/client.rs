@@ -74,6 +74,8 @@ pub struct Client {
     jid: Option<Jid>,
     resumed: bool,
     mechanism: Option<chatwire_sasl::Mechanism>,
+    /// Why the stream ended, once it did.
+    closed: Option<String>,
     buf: Vec<u8>,
 }
 
@@ -234,6 +236,7 @@ impl Client {
                 jid: None,
                 resumed: false,
                 mechanism: None,
+                closed: None,
                 buf: vec![0; 16 * 1024],
             },
             scheme => {
@@ -266,6 +269,7 @@ impl Client {
                     jid: None,
                     resumed: false,
                     mechanism: None,
+                    closed: None,
                     buf: vec![0; 16 * 1024],
                 };
                 client.input(&leftover);
@@ -340,7 +344,11 @@ impl Client {
     async fn step(&mut self) -> Result<(), ClientError> {
         self.flush().await?;
         if self.session.is_closed() {
-            return Err(ClientError::Closed("stream closed".into()));
+            let reason = self
+                .closed
+                .clone()
+                .unwrap_or_else(|| "stream closed".into());
+            return Err(ClientError::Closed(reason));
         }
         let deadline = self
             .session
@@ -407,8 +415,12 @@ impl Client {
                 }
                 ClientEvent::Stanza(stanza) => self.stanzas.push_back(stanza),
                 ClientEvent::StartTls => self.starttls().await?,
-                ClientEvent::Closed(reason) if self.jid.is_none() => {
-                    return Err(ClientError::Closed(format!("{reason:?}")));
+                ClientEvent::Closed(reason) => {
+                    let reason = format!("{reason:?}");
+                    self.closed = Some(reason.clone());
+                    if self.jid.is_none() {
+                        return Err(ClientError::Closed(reason));
+                    }
                 }
                 _ => {}
             }

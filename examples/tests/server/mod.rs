@@ -89,6 +89,26 @@ impl ChatServer {
         self.child.as_ref().unwrap().id()
     }
 
+    /// SIGTERM; the exit status, within `wait`.
+    pub async fn terminate(&mut self, wait: Duration) -> Option<std::process::ExitStatus> {
+        let mut child = self.child.take()?;
+        Command::new("kill")
+            .arg("-TERM")
+            .arg(child.id().to_string())
+            .status()
+            .unwrap();
+        let start = std::time::Instant::now();
+        while start.elapsed() < wait {
+            if let Some(status) = child.try_wait().unwrap() {
+                return Some(status);
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        let _ = child.kill();
+        let _ = child.wait();
+        None
+    }
+
     /// SIGKILL, then the same server on the same data again.
     pub async fn kill_and_restart(&mut self) {
         if let Some(mut child) = self.child.take() {
