@@ -86,7 +86,7 @@ const loggedIn = await h.step(`${user1} logs in through the login form`, async (
   // The page sets locked_domain, so the form takes the bare username.
   await page.locator('input[name="jid"]').fill(user1);
   await page.locator('input[name="password"]').fill(pass1);
-  await page.locator('form.converse-form input[type="submit"], form.converse-form button[type="submit"]').first().click();
+  await page.locator('#converse-login [type="submit"]').first().click();
   await page.locator('input[name="jid"]').waitFor({ state: 'detached', timeout: 15000 });
   // The controlbox shows the logged-in user's name once the session is up.
   await page.locator('converse-user-profile, .controlbox-section, converse-roster').first().waitFor({ timeout: 15000 });

@@ -11,7 +11,8 @@ export function harness(name, { watchdogMs = 60000 } = {}) {
     process.exit(1);
   }, watchdogMs);
 
-  /** Runs one check; a throw or a timeout fails it. Returns its value or undefined. */
+  /** Runs one check; a throw or a timeout fails it. Returns its value (true
+   * for none) when it passes, undefined when it fails. */
   async function step(label, fn, ms = 10000) {
     let timer;
     try {
@@ -23,7 +24,7 @@ export function harness(name, { watchdogMs = 60000 } = {}) {
       ]);
       passed += 1;
       console.log(`ok   ${name}: ${label}`);
-      return value;
+      return value === undefined || value === null ? true : value;
     } catch (e) {
       failed += 1;
       console.log(`FAIL ${name}: ${label}: ${e && e.message ? e.message : e}`);
