@@ -25,6 +25,7 @@ function start(account, resource) {
     client.on('stream:error', (e) => reject(new Error(`stream error ${JSON.stringify(e)}`)));
   });
   const disconnected = new Promise((resolve) => client.on('disconnected', resolve));
+  online.catch(() => {}); // reported by its step
   client.connect();
   return { client, inbox, online, disconnected };
 }

@@ -29,6 +29,7 @@ function start(account, resource) {
       }
     });
   });
+  online.catch(() => {}); // reported by its step
   return { conn, inbox, online, disconnected };
 }
 
