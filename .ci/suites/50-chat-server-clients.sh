@@ -28,6 +28,11 @@ if ! "$peers_dir/.venv/bin/python" -c 'import slixmpp' 2>/dev/null; then
   timeout 300 "$peers_dir/.venv/bin/pip" install -q slixmpp==1.17.0 || { echo "pip install failed"; exit 1; }
 fi
 
+# Node's own WebSocket for @xmpp/client (Node 20 needs the flag; Node 18 has
+# none, and lib.mjs falls back to the ws package).
+node_ws=()
+node --experimental-websocket -e 0 2>/dev/null && node_ws=(--experimental-websocket)
+
 cargo build --release -p chatwire-examples --bin chat-server --bin chat-client || exit 1
 server="$target/release/chat-server"
 chat_client="$target/release/chat-client"
@@ -78,7 +83,7 @@ cc() { # USER COMMAND...: our chat-client over WebSocket
 }
 
 cd "$peers_dir"
-check "@xmpp/client (WebSocket)" timeout 90 node --experimental-websocket xmppjs.mjs "$ws" localhost xmppjs1 xmppjs1pw xmppjs2 xmppjs2pw
+check "@xmpp/client (WebSocket)" timeout 90 node "${node_ws[@]}" xmppjs.mjs "$ws" localhost xmppjs1 xmppjs1pw xmppjs2 xmppjs2pw
 check "strophe.js (WebSocket)" timeout 90 node strophe.mjs "$ws" localhost strophe1 strophe1pw strophe2 strophe2pw
 check "StanzaJS (WebSocket)" timeout 90 node stanzajs.mjs "$ws" localhost stanza1 stanza1pw stanza2 stanza2pw
 check "slixmpp (TCP)" timeout 90 .venv/bin/python slix.py 127.0.0.1 "$c2s" localhost slix1 slix1pw slix2 slix2pw
@@ -94,7 +99,7 @@ roster_to() {
 }
 check "chat-client: bob subscribes to alice, alice approves" subscribe
 check "chat-client: bob's roster shows alice (to)" roster_to
-check "Converse.js (headless Chromium, demo page)" timeout 150 node --experimental-websocket converse.mjs \
+check "Converse.js (headless Chromium, demo page)" timeout 150 node "${node_ws[@]}" converse.mjs \
   "http://127.0.0.1:$http" "$ws" localhost alice alicepw bob bobpw "$artifacts/converse.png"
 echo "screenshot: $artifacts/converse.png"
 cd "$root"

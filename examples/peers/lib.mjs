@@ -2,6 +2,13 @@
 // a pass/fail count, and a watchdog so that a hung peer fails instead of
 // hanging CI.
 
+import { WebSocket as WsWebSocket } from 'ws';
+
+// @xmpp/client uses the global WebSocket: Node's own (node
+// --experimental-websocket on Node 20, default from Node 22); without it,
+// the `ws` package's.
+if (typeof globalThis.WebSocket === 'undefined') globalThis.WebSocket = WsWebSocket;
+
 export function harness(name, { watchdogMs = 60000 } = {}) {
   let passed = 0;
   let failed = 0;
