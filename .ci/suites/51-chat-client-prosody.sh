@@ -83,7 +83,13 @@ check "WebSocket: bob -> alice" exchange bob alice "$ws"
 check "TCP: alice -> bob" exchange alice bob "$tcp"
 check "TCP: bob -> alice" exchange bob alice "$tcp"
 check "TCP to WebSocket: carol -> dave" exchange carol dave "$tcp" "$ws"
-check "roster (empty) over TCP" cc "$tcp" carol roster
+roster_empty() {
+  local out
+  out=$(cc "$tcp" carol roster) || return 1
+  echo "$out"
+  [ -z "$out" ]
+}
+check "carol's roster over TCP: empty (messages add no contacts)" roster_empty
 check "alice subscribes to bob (WebSocket)" cc "$ws" alice subscribe bob@localhost
 check "bob approves alice (TCP)" cc "$tcp" bob approve alice@localhost
 check "alice's roster: bob, to" roster_has alice "$ws" "bob@localhost to"

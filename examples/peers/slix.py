@@ -94,7 +94,7 @@ async def main(host, port, domain, user1, pass1, user2, pass2):
         await h.step("roster get", roster())
 
         async def ping():
-            iq = await one["xep_0199"].send_ping(slixmpp.JID(domain), timeout=8)
+            iq = await one.plugin["xep_0199"].send_ping(slixmpp.JID(domain), timeout=8)
             if iq["type"] != "result":
                 raise RuntimeError(f"answer {iq}")
 
