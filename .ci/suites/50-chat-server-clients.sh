@@ -17,7 +17,7 @@ mkdir -p "$artifacts"
 need_apt=()
 command -v node >/dev/null || need_apt+=(nodejs npm)
 [ -x /usr/lib/chromium/chromium ] || need_apt+=(chromium)
-python3 -c 'import venv' 2>/dev/null || need_apt+=(python3-venv)
+python3 -c 'import ensurepip' 2>/dev/null || need_apt+=(python3-venv)
 if [ ${#need_apt[@]} -gt 0 ]; then
   apt-get update -qq
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need_apt[@]}" >/dev/null
