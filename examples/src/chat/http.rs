@@ -119,6 +119,7 @@ async fn asset(dir: &Path, file: &str) -> Response<Full<Bytes>> {
         Some("json") => "application/json",
         Some("svg") => "image/svg+xml",
         Some("png") => "image/png",
+        Some("wasm") => "application/wasm",
         Some("woff2") => "font/woff2",
         Some("woff") => "font/woff",
         Some("ttf") => "font/ttf",
@@ -154,9 +155,11 @@ fn demo_page(endpoint: &str, domain: &str, local_assets: bool) -> String {
 </head>
 <body class="converse-fullscreen">
 <noscript>The chat needs JavaScript.</noscript>
+<!-- A module: converse.min.js uses `import.meta`. A script element with
+     `src`, not an `import`: Converse finds the folder of its OMEMO wasm from
+     the `src` of the script that loaded it. Module scripts run in order. -->
+<script type="module" src="{base}/converse.min.js"></script>
 <script type="module">
-// A module: converse.min.js uses `import.meta`.
-import "{base}/converse.min.js";
 converse.initialize({{
   websocket_url: "{endpoint}",
   discover_connection_methods: false,
