@@ -17,8 +17,10 @@ impl Run<'_> {
     /// when nothing changed, else an empty result and the pushes since
     /// that version while they are remembered, else the whole roster.
     pub(crate) fn roster_get(&mut self, session: &Jid, iq: &Iq, query: &Roster) {
+        let versioned = query.ver.is_some() && self.config.roster_versioning;
         if let Some(s) = self.user.session_mut(session) {
             s.interested = true;
+            s.versioned = versioned;
         }
         let version = self.user.version;
         let known = query
@@ -39,7 +41,7 @@ impl Run<'_> {
             changes.sort_unstable();
             for (_, contact) in changes {
                 if let Some(stored) = self.user.contacts.get(&contact).cloned() {
-                    self.push_to(session, &contact, &stored);
+                    self.push_to(session, &contact, &stored, true);
                 }
             }
             return;
@@ -153,19 +155,21 @@ impl Run<'_> {
     /// A roster push of `stored` to every interested session (section
     /// 2.1.6); a removal is pushed with `subscription='remove'`.
     pub(crate) fn push_item(&mut self, contact: &Jid, stored: &StoredContact) {
-        let interested: Vec<Jid> = self
+        let interested: Vec<(Jid, bool)> = self
             .user
             .sessions
             .iter()
             .filter(|s| s.interested)
-            .map(|s| s.jid.clone())
+            .map(|s| (s.jid.clone(), s.versioned))
             .collect();
-        for session in interested {
-            self.push_to(&session, contact, stored);
+        for (session, versioned) in interested {
+            self.push_to(&session, contact, stored, versioned);
         }
     }
 
-    fn push_to(&mut self, session: &Jid, contact: &Jid, stored: &StoredContact) {
+    /// A push of one item to one session; with `ver` only for a session
+    /// that asked for the roster with one (section 2.6.3).
+    fn push_to(&mut self, session: &Jid, contact: &Jid, stored: &StoredContact, versioned: bool) {
         let item = roster_item(stored).unwrap_or_else(|| {
             let mut removed = RosterItem::new(contact.clone());
             removed.subscription = Some(Subscription::Remove);
@@ -173,7 +177,7 @@ impl Run<'_> {
         });
         let mut roster = Roster::default();
         roster.items = vec![item];
-        if self.config.roster_versioning {
+        if versioned {
             roster.ver = Some(stored.ver.to_string());
         }
         let push = Iq::set(format!("push{}", stored.ver), IqPayload::Roster(roster));

@@ -72,6 +72,9 @@ pub struct Session {
     pub(crate) jid: Jid,
     /// Requested the roster: receives roster pushes (RFC 6121 section 2.2).
     pub(crate) interested: bool,
+    /// Asked for the roster with a `ver`: its pushes carry one (RFC 6121
+    /// section 2.6).
+    pub(crate) versioned: bool,
     /// Requested the blocklist: receives blocking pushes (XEP-0191).
     pub(crate) blocklist_interested: bool,
     /// The last available presence broadcast, None while not available.
@@ -90,6 +93,7 @@ impl Session {
         Session {
             jid,
             interested: false,
+            versioned: false,
             blocklist_interested: false,
             presence: None,
             priority: 0,

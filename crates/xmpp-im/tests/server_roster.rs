@@ -243,7 +243,8 @@ fn pushes_go_to_interested_resources_only() {
     assert!(
         a[0].contains("type='set'")
             && a[0].contains("name='B'")
-            && a[0].contains("from='alice@example.com'"),
+            && a[0].contains("from='alice@example.com'")
+            && !a[0].contains("ver="),
         "{}",
         a[0]
     );
@@ -322,4 +323,27 @@ fn remove_cancels_both_ways() {
         State::None
     );
     w.check_store();
+}
+
+/// Section 2.6.3: pushes carry `ver` to a session that asked for the
+/// roster with one, and only to such a session.
+#[test]
+fn pushes_carry_ver_only_for_versioning_sessions() {
+    let mut w = world(Config::default());
+    w.connect(A);
+    w.connect(A2);
+    get(&mut w, A, None);
+    get(&mut w, A2, Some(""));
+    w.take(A);
+    w.take(A2);
+    set(&mut w, A, "<item jid='bob@example.com'/>");
+    let plain: Vec<_> = w
+        .take_xml(A)
+        .into_iter()
+        .filter(|x| x.contains("type='set'"))
+        .collect();
+    let versioned = w.take_xml(A2);
+    assert_eq!(plain.len(), 1);
+    assert!(!plain[0].contains("ver="), "{}", plain[0]);
+    assert!(versioned[0].contains("ver='1'"), "{}", versioned[0]);
 }
