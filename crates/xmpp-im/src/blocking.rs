@@ -35,12 +35,19 @@ impl Run<'_> {
     /// available session to the contacts it covers that had the user's
     /// presence.
     fn block(&mut self, session: &Jid, iq: Iq, jids: &[Jid]) {
-        let mut added: Vec<Jid> = Vec::new();
-        for jid in jids {
-            if !self.user.blocklist.contains(jid) && !added.contains(jid) {
-                added.push(jid.clone());
-            }
+        if jids.len() > self.config.max_blocklist {
+            return self.refuse_iq(
+                session,
+                iq,
+                chatwire_xmpp_stanza::StanzaErrorCondition::ResourceConstraint,
+            );
         }
+        let mut seen = std::collections::HashSet::new();
+        let added: Vec<Jid> = jids
+            .iter()
+            .filter(|jid| !self.user.blocklist.contains(jid) && seen.insert(jid.as_str()))
+            .cloned()
+            .collect();
         if self.user.blocklist.len() + added.len() > self.config.max_blocklist {
             return self.refuse_iq(
                 session,

@@ -60,12 +60,37 @@ impl Run<'_> {
             .contacts
             .get(&to.to_bare())
             .is_some_and(|c| c.state.state().from());
-        let max = self.config.max_directed;
+        let max = self.config.max_directed.max(1);
+        let mut evicted = None;
         if let Some(s) = self.user.session_mut(session) {
             s.directed.retain(|j| j != to);
-            if available && s.is_available() && !subscribed && s.directed.len() < max {
+            // Tracked whether or not the session is available yet (RFC 3921
+            // section 5.1.4, case 3): the entity has the presence either way.
+            if available && !subscribed {
+                if s.directed.len() >= max {
+                    // Full: the entity tracked longest is told now, so that
+                    // every entity that had the presence hears it end.
+                    evicted = Some(s.directed.remove(0));
+                }
                 s.directed.push(to.clone());
             }
+        }
+        if let Some(old) = evicted {
+            let unavailable = Arc::new(Presence::new(PresenceType::Unavailable).into());
+            self.route(session, &old, &unavailable);
+        }
+    }
+
+    /// The session ends without being available: the entities it sent
+    /// directed presence to still hear that it is gone.
+    pub(crate) fn end_directed(&mut self, session: &Jid) {
+        let Some(s) = self.user.session_mut(session) else {
+            return;
+        };
+        let directed = std::mem::take(&mut s.directed);
+        let unavailable: Arc<AnyStanza> = Arc::new(Presence::new(PresenceType::Unavailable).into());
+        for to in directed {
+            self.route(session, &to, &unavailable);
         }
     }
 
@@ -370,16 +395,23 @@ fn subscription_stanza(mut presence: Presence, ty: SubscriptionType) -> Presence
     presence
 }
 
+/// Longest `id` kept with a pending request; a longer one is dropped.
+const MAX_KEPT_ID_BYTES: usize = 64;
+
 /// Bytes of `<status/>` text kept with a pending request.
 const MAX_KEPT_STATUS_BYTES: usize = 1024;
 
 /// What is kept of a contact's `subscribe` until the user answers: its
-/// type, id and status texts up to [`MAX_KEPT_STATUS_BYTES`]. Extension
+/// type, id (up to [`MAX_KEPT_ID_BYTES`]) and status texts up to
+/// [`MAX_KEPT_STATUS_BYTES`]. Extension
 /// payloads are not kept, so that a stranger's request costs the user's
 /// store a bounded amount, whatever size the stanza had.
 fn kept_request(request: &Presence) -> Presence {
     let mut kept = Presence::new(PresenceType::Subscribe);
-    kept.id = request.id.clone();
+    kept.id = request
+        .id
+        .clone()
+        .filter(|id| id.len() <= MAX_KEPT_ID_BYTES);
     let mut budget = MAX_KEPT_STATUS_BYTES;
     for status in &request.statuses {
         if status.text.len() > budget {

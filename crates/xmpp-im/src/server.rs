@@ -10,7 +10,7 @@ use chatwire_xmpp_stanza::{
     StanzaErrorCondition,
 };
 
-use crate::output::{Envelope, Output};
+use crate::output::{Change, Envelope, Output};
 use crate::stamp::Timestamp;
 use crate::subscription::{Policy, SubscriptionType};
 use crate::user::User;
@@ -149,6 +149,8 @@ impl Server {
                 session,
                 Arc::new(Presence::new(PresenceType::Unavailable).into()),
             );
+        } else {
+            run.end_directed(session);
         }
         run.user.sessions.retain(|s| s.jid != *session);
     }
@@ -241,10 +243,15 @@ impl Server {
         messages: Vec<Message>,
         out: &mut Vec<Output>,
     ) {
-        if user.session(session).is_none() {
-            return;
-        }
+        let gone = user.session(session).is_none();
         for message in messages {
+            if gone {
+                // The session went between the drain and the load: the
+                // messages go back to the queue, for the next login.
+                user.offline = user.offline.saturating_add(1);
+                out.push(Output::Store(Change::OfflineStore(Box::new(message))));
+                continue;
+            }
             // XEP-0191, "User Blocks Contact": once blocked, nothing from
             // the contact is delivered, not even what was stored before.
             if message.from.as_ref().is_some_and(|f| user.is_blocked(f)) {
