@@ -274,7 +274,10 @@ fn every_change_variant_round_trips() {
             Change::OfflineStore(Box::new(m2.clone())),
         ],
     );
-    assert_eq!(store.take_offline(&juliet).unwrap(), vec![m1, m2]);
+    assert_eq!(
+        store.take_offline(&juliet, usize::MAX).unwrap(),
+        vec![m1, m2]
+    );
     model.offline.clear();
     assert_same(&store, &model, &juliet);
 
@@ -348,10 +351,10 @@ fn offline_take_returns_in_arrival_order_and_empties() {
         store.apply(&juliet, &changes).unwrap();
     }
     assert_eq!(store.load_user(&juliet).unwrap().offline_count, 20);
-    assert_eq!(store.take_offline(&juliet).unwrap(), sent);
-    assert_eq!(store.take_offline(&juliet).unwrap(), Vec::new());
+    assert_eq!(store.take_offline(&juliet, usize::MAX).unwrap(), sent);
+    assert_eq!(store.take_offline(&juliet, usize::MAX).unwrap(), Vec::new());
     assert_eq!(store.load_user(&juliet).unwrap().offline_count, 0);
-    assert_eq!(store.take_offline(&romeo).unwrap().len(), 1);
+    assert_eq!(store.take_offline(&romeo, usize::MAX).unwrap().len(), 1);
 }
 
 #[test]
@@ -390,7 +393,10 @@ fn everything_survives_reopening() {
     assert!(!credentials.verify_password("pen").unwrap());
     assert!(AccountPolicy::default().is_followed_by(&credentials));
     assert_eq!(credentials.salt(), salt);
-    assert_eq!(store.take_offline(&juliet).unwrap(), model.offline);
+    assert_eq!(
+        store.take_offline(&juliet, usize::MAX).unwrap(),
+        model.offline
+    );
 
     // The durability settings hold on the file itself.
     let raw = rusqlite::Connection::open(store.path()).unwrap();
@@ -600,7 +606,7 @@ proptest! {
             match op {
                 Op::Apply(u, changes) => step(&store, &mut models[u], &users[u], changes),
                 Op::Take(u) => {
-                    let taken = store.take_offline(&users[u]).unwrap();
+                    let taken = store.take_offline(&users[u], usize::MAX).unwrap();
                     prop_assert_eq!(taken, std::mem::take(&mut models[u].offline));
                 }
                 Op::Reopen => {
@@ -613,7 +619,30 @@ proptest! {
             }
         }
         for (user, model) in users.iter().zip(&models) {
-            prop_assert_eq!(&store.take_offline(user).unwrap(), &model.offline);
+            prop_assert_eq!(&store.take_offline(user, usize::MAX).unwrap(), &model.offline);
         }
     }
+}
+
+/// A page of the offline queue: the oldest first, the rest left in order.
+#[test]
+fn offline_queue_is_taken_a_page_at_a_time() {
+    let dir = TempDir::new();
+    let store = SqliteStore::open(dir.path()).unwrap();
+    let juliet = jid("juliet@capulet.example");
+    let sent: Vec<Message> = (0..5)
+        .map(|i| Message::chat(juliet.clone(), format!("m{i}")))
+        .collect();
+    let changes: Vec<Change> = sent
+        .iter()
+        .map(|m| Change::OfflineStore(Box::new(m.clone())))
+        .collect();
+    store.apply(&juliet, &changes).unwrap();
+    assert_eq!(store.take_offline(&juliet, 2).unwrap(), sent[..2].to_vec());
+    assert_eq!(store.take_offline(&juliet, 2).unwrap(), sent[2..4].to_vec());
+    assert_eq!(store.take_offline(&juliet, 2).unwrap(), sent[4..].to_vec());
+    assert_eq!(
+        store.take_offline(&juliet, 2).unwrap(),
+        Vec::<Message>::new()
+    );
 }

@@ -113,7 +113,11 @@ pub async fn serve(
         hub: Arc::clone(&hub),
         settings: Arc::clone(&settings),
         bound: None,
-        handle: SessionHandle { tx, kick: kick_tx },
+        handle: SessionHandle {
+            tx,
+            kick: kick_tx,
+            more_offline: Arc::default(),
+        },
         rx,
         kick_rx,
         peer,
@@ -134,6 +138,20 @@ pub async fn serve(
         conn.events(&mut session);
         if let Some(previd) = conn.resume.take() {
             conn.find_detached(&mut session, &previd).await;
+            continue;
+        }
+        // Everything the hub queued goes out now: a client that pipelines
+        // requests gets all its answers, not one per read.
+        while let Ok(envelope) = conn.rx.try_recv() {
+            let _ = session.send(envelope.to_stanza());
+        }
+        if let Some(jid) = &conn.bound
+            && conn
+                .handle
+                .more_offline
+                .swap(false, std::sync::atomic::Ordering::Relaxed)
+        {
+            hub.more_offline(jid, timestamp());
             continue;
         }
         if let Err(e) = conn.flush(&mut session, &mut wire, &mut io).await {
@@ -258,6 +276,7 @@ struct Conn {
         mpsc::Receiver<Envelope>,
         mpsc::Receiver<Kick>,
         SessionHandle,
+        u64,
     )>,
     /// How the stream ended.
     close_reason: Option<CloseReason>,
@@ -356,7 +375,7 @@ impl Conn {
                 }
                 ServerEvent::ResumeRequested { previd, .. } => self.resume = Some(previd),
                 ServerEvent::Resumed { jid } => {
-                    if let Some((rx, kick_rx, handle)) = self.adopting.take() {
+                    if let Some((rx, kick_rx, handle, _)) = self.adopting.take() {
                         self.rx = rx;
                         self.kick_rx = kick_rx;
                         self.handle = handle;
@@ -373,12 +392,13 @@ impl Conn {
                     self.bound = Some(jid);
                 }
                 ServerEvent::ResumptionReturned(resumption) => {
-                    if let Some((rx, kick_rx, handle)) = self.adopting.take() {
+                    if let Some((rx, kick_rx, handle, generation)) = self.adopting.take() {
                         self.hub.put_back(Detached {
                             resumption,
                             rx,
                             kick_rx,
                             handle,
+                            generation,
                         });
                     }
                 }
@@ -442,10 +462,13 @@ impl Conn {
                     let Detached {
                         resumption,
                         rx,
-                        kick_rx,
+                        mut kick_rx,
                         handle,
+                        generation,
                     } = *detached;
-                    self.adopting = Some((rx, kick_rx, handle));
+                    // Kicks meant for the lost connection are stale now.
+                    while kick_rx.try_recv().is_ok() {}
+                    self.adopting = Some((rx, kick_rx, handle, generation));
                     let _ = session.handle_resume(Instant::now(), Some(resumption));
                     return;
                 }
@@ -485,7 +508,15 @@ impl Conn {
             resumption,
             rx: std::mem::replace(&mut self.rx, rx),
             kick_rx: std::mem::replace(&mut self.kick_rx, kick_rx),
-            handle: std::mem::replace(&mut self.handle, SessionHandle { tx, kick: kick_tx }),
+            handle: std::mem::replace(
+                &mut self.handle,
+                SessionHandle {
+                    tx,
+                    kick: kick_tx,
+                    more_offline: Arc::default(),
+                },
+            ),
+            generation: 0,
         };
         self.bound = None;
         tracing::info!(peer = %self.peer, "session kept for resumption");

@@ -48,8 +48,8 @@ pub async fn handle(
         .headers()
         .get(HOST)
         .and_then(|h| h.to_str().ok())
-        .filter(|h| h.bytes().all(|b| b.is_ascii_graphic()))
-        .unwrap_or("localhost")
+        .filter(|h| is_host(h))
+        .unwrap_or_else(|| hub.domain().domain())
         .to_owned();
     let scheme = if site.secure { "wss" } else { "ws" };
     let endpoint = format!("{scheme}://{host}{WEBSOCKET_PATH}");
@@ -90,6 +90,16 @@ pub async fn handle(
         },
     };
     Ok(response)
+}
+
+/// A host name or address with an optional port, and nothing else: the
+/// value is written into a script, an XML document and JSON.
+fn is_host(host: &str) -> bool {
+    !host.is_empty()
+        && host.len() <= 255
+        && host
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b':' | b'[' | b']'))
 }
 
 fn text(status: StatusCode, kind: &str, body: String) -> Response<Full<Bytes>> {

@@ -26,6 +26,10 @@ pub struct SessionHandle {
     pub tx: mpsc::Sender<Envelope>,
     /// Tells the connection to end the session, with this reason.
     pub kick: mpsc::Sender<Kick>,
+    /// Offline messages are left after the page delivered: the connection
+    /// asks for the next page ([`Hub::more_offline`]) once its queue is
+    /// empty, so that a long queue never fills it.
+    pub more_offline: Arc<std::sync::atomic::AtomicBool>,
 }
 
 /// Why a session is ended from outside its connection.
@@ -53,6 +57,9 @@ pub struct Detached {
     pub kick_rx: mpsc::Receiver<Kick>,
     /// How the hub reaches it.
     pub handle: SessionHandle,
+    /// Which detachment this is: a resumed and again detached session
+    /// keeps its id, and the earlier timer must not end the later one.
+    pub generation: u64,
 }
 
 /// What [`Hub::take_detached`] found.
@@ -73,7 +80,15 @@ struct State {
     resumable: HashMap<String, Jid>,
     /// Sessions kept for resumption, by resumption id.
     detached: HashMap<String, Detached>,
+    /// Detachments so far, for [`Detached::generation`].
+    detachments: u64,
+    /// Users with no session kept loaded, oldest first: a stanza to an
+    /// offline user does not reload its roster each time.
+    idle: std::collections::VecDeque<Jid>,
 }
+
+/// Users with no session kept in memory.
+const MAX_IDLE_USERS: usize = 1024;
 
 /// Everything connections share.
 pub struct Hub {
@@ -97,6 +112,8 @@ impl Hub {
                 sessions: HashMap::new(),
                 resumable: HashMap::new(),
                 detached: HashMap::new(),
+                detachments: 0,
+                idle: std::collections::VecDeque::new(),
             }),
             metrics: Metrics::default(),
         }
@@ -144,7 +161,18 @@ impl Hub {
             state.users.insert(bare.clone(), user);
         }
         if let Some(old) = state.sessions.insert(full.clone(), handle) {
+            // The newest login takes the resource: the old session ends
+            // here, for the IM machine too, so that the new one starts
+            // afresh (not available, no directed presence, new probes).
             let _ = old.kick.try_send(Kick::Conflict);
+            state.resumable.retain(|_, jid| jid != full);
+            let mut out = Vec::new();
+            if let Some(user) = state.users.get_mut(&bare) {
+                self.im
+                    .session_ended(user, full, crate::chat::conn::timestamp(), &mut out);
+            }
+            self.carry(&mut state, &bare, out, crate::chat::conn::timestamp());
+            Metrics::dec(&self.metrics.sessions);
         }
         if let Some(user) = state.users.get_mut(&bare) {
             self.im.session_bound(user, full);
@@ -193,8 +221,24 @@ impl Hub {
             self.im.session_ended(user, full, now, &mut out);
         }
         self.carry(state, &bare, out, now);
-        if state.users.get(&bare).is_some_and(User::is_idle) {
-            state.users.remove(&bare);
+        Self::keep_idle(state, &bare);
+    }
+
+    /// Keeps a user that has no session left among the idle ones, dropping
+    /// the oldest idle users beyond [`MAX_IDLE_USERS`].
+    fn keep_idle(state: &mut State, bare: &Jid) {
+        if !state.users.get(bare).is_some_and(User::is_idle) {
+            return;
+        }
+        state.idle.retain(|j| j != bare);
+        state.idle.push_back(bare.clone());
+        while state.idle.len() > MAX_IDLE_USERS {
+            let Some(old) = state.idle.pop_front() else {
+                break;
+            };
+            if state.users.get(&old).is_some_and(User::is_idle) {
+                state.users.remove(&old);
+            }
         }
     }
 
@@ -214,19 +258,22 @@ impl Hub {
     /// Keeps a session whose connection was lost for `timeout`; then, if
     /// nobody resumed it, it ends and what it never acknowledged is routed
     /// again.
-    pub fn detach(self: &Arc<Self>, detached: Detached, timeout: std::time::Duration) {
+    pub fn detach(self: &Arc<Self>, mut detached: Detached, timeout: std::time::Duration) {
         let Some(id) = detached.resumption.id().map(str::to_owned) else {
             return;
         };
-        {
+        let generation = {
             let mut state = self.lock();
+            state.detachments += 1;
+            detached.generation = state.detachments;
             state.resumable.remove(&id);
             state.detached.insert(id.clone(), detached);
-        }
+            state.detachments
+        };
         let hub = Arc::clone(self);
         tokio::spawn(async move {
             tokio::time::sleep(timeout).await;
-            hub.expire(&id);
+            hub.expire(&id, generation);
         });
     }
 
@@ -261,23 +308,22 @@ impl Hub {
 
     /// A detached session's time is up: it ends, and the messages it never
     /// acknowledged or never got go through routing again.
-    fn expire(&self, id: &str) {
-        let Some(mut detached) = self.lock().detached.remove(id) else {
-            return;
+    fn expire(&self, id: &str, generation: u64) {
+        let mut detached = {
+            let mut state = self.lock();
+            match state.detached.get(id) {
+                Some(d) if d.generation == generation => {}
+                _ => return,
+            }
+            let Some(detached) = state.detached.remove(id) else {
+                return;
+            };
+            detached
         };
         let now = crate::chat::conn::timestamp();
         let jid = detached.resumption.jid.clone();
         self.unbind(&jid, &detached.handle.tx, now);
-        let mut stanzas: Vec<AnyStanza> = detached
-            .resumption
-            .state
-            .take_unacked()
-            .into_iter()
-            .filter_map(|e| match e {
-                chatwire_xmpp_stanza::Element::Message(m) => Some(AnyStanza::Message(m)),
-                _ => None,
-            })
-            .collect();
+        let mut stanzas = unacked_messages(&mut detached.resumption);
         while let Ok(envelope) = detached.rx.try_recv() {
             stanzas.push(envelope.to_stanza());
         }
@@ -350,25 +396,53 @@ impl Hub {
             }
         }
         for session in drains {
-            let messages = match self.store.take_offline(owner) {
+            self.drain_page(state, owner, &session, now);
+        }
+    }
+
+    /// Delivers the next page of the offline queue to `session`: as many
+    /// messages as half the room left in its queue, so that draining never
+    /// fills it; the connection asks for more once it has written them.
+    fn drain_page(&self, state: &mut State, owner: &Jid, session: &Jid, now: Timestamp) {
+        let Some(handle) = state.sessions.get(session) else {
+            return;
+        };
+        let room = (handle.tx.capacity() / 2).max(1);
+        let more = Arc::clone(&handle.more_offline);
+        {
+            let messages = match self.store.take_offline(owner, room) {
                 Ok(m) => m,
                 Err(e) => {
                     tracing::error!(user = %owner, error = %e, "offline load failed");
-                    continue;
+                    return;
                 }
             };
-            let mut more = Vec::new();
+            let full_page = messages.len() >= room;
+            more.store(full_page, std::sync::atomic::Ordering::Relaxed);
+            let mut out = Vec::new();
             if let Some(user) = state.users.get_mut(owner) {
-                self.im.offline_loaded(user, &session, messages, &mut more);
+                self.im.offline_loaded(user, session, messages, &mut out);
             }
-            self.carry(state, owner, more, now);
+            self.carry(state, owner, out, now);
         }
+    }
+
+    /// The next page of offline messages for `session`, whose queue is
+    /// empty again.
+    pub fn more_offline(&self, session: &Jid, now: Timestamp) {
+        let mut state = self.lock();
+        let bare = session.to_bare();
+        self.drain_page(&mut state, &bare, session, now);
     }
 
     /// Queues a stanza for a bound session; a full queue ends the session.
     fn deliver(&self, state: &mut State, envelope: Envelope, now: Timestamp) {
         self.count(&envelope.stanza);
         let Some(handle) = state.sessions.get(&envelope.to) else {
+            // The session went while this was on its way (a slow consumer
+            // ended in this very call): the message goes where it would go
+            // without that session, never nowhere.
+            self.reroute_locked(state, vec![envelope.to_stanza()], now);
             return;
         };
         let Err(mpsc::error::TrySendError::Full(envelope)) = handle.tx.try_send(envelope) else {
@@ -381,8 +455,24 @@ impl Hub {
         let _ = handle.kick.try_send(Kick::SlowConsumer);
         let full = envelope.to.clone();
         let tx = handle.tx.clone();
+        // A session kept for resumption ends too: its queue is full.
+        let detached: Vec<String> = state
+            .detached
+            .iter()
+            .filter(|(_, d)| d.resumption.jid == full)
+            .map(|(id, _)| id.clone())
+            .collect();
+        let mut leftovers = vec![envelope.to_stanza()];
+        for id in detached {
+            if let Some(mut d) = state.detached.remove(&id) {
+                leftovers.extend(unacked_messages(&mut d.resumption));
+                while let Ok(queued) = d.rx.try_recv() {
+                    leftovers.push(queued.to_stanza());
+                }
+            }
+        }
         self.unbind_locked(state, &full, &tx, now);
-        self.reroute_locked(state, vec![envelope.to_stanza()], now);
+        self.reroute_locked(state, leftovers, now);
     }
 
     /// Hands a stanza to the user it is for, to the server itself, or back
@@ -423,9 +513,7 @@ impl Hub {
             self.im.inbound(user, envelope, now, &mut out);
         }
         self.carry(state, &bare, out, now);
-        if state.users.get(&bare).is_some_and(User::is_idle) {
-            state.users.remove(&bare);
-        }
+        Self::keep_idle(state, &bare);
     }
 
     /// The user's state, if the account exists.
@@ -561,4 +649,17 @@ fn version() -> chatwire_xmpp_stanza::minidom::Element {
                 .build(),
         )
         .build()
+}
+
+/// The messages among a session's unacknowledged stanzas.
+fn unacked_messages(resumption: &mut Resumption) -> Vec<AnyStanza> {
+    resumption
+        .state
+        .take_unacked()
+        .into_iter()
+        .filter_map(|e| match e {
+            chatwire_xmpp_stanza::Element::Message(m) => Some(AnyStanza::Message(m)),
+            _ => None,
+        })
+        .collect()
 }

@@ -32,7 +32,7 @@
 //! store.apply(&juliet, &[Change::OfflineStore(Box::new(hello.clone()))])?;
 //! let user = store.load_user(&juliet)?.into_user(&juliet);
 //! assert_eq!(user.offline_count(), 1);
-//! assert_eq!(store.take_offline(&juliet)?, vec![hello]);
+//! assert_eq!(store.take_offline(&juliet, usize::MAX)?, vec![hello]);
 //! # drop(store);
 //! # std::fs::remove_dir_all(&dir)?;
 //! # Ok::<(), Box<dyn std::error::Error>>(())
@@ -247,20 +247,32 @@ impl Store for SqliteStore {
         Ok(())
     }
 
-    fn take_offline(&self, user: &Jid) -> Result<Vec<Message>, StoreError> {
+    fn take_offline(&self, user: &Jid, limit: usize) -> Result<Vec<Message>, StoreError> {
         let user = user_key(user);
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
         let mut conn = self.lock();
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let mut messages = Vec::new();
+        let mut last = None;
         {
-            let mut stmt =
-                tx.prepare_cached("SELECT message FROM offline WHERE user = ?1 ORDER BY id")?;
-            let rows = stmt.query_map(params![user], |row| row.get::<_, String>(0))?;
-            for xml in rows {
-                messages.push(read_message(&xml?)?);
+            let mut stmt = tx.prepare_cached(
+                "SELECT id, message FROM offline WHERE user = ?1 ORDER BY id LIMIT ?2",
+            )?;
+            let rows = stmt.query_map(params![user, limit], |row| {
+                Ok((row.get::<_, i64>(0)?, row.get::<_, String>(1)?))
+            })?;
+            for row in rows {
+                let (id, xml) = row?;
+                messages.push(read_message(&xml)?);
+                last = Some(id);
             }
         }
-        tx.execute("DELETE FROM offline WHERE user = ?1", params![user])?;
+        if let Some(last) = last {
+            tx.execute(
+                "DELETE FROM offline WHERE user = ?1 AND id <= ?2",
+                params![user, last],
+            )?;
+        }
         tx.commit()?;
         Ok(messages)
     }

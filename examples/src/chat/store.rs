@@ -57,13 +57,13 @@ pub trait Store: Send + Sync {
     /// serialized; nothing is applied then.
     fn apply(&self, user: &Jid, changes: &[Change]) -> Result<(), StoreError>;
 
-    /// Removes and returns the user's offline messages, oldest first, in
-    /// one transaction.
+    /// Removes and returns the user's oldest `limit` offline messages,
+    /// oldest first, in one transaction.
     ///
     /// # Errors
     /// [`StoreError`] when the backend fails or holds a corrupt record;
     /// nothing is removed then.
-    fn take_offline(&self, user: &Jid) -> Result<Vec<Message>, StoreError>;
+    fn take_offline(&self, user: &Jid, limit: usize) -> Result<Vec<Message>, StoreError>;
 }
 
 /// What a store holds for one user: the arguments of [`User::load`].
