@@ -418,14 +418,9 @@ async fn review_offline_drain_larger_than_the_queue_loses_nothing() {
             continue;
         };
         let _ = alice.send(Presence::new(PresenceType::Available)).await;
-        loop {
-            match alice.next(Duration::from_secs(1)).await {
-                Ok(Some(s)) => {
-                    if let Some(b) = body(&s) {
-                        seen.insert(b.to_owned());
-                    }
-                }
-                Ok(None) | Err(_) => break,
+        while let Ok(Some(s)) = alice.next(Duration::from_secs(1)).await {
+            if let Some(b) = body(&s) {
+                seen.insert(b.to_owned());
             }
         }
         seen.extend(
