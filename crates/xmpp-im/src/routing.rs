@@ -65,6 +65,10 @@ impl Run<'_> {
             (Some(IqPayload::Ping), false) | (Some(IqPayload::Session), true) => {
                 self.result(session, &iq, None);
             }
+            (payload, false) if account_answer(payload.as_ref()).is_some() => {
+                let answer = account_answer(payload.as_ref()).flatten();
+                self.result(session, &iq, answer);
+            }
             _ => self.refuse_iq(session, iq, StanzaErrorCondition::ServiceUnavailable),
         }
     }
@@ -72,8 +76,9 @@ impl Run<'_> {
     /// An iq routed to the user (section 8.5): to a connected full JID it
     /// is delivered; a request to one that is not, or to the bare JID
     /// (the server answers for the account), gets `service-unavailable`,
-    /// except a ping, which the server answers; results and errors with
-    /// nowhere to go are dropped.
+    /// except a ping and a disco#info query (XEP-0030 section 3.1), which
+    /// the server answers; results and errors with nowhere to go are
+    /// dropped.
     pub(crate) fn inbound_iq(&mut self, envelope: &Envelope, request: bool) {
         if envelope.to.is_full() {
             if self.user.session(&envelope.to).is_some() {
@@ -88,9 +93,10 @@ impl Run<'_> {
         }
         if let AnyStanza::Iq(iq) = &*envelope.stanza
             && iq.kind == chatwire_xmpp_stanza::IqType::Get
-            && matches!(iq.payload, Some(IqPayload::Ping))
+            && let Some(payload) = account_answer(iq.payload.as_ref())
         {
-            let result = Iq::new(chatwire_xmpp_stanza::IqType::Result, iq.id.clone());
+            let mut result = Iq::new(chatwire_xmpp_stanza::IqType::Result, iq.id.clone());
+            result.payload = payload;
             self.out.push(Output::Route(Envelope::new(
                 envelope.to.clone(),
                 envelope.from.clone(),
@@ -184,4 +190,31 @@ impl Run<'_> {
         self.out
             .push(Output::Store(Change::OfflineStore(Box::new(message))));
     }
+}
+
+/// What the server answers for an account to a get: a ping (XEP-0199),
+/// and XEP-0030 info and items; None for anything else.
+fn account_answer(payload: Option<&IqPayload>) -> Option<Option<IqPayload>> {
+    match payload? {
+        IqPayload::Ping => Some(None),
+        IqPayload::DiscoInfo(q) if q.node.is_none() => {
+            Some(Some(IqPayload::DiscoInfo(account_info())))
+        }
+        IqPayload::DiscoItems(q) if q.node.is_none() => Some(Some(IqPayload::DiscoItems(
+            chatwire_xmpp_stanza::DiscoItems::default(),
+        ))),
+        _ => None,
+    }
+}
+
+/// XEP-0030 for an account, answered by the server: a registered account,
+/// and the one feature answered for it, disco#info itself. Nothing about
+/// the user's presence or resources.
+fn account_info() -> chatwire_xmpp_stanza::DiscoInfo {
+    let mut info = chatwire_xmpp_stanza::DiscoInfo::default();
+    info.identities
+        .push(chatwire_xmpp_stanza::Identity::new("account", "registered"));
+    info.features
+        .push(chatwire_xmpp_stanza::ns::DISCO_INFO.to_owned());
+    info
 }

@@ -759,3 +759,32 @@ fn presence_to_bare_jid_goes_to_every_available_resource() {
     }
     assert!(w.take(A).is_empty());
 }
+
+/// XEP-0030 section 3.1: the server answers disco#info for an account,
+/// from the account's own resource and from anyone else, with the account
+/// identity and nothing about presence.
+#[test]
+fn disco_info_on_the_bare_jid_is_answered_for_the_account() {
+    let mut w = world();
+    let b = "bob@example.com/desk";
+    w.connect(b);
+    w.connect(A);
+    for from in [b, A] {
+        w.send(
+            from,
+            "<iq xmlns='jabber:client' type='get' id='d' to='bob@example.com'><query xmlns='http://jabber.org/protocol/disco#info'/></iq>",
+        );
+        let got = w.take_xml(from);
+        assert_eq!(got.len(), 1, "{got:?}");
+        assert!(
+            got[0].contains("type='result'") && got[0].contains("id='d'"),
+            "{}",
+            got[0]
+        );
+        assert!(
+            got[0].contains("<identity category='account' type='registered'/>"),
+            "{}",
+            got[0]
+        );
+    }
+}
