@@ -373,6 +373,19 @@ fn invalid_utf8_is_found_as_it_is_inflated() {
 }
 
 #[test]
+fn the_bomb_fixture_inflates_to_a_mebibyte_of_zeros() {
+    // tests/data/bomb-1m.deflate, used by tests/deflate_memory.rs.
+    let bomb = include_bytes!("data/bomb-1m.deflate");
+    let mut d = Decompress::new_with_window_bits(false, 15);
+    assert_eq!(flate2_inflate(&mut d, bomb), vec![0u8; 1 << 20]);
+    // With the default limit (64 MiB) it is accepted.
+    let mut s = server(DeflateParams::default());
+    s.handle_input(Instant::now(), &client_frame(0x82 | 0x40, bomb))
+        .unwrap();
+    assert!(matches!(&events(&mut s)[..], [Event::Binary(b)] if b.len() == 1 << 20));
+}
+
+#[test]
 fn garbage_compressed_data_fails_the_connection() {
     let mut s = server(DeflateParams::default());
     // 0xff: a block type of 3, reserved in RFC 1951.
