@@ -193,6 +193,33 @@ fn every_window_and_takeover_against_flate2_both_directions() {
 }
 
 #[test]
+fn rfc7692_section_7_2_3_examples() {
+    // 7.2.3.1: "Hello" in one compressed block; 7.2.3.2: again, sharing the window.
+    let hello = [0xf2, 0x48, 0xcd, 0xc9, 0xc9, 0x07, 0x00];
+    let again = [0xf2, 0x00, 0x11, 0x00, 0x00];
+    let mut s = server(DeflateParams::default());
+    let mut wire = client_frame(0xc1, &hello);
+    wire.extend(client_frame(0xc1, &again));
+    s.handle_input(Instant::now(), &wire).unwrap();
+    assert_eq!(
+        events(&mut s),
+        [Event::Text("Hello".into()), Event::Text("Hello".into())]
+    );
+    // Our compressor writes the same bytes (7.2.1: tail removed).
+    s.send_text("Hello").unwrap();
+    s.send_text("Hello").unwrap();
+    let sent = frames(&transmit(&mut s));
+    assert_eq!(sent[0].1, hello);
+    assert_eq!(sent[1].1, again);
+    // 7.2.3.1 again, fragmented as in the section: RSV1 on the first frame only.
+    let mut s = server(DeflateParams::default());
+    let mut wire = client_frame(0x41, &hello[..3]);
+    wire.extend(client_frame(0x80, &hello[3..]));
+    s.handle_input(Instant::now(), &wire).unwrap();
+    assert_eq!(events(&mut s), [Event::Text("Hello".into())]);
+}
+
+#[test]
 fn context_takeover_makes_repeats_small_and_without_it_they_are_not() {
     let text = chat(3);
     let mut sizes = Vec::new();
