@@ -590,21 +590,32 @@ impl Connection {
     }
 
     fn finish_message(&mut self) -> Result<(), ProtocolError> {
-        let Some(mut message) = self.message.take() else {
+        let Some(message) = self.message.take() else {
             return Ok(());
         };
-        if std::mem::take(&mut self.compressed) {
-            #[cfg(feature = "deflate")]
-            if let Some(deflate) = self.deflate.as_mut() {
-                deflate.finish_message(&mut message, self.config.limits.max_message_size)?;
-            }
-        }
+        let message = self.finish_inflating(message)?;
         let event = match message.finish()? {
             Message::Text(text) => Event::Text(text),
             Message::Binary(data) => Event::Binary(data),
         };
         self.events.push_back(event);
         Ok(())
+    }
+
+    /// Inflates the tail of a compressed message (RFC 7692 section 7.2.2).
+    #[cfg(feature = "deflate")]
+    fn finish_inflating(&mut self, mut message: Reassembly) -> Result<Reassembly, ProtocolError> {
+        if std::mem::take(&mut self.compressed)
+            && let Some(deflate) = self.deflate.as_mut()
+        {
+            deflate.finish_message(&mut message, self.config.limits.max_message_size)?;
+        }
+        Ok(message)
+    }
+
+    #[cfg(not(feature = "deflate"))]
+    fn finish_inflating(&mut self, message: Reassembly) -> Result<Reassembly, ProtocolError> {
+        Ok(message)
     }
 
     fn take_control(&mut self, opcode: OpCode) -> Result<(), ProtocolError> {

@@ -158,15 +158,12 @@ impl DeflateConfig {
             .server_max_window_bits
             .unwrap_or(MAX_WINDOW_BITS)
             .min(self.server_max_window_bits);
-        let client_bits = match offer.client_max_window_bits {
-            // The client did not say it can limit its window: it uses 32 KiB.
-            None => None,
-            Some(limit) => Some(
-                limit
-                    .unwrap_or(MAX_WINDOW_BITS)
-                    .min(self.client_max_window_bits),
-            ),
-        };
+        // Without `client_max_window_bits` in the offer the client uses 32 KiB.
+        let client_bits = offer.client_max_window_bits.map(|limit| {
+            limit
+                .unwrap_or(MAX_WINDOW_BITS)
+                .min(self.client_max_window_bits)
+        });
         let params = DeflateParams {
             server_no_context_takeover: offer.server_no_context_takeover
                 || self.server_no_context_takeover,
