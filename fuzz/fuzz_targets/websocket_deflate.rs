@@ -184,6 +184,10 @@ fn compress(compressor: &mut Compress, data: &[u8]) -> Vec<u8> {
             break;
         }
     }
+    if out.is_empty() {
+        // Nothing after a flush: an empty stored block (RFC 7692 section 7.2.3.6).
+        return vec![0x00];
+    }
     assert!(out.ends_with(&TAIL));
     out.truncate(out.len() - TAIL.len());
     out

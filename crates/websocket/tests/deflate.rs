@@ -220,6 +220,29 @@ fn rfc7692_section_7_2_3_examples() {
 }
 
 #[test]
+fn empty_messages_are_one_empty_stored_block() {
+    // RFC 7692 section 7.2.3.6, also right after another message (when zlib's
+    // flush writes nothing).
+    for nct in [false, true] {
+        let (mut c, mut s) = (
+            client(params(15, 15, nct, nct)),
+            server(params(15, 15, nct, nct)),
+        );
+        for text in ["", "hello hello", "", ""] {
+            s.send_text(text).unwrap();
+            let wire = transmit(&mut s);
+            let (header, payload) = frames(&wire).pop().unwrap();
+            assert_eq!(header.rsv, RSV1);
+            if text.is_empty() {
+                assert_eq!(payload, [0x00]);
+            }
+            c.handle_input(Instant::now(), &wire).unwrap();
+            assert_eq!(events(&mut c), [Event::Text(text.into())]);
+        }
+    }
+}
+
+#[test]
 fn context_takeover_makes_repeats_small_and_without_it_they_are_not() {
     let text = chat(3);
     let mut sizes = Vec::new();

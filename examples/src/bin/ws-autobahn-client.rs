@@ -78,10 +78,16 @@ fn run(
     stream.set_nodelay(true)?;
     stream.set_read_timeout(Some(Duration::from_secs(60)))?;
     // Threshold 0: kosoku 0.1.0 fails a case whose echo arrives uncompressed on a
-    // deflate connection, although RFC 7692 section 6 allows it.
+    // deflate connection, although RFC 7692 section 6 allows it. The offer carries
+    // client_no_context_takeover (this client resets its context after every
+    // message): kosoku's cases 13.2, 13.5 and 13.6 accept only such offers.
     let config = Config::default()
         .with_limits(Limits::default().with_max_frame_size(64 << 20))
-        .with_deflate(DeflateConfig::default().with_threshold(0));
+        .with_deflate(
+            DeflateConfig::default()
+                .with_threshold(0)
+                .with_client_no_context_takeover(true),
+        );
     let mut request = ClientRequest::new(authority, path);
     if deflate {
         request = request.with_extension(config.deflate.offer());

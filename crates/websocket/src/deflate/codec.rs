@@ -118,6 +118,14 @@ impl Deflate {
         }
         if out.ends_with(&TAIL) {
             out.truncate(out.len().saturating_sub(TAIL.len()));
+        } else if out.is_empty() {
+            // zlib writes nothing for an empty message right after a flush; the
+            // peer needs an empty stored block (RFC 7692 section 7.2.3.6).
+            out.push(0x00);
+        } else {
+            // Not a whole flushed message: start afresh and send it as it is.
+            self.compressor = None;
+            return None;
         }
         if self.send.no_context_takeover {
             self.compressor = None;

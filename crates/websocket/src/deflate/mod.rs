@@ -76,8 +76,11 @@ pub struct DeflateConfig {
     /// Ask that the server reset its compressor after every message: a server
     /// then frees the compressor between messages (default off).
     pub server_no_context_takeover: bool,
-    /// Ask that the client reset its compressor after every message: a server
-    /// then frees its decompressor between messages (default off).
+    /// Client role: offer `client_no_context_takeover`, a promise to reset the
+    /// compressor after every message whatever the answer (RFC 7692 section
+    /// 7.1.1.2; some servers accept only offers that carry it). Server role: ask
+    /// for it in every acceptance, and free the decompressor between messages.
+    /// Default off.
     pub client_no_context_takeover: bool,
     /// Largest server window to agree to, 8 to 15 (default 15).
     pub server_max_window_bits: u8,

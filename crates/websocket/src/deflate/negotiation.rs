@@ -272,7 +272,9 @@ impl DeflateConfig {
         };
         Ok(DeflateParams {
             server_no_context_takeover: params.server_no_context_takeover,
-            client_no_context_takeover: params.client_no_context_takeover,
+            // Offered, it is a promise to reset whatever the answer (section 7.1.1.2).
+            client_no_context_takeover: params.client_no_context_takeover
+                || self.client_no_context_takeover,
             server_max_window_bits: server_bits,
             client_max_window_bits: client_bits,
         })
