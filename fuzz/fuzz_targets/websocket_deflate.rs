@@ -134,7 +134,14 @@ fn run(server: bool, params: DeflateParams, config: Config, mut script: &[u8]) {
                 }
                 continue;
             }
-            5 => encode_frame_with_rsv(OpCode::Ping, true, 0, mask, chunk.get(..chunk.len().min(125)).unwrap_or_default(), &mut wire),
+            5 => encode_frame_with_rsv(
+                OpCode::Ping,
+                true,
+                0,
+                mask,
+                chunk.get(..chunk.len().min(125)).unwrap_or_default(),
+                &mut wire,
+            ),
             _ => {
                 encode_frame_with_rsv(OpCode::Binary, true, 0, mask, chunk, &mut wire);
                 expected = Some(chunk.to_vec());
@@ -158,7 +165,10 @@ fn run(server: bool, params: DeflateParams, config: Config, mut script: &[u8]) {
                 assert_eq!(events.last(), Some(&Event::Binary(message.into())));
             }
             (Ok(()), None) => {}
-            (Err(Error::Protocol(ProtocolError::MessageTooLarge | ProtocolError::FrameTooLarge)), Some(message)) => {
+            (
+                Err(Error::Protocol(ProtocolError::MessageTooLarge | ProtocolError::FrameTooLarge)),
+                Some(message),
+            ) => {
                 assert!(message.len() > MAX_MESSAGE || wire.len() > (8 << 10));
                 return;
             }
@@ -177,7 +187,11 @@ fn compress(compressor: &mut Compress, data: &[u8]) -> Vec<u8> {
             out.reserve(out.capacity() + 64);
         }
         compressor
-            .compress_vec(data.get(done..).unwrap_or_default(), &mut out, FlushCompress::Sync)
+            .compress_vec(
+                data.get(done..).unwrap_or_default(),
+                &mut out,
+                FlushCompress::Sync,
+            )
             .unwrap();
         let done = usize::try_from(compressor.total_in() - start).unwrap_or(usize::MAX);
         if done >= data.len() && out.len() < out.capacity() {
@@ -240,7 +254,11 @@ fn inflate(decompressor: &mut Decompress, data: &[u8]) -> Vec<u8> {
         }
         let done = usize::try_from(decompressor.total_in() - start).unwrap_or(usize::MAX);
         decompressor
-            .decompress_vec(input.get(done..).unwrap_or_default(), &mut out, FlushDecompress::Sync)
+            .decompress_vec(
+                input.get(done..).unwrap_or_default(),
+                &mut out,
+                FlushDecompress::Sync,
+            )
             .unwrap();
         let done = usize::try_from(decompressor.total_in() - start).unwrap_or(usize::MAX);
         if done >= input.len() && out.len() < out.capacity() {
