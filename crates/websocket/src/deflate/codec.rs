@@ -96,7 +96,8 @@ impl Deflate {
             .compressor
             .get_or_insert_with(|| Compress::new_with_window_bits(level, false, bits));
         let start = compressor.total_in();
-        let mut out = Vec::with_capacity(payload.len() / 4 + 64);
+        // Chat text deflates to about half: usually one call, no regrowth.
+        let mut out = Vec::with_capacity(payload.len() / 2 + 64);
         loop {
             let consumed = delta(start, compressor.total_in());
             let rest = payload.get(consumed..).unwrap_or_default();
