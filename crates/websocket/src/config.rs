@@ -15,6 +15,7 @@
 //! | [`Config::keepalive_timeout`] | 30 s | 30 s |
 //! | [`Config::close_timeout`] | 5 s | 5 s |
 //! | [`Config::max_queued_output`] | 128 MiB | 1 MiB |
+//! | `Config::deflate` (feature `deflate`) | `DeflateConfig::default()` | `DeflateConfig::low_memory()` |
 //!
 //! 256 KiB bounds one XMPP stanza the way common XMPP servers do; a client that
 //! lets 1 MiB of output pile up is not reading and had better be dropped.
@@ -97,6 +98,13 @@ pub struct Config {
     /// frames (a pong, a keepalive ping, a close frame: under 400 bytes together)
     /// are never refused and may go past it.
     pub max_queued_output: usize,
+    /// How `permessage-deflate` is negotiated and applied (feature `deflate`):
+    /// [`DeflateConfig::default`](crate::DeflateConfig::default) here,
+    /// [`DeflateConfig::low_memory`](crate::DeflateConfig::low_memory) in
+    /// [`Config::chat_server`]. Used only once a connection is given the agreed
+    /// parameters with [`Connection::with_deflate`](crate::Connection::with_deflate).
+    #[cfg(feature = "deflate")]
+    pub deflate: crate::DeflateConfig,
 }
 
 impl Default for Config {
@@ -108,6 +116,8 @@ impl Default for Config {
             keepalive_timeout: Duration::from_secs(30),
             close_timeout: Duration::from_secs(5),
             max_queued_output: 128 << 20,
+            #[cfg(feature = "deflate")]
+            deflate: crate::DeflateConfig::default(),
         }
     }
 }
@@ -127,6 +137,8 @@ impl Config {
             keepalive_timeout: Duration::from_secs(30),
             close_timeout: Duration::from_secs(5),
             max_queued_output: 1 << 20,
+            #[cfg(feature = "deflate")]
+            deflate: crate::DeflateConfig::low_memory(),
         }
     }
 
@@ -163,6 +175,13 @@ impl Config {
     /// Sets [`Config::max_queued_output`].
     pub fn with_max_queued_output(mut self, bytes: usize) -> Self {
         self.max_queued_output = bytes;
+        self
+    }
+
+    /// Sets [`Config::deflate`].
+    #[cfg(feature = "deflate")]
+    pub fn with_deflate(mut self, deflate: crate::DeflateConfig) -> Self {
+        self.deflate = deflate;
         self
     }
 }

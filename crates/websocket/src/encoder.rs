@@ -15,9 +15,23 @@ pub fn encode_frame(
     payload: &[u8],
     out: &mut Vec<u8>,
 ) {
+    encode_frame_with_rsv(opcode, fin, 0, mask, payload, out);
+}
+
+/// [`encode_frame`] with RSV bits set (same layout as [`FrameHeader::rsv`]), for
+/// frames an extension has transformed.
+#[inline]
+pub fn encode_frame_with_rsv(
+    opcode: OpCode,
+    fin: bool,
+    rsv: u8,
+    mask: Option<[u8; 4]>,
+    payload: &[u8],
+    out: &mut Vec<u8>,
+) {
     let header = FrameHeader {
         fin,
-        rsv: 0,
+        rsv: rsv & 0b111,
         opcode,
         mask,
         payload_len: payload.len() as u64,

@@ -56,13 +56,16 @@ pub enum ProtocolError {
     /// A message in more frames than [`Limits::max_fragments`](crate::Limits::max_fragments).
     #[error("message exceeds the fragment limit")]
     TooManyFragments,
+    /// A compressed message (RFC 7692) that is not valid raw deflate data.
+    #[error("invalid compressed data")]
+    InvalidCompressedData,
 }
 
 impl ProtocolError {
     /// The close code sent when failing the connection for this error (section 7.4.1).
     pub fn close_code(&self) -> CloseCode {
         match self {
-            Self::InvalidUtf8 => CloseCode::INVALID_PAYLOAD,
+            Self::InvalidUtf8 | Self::InvalidCompressedData => CloseCode::INVALID_PAYLOAD,
             Self::FrameTooLarge | Self::MessageTooLarge | Self::TooManyFragments => {
                 CloseCode::TOO_BIG
             }

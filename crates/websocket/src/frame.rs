@@ -9,6 +9,10 @@ use crate::error::ProtocolError;
 /// Longest possible header: 2 fixed bytes, 8 length bytes, 4 key bytes.
 pub const MAX_HEADER_LEN: usize = 14;
 
+/// RSV1 in [`FrameHeader::rsv`]: set on the first frame of a compressed message
+/// (RFC 7692 section 6).
+pub const RSV1: u8 = 0b100;
+
 /// Largest payload a control frame may carry (RFC 6455 section 5.5).
 pub const MAX_CONTROL_PAYLOAD: u64 = 125;
 

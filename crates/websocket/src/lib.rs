@@ -11,13 +11,16 @@
 //! minimal lengths, masking, fragmentation, control frames), section 7 (closing
 //! handshake, close codes including those registered with IANA since, failing the
 //! connection), section 8.1 (UTF-8, checked as it arrives, once: text comes out as
-//! [`Utf8Bytes`]).
+//! [`Utf8Bytes`]). With the `deflate` feature, RFC 7692 `permessage-deflate`:
+//! negotiation in both roles and per-message compression, inflated bytes counted
+//! against the message limit as they are produced (see [`deflate`]).
 //!
 //! Layers, each usable alone:
 //! - [`FrameHeader`], [`FrameDecoder`], [`encode_frame`], [`apply_mask`]: the codec.
 //! - [`Connection`]: reassembly, limits, ping/pong, close, keepalive, bounded memory.
 //! - [`Config`] and [`Limits`]: its settings, with a preset for chat servers.
 //! - [`handshake`]: the HTTP upgrade.
+//! - `deflate` (feature): RFC 7692 negotiation and compression.
 //!
 //! ```
 //! use std::time::Instant;
@@ -52,6 +55,8 @@ mod close;
 mod config;
 mod connection;
 mod decoder;
+#[cfg(feature = "deflate")]
+pub mod deflate;
 mod encoder;
 mod error;
 mod frame;
@@ -66,9 +71,11 @@ pub use close::{
 pub use config::{Config, Limits};
 pub use connection::{Connection, Event, MaskSource, Role, State};
 pub use decoder::{Decoded, FrameDecoder};
-pub use encoder::encode_frame;
+#[cfg(feature = "deflate")]
+pub use deflate::{DeflateConfig, DeflateError, DeflateParams};
+pub use encoder::{encode_frame, encode_frame_with_rsv};
 pub use error::{Error, ProtocolError};
-pub use frame::{FrameHeader, HeaderRules, MAX_CONTROL_PAYLOAD, MAX_HEADER_LEN, OpCode};
+pub use frame::{FrameHeader, HeaderRules, MAX_CONTROL_PAYLOAD, MAX_HEADER_LEN, OpCode, RSV1};
 pub use mask::{apply_mask, mask_into};
 
 /// The repository README's examples, compiled and run as doc tests.
