@@ -345,3 +345,44 @@ async fn sigterm_closes_streams_with_system_shutdown() {
     let status = status.expect("exited");
     assert!(status.success(), "{status}");
 }
+
+/// RFC 7692: the server accepts permessage-deflate when offered (the
+/// client library offers it, so every WebSocket test here runs over it),
+/// and declines it with `--no-deflate`.
+#[tokio::test]
+async fn permessage_deflate_is_negotiated_unless_turned_off() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    for (flags, expect) in [(&[][..], true), (&["--no-deflate"][..], false)] {
+        let server = ChatServer::start(flags).await;
+        let mut tcp = tokio::net::TcpStream::connect(("127.0.0.1", server.web_port))
+            .await
+            .unwrap();
+        let request = format!(
+            "GET /xmpp-websocket HTTP/1.1\r\nHost: 127.0.0.1:{}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Protocol: xmpp\r\nSec-WebSocket-Extensions: permessage-deflate; client_max_window_bits\r\n\r\n",
+            server.web_port
+        );
+        tcp.write_all(request.as_bytes()).await.unwrap();
+        let mut head = Vec::new();
+        let mut buf = [0u8; 1024];
+        while !head.windows(4).any(|w| w == b"\r\n\r\n") {
+            let n = tcp.read(&mut buf).await.unwrap();
+            assert!(n > 0);
+            head.extend_from_slice(&buf[..n]);
+        }
+        let head = String::from_utf8_lossy(&head).to_ascii_lowercase();
+        assert!(head.starts_with("http/1.1 101"), "{head}");
+        assert_eq!(
+            head.contains("sec-websocket-extensions: permessage-deflate"),
+            expect,
+            "{head}"
+        );
+        let mut alice = online(&server, "alice", false).await;
+        let mut bob = online(&server, "bob", false).await;
+        let text = "compressible ".repeat(100);
+        bob.send(Message::chat(jid("alice@localhost"), text.clone()))
+            .await
+            .unwrap();
+        let got = wait_for(&mut alice, |s| body(s).is_some()).await;
+        assert_eq!(body(&got), Some(text.as_str()));
+    }
+}

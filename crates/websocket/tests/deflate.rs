@@ -605,3 +605,52 @@ proptest! {
         }
     }
 }
+
+/// A client with the default offer against a server with the chat-server
+/// policy (`Config::chat_server()`, low-memory deflate), through the whole
+/// handshake: what each side agrees to, it can read from the other.
+#[test]
+fn chat_server_policy_against_a_default_client_through_the_handshake() {
+    use chatwire_websocket::handshake::{
+        Accept, ClientHandshake, ClientRequest, HandshakeLimits, parse_request,
+    };
+    let client_config = Config::default();
+    let server_config = Config::chat_server();
+    let request = ClientRequest::new("example.com", "/xmpp-websocket")
+        .with_protocol("xmpp")
+        .with_extension(client_config.deflate.offer());
+    let mut wire = Vec::new();
+    let handshake = ClientHandshake::new(&request, [7; 16], &mut wire).unwrap();
+    let (parsed, _) = parse_request(&wire, &HandshakeLimits::default())
+        .unwrap()
+        .unwrap();
+    let (extension, server_params) = server_config.deflate.negotiate(&parsed).expect("accepted");
+    let mut response = Vec::new();
+    parsed
+        .write_accept(
+            &Accept::new()
+                .with_protocol("xmpp")
+                .with_extension(extension),
+            &mut response,
+        )
+        .unwrap();
+    let (answer, _) = handshake.handle_response(&response).unwrap().unwrap();
+    let client_params = client_config
+        .deflate
+        .check_response(&answer)
+        .unwrap()
+        .expect("agreed");
+    assert_eq!(client_params, server_params);
+    let mut s = Connection::server(Instant::now(), server_config).with_deflate(server_params);
+    let mut c = Connection::client(Instant::now(), client_config, || [1, 2, 3, 4])
+        .with_deflate(client_params);
+    for i in 0..5 {
+        let text = chat(i + 3);
+        c.send_text(&text).unwrap();
+        s.handle_input(Instant::now(), &transmit(&mut c)).unwrap();
+        assert_eq!(events(&mut s), [Event::Text(text.clone().into())]);
+        s.send_text(&text).unwrap();
+        c.handle_input(Instant::now(), &transmit(&mut s)).unwrap();
+        assert_eq!(events(&mut c), [Event::Text(text.clone().into())]);
+    }
+}

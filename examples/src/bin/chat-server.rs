@@ -59,6 +59,9 @@ struct Args {
     /// instead of loading it from its CDN.
     #[arg(long)]
     web_assets: Option<PathBuf>,
+    /// Decline permessage-deflate (RFC 7692) on WebSocket connections.
+    #[arg(long)]
+    no_deflate: bool,
     /// Offer PLAIN on streams without TLS.
     #[arg(long)]
     allow_plain_without_tls: bool,
@@ -288,6 +291,7 @@ async fn serve(
         },
         counter: Arc::new(Counter::default()),
         tls,
+        deflate: !args.no_deflate,
     });
     let web = TcpListener::bind(args.listen).await?;
     let tcp = TcpListener::bind(args.tcp_listen).await?;

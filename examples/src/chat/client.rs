@@ -479,7 +479,11 @@ async fn websocket_handshake(
     authority: &str,
     path: &str,
 ) -> Result<(WsConnection, Vec<u8>), ClientError> {
-    let request = ClientRequest::new(authority, path).with_protocol("xmpp");
+    // Offers permessage-deflate (RFC 7692), as browsers do.
+    let config = chatwire_websocket::Config::default();
+    let request = ClientRequest::new(authority, path)
+        .with_protocol("xmpp")
+        .with_extension(config.deflate.offer());
     let mut out = Vec::new();
     let nonce: [u8; 16] = rand::random();
     let handshake = ClientHandshake::new(&request, nonce, &mut out)
@@ -487,23 +491,27 @@ async fn websocket_handshake(
     io.write_all(&out).await?;
     let mut input = Vec::new();
     let mut buf = [0u8; 4096];
-    let used = loop {
+    let (response, used) = loop {
         let n = io.read(&mut buf).await?;
         if n == 0 {
             return Err(ClientError::Handshake("connection closed".into()));
         }
         input.extend_from_slice(buf.get(..n).unwrap_or_default());
-        if let Some((_, used)) = handshake
+        if let Some(done) = handshake
             .handle_response(&input)
             .map_err(|e| ClientError::Handshake(e.to_string()))?
         {
-            break used;
+            break done;
         }
     };
-    let ws = WsConnection::client(
-        Instant::now(),
-        chatwire_websocket::Config::default(),
-        rand::random,
-    );
+    // A response that breaks the offer fails the handshake.
+    let agreed = config
+        .deflate
+        .check_response(&response)
+        .map_err(|e| ClientError::Handshake(e.to_string()))?;
+    let mut ws = WsConnection::client(Instant::now(), config, rand::random);
+    if let Some(params) = agreed {
+        ws = ws.with_deflate(params);
+    }
     Ok((ws, input.get(used..).unwrap_or_default().to_vec()))
 }

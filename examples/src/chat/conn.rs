@@ -56,6 +56,8 @@ pub enum Carrier {
     WebSocket {
         /// Bytes read past the handshake.
         leftover: Vec<u8>,
+        /// The permessage-deflate parameters agreed in the handshake.
+        deflate: Option<chatwire_websocket::DeflateParams>,
     },
     /// RFC 6120 over TCP.
     Tcp,
@@ -81,7 +83,7 @@ pub async fn serve(
     let now = Instant::now();
     let random = |buf: &mut [u8]| rand::rng().fill_bytes(buf);
     let (mut session, mut wire, leftover) = match carrier {
-        Carrier::WebSocket { leftover } => (
+        Carrier::WebSocket { leftover, deflate } => (
             ServerSession::websocket(
                 now,
                 settings.session.clone(),
@@ -89,10 +91,13 @@ pub async fn serve(
                 security,
                 random,
             ),
-            Wire::Ws(Box::new(WsConnection::server(
-                now,
-                settings.websocket.clone(),
-            ))),
+            Wire::Ws(Box::new({
+                let ws = WsConnection::server(now, settings.websocket.clone());
+                match deflate {
+                    Some(params) => ws.with_deflate(params),
+                    None => ws,
+                }
+            })),
             leftover,
         ),
         Carrier::Tcp => (
@@ -299,13 +304,16 @@ impl Conn {
                 let _ = session.handle_input(now, bytes);
             }
             Wire::Ws(ws) => {
-                let _ = ws.handle_input(now, bytes);
+                if let Err(e) = ws.handle_input(now, bytes) {
+                    tracing::debug!(peer = %self.peer, error = %e, "websocket input refused");
+                }
                 while let Some(event) = ws.poll_event() {
                     match event {
                         WsEvent::Text(text) => {
                             let _ = session.handle_message(now, text.as_str().to_owned());
                         }
                         WsEvent::Close(_) | WsEvent::CloseTimedOut | WsEvent::KeepaliveTimedOut => {
+                            tracing::debug!(peer = %self.peer, ?event, "websocket closing");
                             session.handle_transport_closed(now);
                         }
                         // RFC 7395 section 3.2: binary messages are not XMPP.

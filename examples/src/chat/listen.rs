@@ -81,6 +81,8 @@ pub struct Listener {
     pub counter: Arc<Counter>,
     /// TLS from the first byte (wss:), if configured.
     pub tls: Option<tokio_rustls::TlsAcceptor>,
+    /// Accept permessage-deflate (RFC 7692) when offered.
+    pub deflate: bool,
 }
 
 impl Listener {
@@ -211,12 +213,18 @@ impl Listener {
             }
             return;
         }
-        let mut out = Vec::new();
-        if request
-            .write_accept(&Accept::new().with_protocol("xmpp"), &mut out)
-            .is_err()
-            || io.write_all(&out).await.is_err()
+        // RFC 7692: permessage-deflate when the client offers it and the
+        // server allows it, with the server's memory-saving preferences.
+        let mut accept = Accept::new().with_protocol("xmpp");
+        let mut deflate = None;
+        if self.deflate
+            && let Some((extension, params)) = self.settings.websocket.deflate.negotiate(&request)
         {
+            accept = accept.with_extension(extension);
+            deflate = Some(params);
+        }
+        let mut out = Vec::new();
+        if request.write_accept(&accept, &mut out).is_err() || io.write_all(&out).await.is_err() {
             return;
         }
         let leftover = head.get(used..).unwrap_or_default().to_vec();
@@ -224,7 +232,7 @@ impl Listener {
             Arc::clone(&self.hub),
             Arc::clone(&self.settings),
             io,
-            Carrier::WebSocket { leftover },
+            Carrier::WebSocket { leftover, deflate },
             security,
             peer,
         )
