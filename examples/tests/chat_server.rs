@@ -213,6 +213,87 @@ async fn nothing_acknowledged_is_lost_to_sigkill() {
     let mut bob = server.client("bob", false).await;
     let items = server::roster(&mut bob).await;
     assert_eq!(items, vec![jid("alice@localhost")]);
+    // alice read them all and acknowledged them on closing: they are gone
+    // from storage, and another restart brings none back.
+    alice.close().await.unwrap();
+    server.kill_and_restart().await;
+    let mut alice = online(&server, "alice", false).await;
+    let again: Vec<AnyStanza> = drain(&mut alice).await;
+    assert!(
+        again.iter().all(|s| body(s).is_none()),
+        "delivered twice: {again:?}"
+    );
+}
+
+/// Reads five message bodies, then loses the connection: the bodies read
+/// (what the client already parsed counts as received; what is still in
+/// the socket is lost with it, and the server sends it again) and what
+/// resuming needs.
+async fn read_five_then_cut(
+    mut client: Client,
+) -> (Vec<String>, chatwire_xmpp_session::Resumption) {
+    let mut bodies = Vec::new();
+    for _ in 0..5 {
+        let s = wait_for(&mut client, |s| body(s).is_some()).await;
+        bodies.push(body(&s).unwrap().to_owned());
+    }
+    bodies.extend(
+        client
+            .take_buffered()
+            .iter()
+            .filter_map(body)
+            .map(str::to_owned),
+    );
+    let resumption = client.detach().expect("resumable");
+    client.drop_connection();
+    (bodies, resumption)
+}
+
+/// Everything that arrives within two seconds of silence.
+async fn drain(client: &mut Client) -> Vec<AnyStanza> {
+    let mut got = Vec::new();
+    while let Some(s) = client.next(Duration::from_secs(2)).await.unwrap() {
+        got.push(s);
+    }
+    got
+}
+
+/// XEP-0198 and offline storage together: the offline queue is drained
+/// into a connection that is cut after five messages; the client resumes
+/// and gets the rest once, and what it acknowledged is not stored again.
+#[tokio::test]
+async fn offline_messages_across_a_cut_and_a_resumption_arrive_once() {
+    let mut server = ChatServer::start(&[]).await;
+    let mut bob = online(&server, "bob", false).await;
+    for i in 0..20 {
+        bob.send(Message::chat(jid("alice@localhost"), format!("m{i}")))
+            .await
+            .unwrap();
+    }
+    server::ping(&mut bob).await;
+    let alice = online(&server, "alice", false).await;
+    let (mut bodies, resumption) = read_five_then_cut(alice).await;
+    let mut alice = Client::resume(&server.options("alice", false), resumption, WAIT)
+        .await
+        .unwrap();
+    assert!(alice.resumed());
+    bodies.extend(
+        drain(&mut alice)
+            .await
+            .iter()
+            .filter_map(body)
+            .map(str::to_owned),
+    );
+    let expected: Vec<String> = (0..20).map(|i| format!("m{i}")).collect();
+    assert_eq!(bodies, expected);
+    alice.close().await.unwrap();
+    server.kill_and_restart().await;
+    let mut alice = online(&server, "alice", false).await;
+    let again = drain(&mut alice).await;
+    assert!(
+        again.iter().all(|s| body(s).is_none()),
+        "delivered twice: {again:?}"
+    );
 }
 
 /// XEP-0198: the connection is cut while messages flow; the client
@@ -220,29 +301,14 @@ async fn nothing_acknowledged_is_lost_to_sigkill() {
 #[tokio::test]
 async fn resumption_after_a_cut_loses_and_repeats_nothing() {
     let server = ChatServer::start(&[]).await;
-    let mut alice = online(&server, "alice", false).await;
+    let alice = online(&server, "alice", false).await;
     let mut bob = online(&server, "bob", false).await;
-    let mut bodies = Vec::new();
     for i in 0..10 {
         bob.send(Message::chat(jid("alice@localhost"), format!("m{i}")))
             .await
             .unwrap();
     }
-    for _ in 0..5 {
-        let s = wait_for(&mut alice, |s| body(s).is_some()).await;
-        bodies.push(body(&s).unwrap().to_owned());
-    }
-    // What the client already read counts as received; what is still in
-    // the socket is lost with it, and the server sends it again.
-    bodies.extend(
-        alice
-            .take_buffered()
-            .iter()
-            .filter_map(body)
-            .map(str::to_owned),
-    );
-    let resumption = alice.detach().expect("resumable");
-    alice.drop_connection();
+    let (mut bodies, resumption) = read_five_then_cut(alice).await;
     for i in 10..20 {
         bob.send(Message::chat(jid("alice@localhost"), format!("m{i}")))
             .await

@@ -8,12 +8,12 @@
     clippy::indexing_slicing
 )]
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU32, Ordering};
 
 use chatwire_examples::chat::sqlite::SqliteStore;
-use chatwire_examples::chat::store::{Store, StoreError};
+use chatwire_examples::chat::store::{OfflineId, Store, StoreError};
 use chatwire_sasl::{AccountPolicy, ScramHash, StoredCredentials};
 use chatwire_xmpp_im::{Change, ContactState, State, StoredContact, User};
 use chatwire_xmpp_stanza::{Context, Element, IqPayload, Jid, Message, Presence, RosterItem};
@@ -96,6 +96,14 @@ fn assert_same(store: &dyn Store, model: &Model, user: &Jid) {
         "offline of {user}"
     );
     assert_eq!(record.into_user(user), model.load(user), "user {user}");
+}
+
+/// The whole offline queue, read and then deleted.
+fn take_all(store: &dyn Store, user: &Jid) -> Result<Vec<Message>, StoreError> {
+    let page = store.offline_page(user, &BTreeSet::new(), usize::MAX)?;
+    let ids: Vec<OfflineId> = page.iter().map(|(id, _)| *id).collect();
+    store.delete_offline(user, &ids)?;
+    Ok(page.into_iter().map(|(_, m)| m).collect())
 }
 
 fn jid(s: &str) -> Jid {
@@ -274,10 +282,7 @@ fn every_change_variant_round_trips() {
             Change::OfflineStore(Box::new(m2.clone())),
         ],
     );
-    assert_eq!(
-        store.take_offline(&juliet, usize::MAX).unwrap(),
-        vec![m1, m2]
-    );
+    assert_eq!(take_all(&store, &juliet).unwrap(), vec![m1, m2]);
     model.offline.clear();
     assert_same(&store, &model, &juliet);
 
@@ -351,10 +356,10 @@ fn offline_take_returns_in_arrival_order_and_empties() {
         store.apply(&juliet, &changes).unwrap();
     }
     assert_eq!(store.load_user(&juliet).unwrap().offline_count, 20);
-    assert_eq!(store.take_offline(&juliet, usize::MAX).unwrap(), sent);
-    assert_eq!(store.take_offline(&juliet, usize::MAX).unwrap(), Vec::new());
+    assert_eq!(take_all(&store, &juliet).unwrap(), sent);
+    assert_eq!(take_all(&store, &juliet).unwrap(), Vec::new());
     assert_eq!(store.load_user(&juliet).unwrap().offline_count, 0);
-    assert_eq!(store.take_offline(&romeo, usize::MAX).unwrap().len(), 1);
+    assert_eq!(take_all(&store, &romeo).unwrap().len(), 1);
 }
 
 #[test]
@@ -393,10 +398,7 @@ fn everything_survives_reopening() {
     assert!(!credentials.verify_password("pen").unwrap());
     assert!(AccountPolicy::default().is_followed_by(&credentials));
     assert_eq!(credentials.salt(), salt);
-    assert_eq!(
-        store.take_offline(&juliet, usize::MAX).unwrap(),
-        model.offline
-    );
+    assert_eq!(take_all(&store, &juliet).unwrap(), model.offline);
 
     // The durability settings hold on the file itself.
     let raw = rusqlite::Connection::open(store.path()).unwrap();
@@ -606,7 +608,7 @@ proptest! {
             match op {
                 Op::Apply(u, changes) => step(&store, &mut models[u], &users[u], changes),
                 Op::Take(u) => {
-                    let taken = store.take_offline(&users[u], usize::MAX).unwrap();
+                    let taken = take_all(&store, &users[u]).unwrap();
                     prop_assert_eq!(taken, std::mem::take(&mut models[u].offline));
                 }
                 Op::Reopen => {
@@ -619,14 +621,15 @@ proptest! {
             }
         }
         for (user, model) in users.iter().zip(&models) {
-            prop_assert_eq!(&store.take_offline(user, usize::MAX).unwrap(), &model.offline);
+            prop_assert_eq!(&take_all(&store, user).unwrap(), &model.offline);
         }
     }
 }
 
-/// A page of the offline queue: the oldest first, the rest left in order.
+/// A page of the offline queue: the oldest first, leaving out the ones
+/// on their way to a session; nothing is removed until deleted by id.
 #[test]
-fn offline_queue_is_taken_a_page_at_a_time() {
+fn offline_queue_is_read_a_page_at_a_time_and_kept_until_deleted() {
     let dir = TempDir::new();
     let store = SqliteStore::open(dir.path()).unwrap();
     let juliet = jid("juliet@capulet.example");
@@ -638,11 +641,37 @@ fn offline_queue_is_taken_a_page_at_a_time() {
         .map(|m| Change::OfflineStore(Box::new(m.clone())))
         .collect();
     store.apply(&juliet, &changes).unwrap();
-    assert_eq!(store.take_offline(&juliet, 2).unwrap(), sent[..2].to_vec());
-    assert_eq!(store.take_offline(&juliet, 2).unwrap(), sent[2..4].to_vec());
-    assert_eq!(store.take_offline(&juliet, 2).unwrap(), sent[4..].to_vec());
+    let bodies = |page: &[(OfflineId, Message)]| -> Vec<String> {
+        page.iter()
+            .map(|(_, m)| m.body().unwrap_or_default().to_owned())
+            .collect()
+    };
+    let mut skip = BTreeSet::new();
+    let first = store.offline_page(&juliet, &skip, 2).unwrap();
+    assert_eq!(bodies(&first), ["m0", "m1"]);
     assert_eq!(
-        store.take_offline(&juliet, 2).unwrap(),
-        Vec::<Message>::new()
+        bodies(&store.offline_page(&juliet, &skip, 2).unwrap()),
+        ["m0", "m1"],
+        "reading removes nothing"
     );
+    skip.extend(first.iter().map(|(id, _)| *id));
+    let second = store.offline_page(&juliet, &skip, 2).unwrap();
+    assert_eq!(bodies(&second), ["m2", "m3"]);
+    skip.extend(second.iter().map(|(id, _)| *id));
+    assert_eq!(
+        bodies(&store.offline_page(&juliet, &skip, 2).unwrap()),
+        ["m4"]
+    );
+    // m1 and m2 confirmed; m0 and m3 released: the queue keeps them in order.
+    store
+        .delete_offline(&juliet, &[first[1].0, second[0].0])
+        .unwrap();
+    drop(store);
+    let store = SqliteStore::open(dir.path()).unwrap();
+    assert_eq!(store.load_user(&juliet).unwrap().offline_count, 3);
+    let rest = store.offline_page(&juliet, &BTreeSet::new(), 10).unwrap();
+    assert_eq!(bodies(&rest), ["m0", "m3", "m4"]);
+    // Deleting what is gone already is no error.
+    store.delete_offline(&juliet, &[first[1].0]).unwrap();
+    assert_eq!(store.load_user(&juliet).unwrap().offline_count, 3);
 }

@@ -135,8 +135,12 @@ pub enum Change {
     /// Append the message to the user's offline queue. It already carries
     /// its XEP-0203 `<delay/>`.
     OfflineStore(Box<Message>),
-    /// Load the user's offline queue, empty it, and pass the messages to
-    /// [`crate::Server::offline_loaded`] for the session named.
+    /// Load the user's offline queue and pass the messages to
+    /// [`crate::Server::offline_loaded`] for the session named. The queue
+    /// can be emptied at once, or each message kept until the session
+    /// acknowledges it (XEP-0198), so that a crash or a lost connection
+    /// loses none; the ones never acknowledged then go to
+    /// [`crate::Server::offline_returned`].
     OfflineDrain {
         /// The session that became available with a non-negative priority.
         session: Jid,

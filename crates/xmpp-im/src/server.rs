@@ -233,6 +233,28 @@ impl Server {
         }
     }
 
+    /// `count` offline messages that [`Server::offline_loaded`] handed to a
+    /// session which ended before acknowledging them. A caller that keeps
+    /// each stored message until the session acknowledges it (XEP-0198)
+    /// still holds them: they count as queued again, and are drained at
+    /// once to the available session a normal message would go to, if
+    /// there is one, else at the next login.
+    pub fn offline_returned(&self, user: &mut User, count: u32, out: &mut Vec<Output>) {
+        if count == 0 {
+            return;
+        }
+        user.offline = user.offline.saturating_add(count);
+        let target = user
+            .available()
+            .filter(|s| s.priority >= 0)
+            .max_by_key(|s| (s.priority, s.since))
+            .map(|s| s.jid.clone());
+        if let Some(session) = target {
+            user.offline = 0;
+            out.push(Output::Store(Change::OfflineDrain { session }));
+        }
+    }
+
     /// The user's offline queue, loaded after an [`crate::Change::OfflineDrain`]:
     /// each message goes to `session`, with the `<delay/>` it was stored
     /// with, except those from a JID blocked since.

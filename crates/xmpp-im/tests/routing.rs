@@ -432,6 +432,51 @@ fn offline_message_carries_delay_and_waits_for_non_negative_initial_presence() {
     w.check_store();
 }
 
+/// A caller that keeps each offline message until the session it went to
+/// acknowledges it (XEP-0198) gives back what a lost session never
+/// acknowledged: it goes to the resource a chat message would go to now
+/// (the highest priority, then the most recent), and with none available
+/// it waits for the next non-negative initial presence.
+#[test]
+fn offline_returned_goes_to_another_resource_or_waits() {
+    let bodies = |got: Vec<common::Received>| -> Vec<String> {
+        got.iter()
+            .filter_map(|r| match &r.stanza {
+                chatwire_xmpp_stanza::AnyStanza::Message(m) => m.body().map(str::to_owned),
+                _ => None,
+            })
+            .collect()
+    };
+    let mut w = world();
+    w.send(A, &message(BOB, "chat", "c1"));
+    w.send(A, &message(BOB, "chat", "c2"));
+    let kept = w.accounts[&jid(BOB)].offline.clone();
+    online(&mut w, "a", 0);
+    assert_eq!(bodies(w.take(&full("a"))), ["c1", "c2"]);
+    online(&mut w, "b", 1);
+    online(&mut w, "c", 3);
+    online(&mut w, "d", -1);
+    clear(&mut w);
+    w.disconnect(&full("a"));
+    w.offline_returned(BOB, kept.clone());
+    assert_eq!(bodies(w.take(&full("c"))), ["c1", "c2"], "highest priority");
+    assert!(bodies(w.take(&full("b"))).is_empty());
+    assert!(bodies(w.take(&full("d"))).is_empty());
+    assert_eq!(w.view(BOB).offline_count(), 0);
+
+    // Nobody available at a non-negative priority: the messages wait.
+    w.disconnect(&full("b"));
+    w.disconnect(&full("c"));
+    w.accounts.get_mut(&jid(BOB)).unwrap().offline.clear();
+    w.offline_returned(BOB, kept);
+    assert!(bodies(w.take(&full("d"))).is_empty(), "negative priority");
+    assert_eq!(w.view(BOB).offline_count(), 2);
+    online(&mut w, "e", 0);
+    assert_eq!(bodies(w.take(&full("e"))), ["c1", "c2"]);
+    assert_eq!(w.view(BOB).offline_count(), 0);
+    w.check_store();
+}
+
 #[test]
 fn offline_headline_and_error_dropped_groupchat_refused() {
     let mut w = world();

@@ -445,13 +445,22 @@ impl ClientSession {
         self.send_stanza(element)
     }
 
-    /// Closes our stream (RFC 6120 section 4.4); [`ClientEvent::Closed`]
+    /// Closes our stream (RFC 6120 section 4.4), after a last XEP-0198
+    /// acknowledgement when stream management is on; [`ClientEvent::Closed`]
     /// follows when the server closes its own, or after
     /// [`ClientConfig::close_timeout`] (timed from the latest `handle_*`
     /// call).
     pub fn close(&mut self) -> Result<(), Error> {
         if self.finished {
             return Err(Error::Closed);
+        }
+        // XEP-0198: a last `<a/>` first, so that the server knows every
+        // stanza it sent arrived and keeps none to deliver again.
+        if let (Some(state), Stage::Ready) = (&self.sm, &self.stage)
+            && state.is_enabled()
+        {
+            let h = state.handled();
+            let _ = self.send_element(&Element::Sm(Sm::Ack(h)));
         }
         self.transport.framing().close()?;
         if self.close_deadline.is_none() {

@@ -86,6 +86,35 @@ fn enable_and_acknowledge_both_ways() {
     }
 }
 
+/// A client that closes its stream acknowledges first: the server ends
+/// with nothing unacknowledged, so it has nothing to deliver again (to
+/// another resource, or from offline storage at the next login).
+#[test]
+fn client_acknowledges_before_closing() {
+    for wire in [Wire::Wss, Wire::TcpStartTls] {
+        let quiet = SmConfig::default().with_requests(0, None);
+        let mut pair = ready_pair(wire, quiet);
+        pair.server.send(to_juliet("a")).unwrap();
+        pair.server.send(to_juliet("b")).unwrap();
+        pair.run();
+        assert_eq!(pair.server.sm().unwrap().unacked().count(), 2);
+        let before = pair.log.to_server.len();
+        pair.client.close().unwrap();
+        pair.run();
+        let sent = pair.log.to_server[before..].join("");
+        let ack = sent.find("<a xmlns='urn:xmpp:sm:3' h='2'/>");
+        let close = sent
+            .find("</stream:stream>")
+            .or_else(|| sent.find("<close "));
+        assert!(
+            ack.is_some() && ack < close,
+            "no <a h='2'/> before the close: {sent}"
+        );
+        assert_eq!(pair.server.sm().unwrap().acked(), 2, "{wire:?}");
+        assert_eq!(pair.server.sm().unwrap().unacked().count(), 0);
+    }
+}
+
 #[test]
 fn request_after_n_stanzas() {
     let sm = SmConfig::default().with_requests(2, None);

@@ -7,19 +7,20 @@ use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
 use chatwire_websocket::{Connection as WsConnection, Event as WsEvent, State as WsState};
-use chatwire_xmpp_im::{Envelope, Timestamp};
+use chatwire_xmpp_im::Timestamp;
 use chatwire_xmpp_session::{
     BindDecision, CloseReason, Security, ServerConfig, ServerEvent, ServerSession,
 };
 use chatwire_xmpp_stanza::{
-    AnyStanza, Jid, StanzaError, StanzaErrorCondition, StreamError, StreamErrorCondition,
+    Jid, StanzaError, StanzaErrorCondition, StreamError, StreamErrorCondition,
 };
 use rand::Rng;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::sync::mpsc;
 
-use crate::chat::hub::{Detached, Hub, Kick, SessionHandle, Taken};
+use crate::chat::hub::{Detached, Hub, Kick, Outgoing, SessionHandle, Taken};
 use crate::chat::metrics::Metrics;
+use crate::chat::offline::InFlight;
 
 /// A byte stream: TCP, or TLS over TCP.
 pub trait Io: AsyncRead + AsyncWrite + Unpin + Send {}
@@ -112,7 +113,7 @@ pub async fn serve(
             Vec::new(),
         ),
     };
-    let (tx, rx) = mpsc::channel::<Envelope>(settings.queue.max(1));
+    let (tx, rx) = mpsc::channel::<Outgoing>(settings.queue.max(1));
     let (kick_tx, kick_rx) = mpsc::channel::<Kick>(4);
     let mut conn = Conn {
         hub: Arc::clone(&hub),
@@ -124,6 +125,7 @@ pub async fn serve(
             more_offline: Arc::default(),
         },
         rx,
+        offline: InFlight::default(),
         kick_rx,
         peer,
         starttls: false,
@@ -141,14 +143,17 @@ pub async fn serve(
     let mut buf = vec![0u8; 16 * 1024];
     let why = loop {
         conn.events(&mut session);
+        if let Some(jid) = &conn.bound {
+            hub.offline_delivered(jid, &conn.offline.acked(session.sm()));
+        }
         if let Some(previd) = conn.resume.take() {
             conn.find_detached(&mut session, &previd).await;
             continue;
         }
         // Everything the hub queued goes out now: a client that pipelines
         // requests gets all its answers, not one per read.
-        while let Ok(envelope) = conn.rx.try_recv() {
-            let _ = session.send(envelope.to_stanza());
+        while let Ok(outgoing) = conn.rx.try_recv() {
+            conn.send(&mut session, outgoing);
         }
         if let Some(jid) = &conn.bound
             && conn
@@ -162,6 +167,9 @@ pub async fn serve(
         if let Err(e) = conn.flush(&mut session, &mut wire, &mut io).await {
             conn.lost = true;
             break format!("write failed: {e}");
+        }
+        if let Some(jid) = &conn.bound {
+            hub.offline_delivered(jid, &conn.offline.flushed());
         }
         if conn.starttls {
             conn.starttls = false;
@@ -197,9 +205,7 @@ pub async fn serve(
                     conn.input(&mut session, &mut wire, buf.get(..n).unwrap_or_default());
                 }
             },
-            Some(envelope) = conn.rx.recv() => {
-                let _ = session.send(envelope.to_stanza());
-            },
+            Some(outgoing) = conn.rx.recv() => conn.send(&mut session, outgoing),
             Some(kick) = conn.kick_rx.recv() => {
                 let condition = match kick {
                     Kick::SlowConsumer => {
@@ -238,23 +244,16 @@ pub async fn serve(
         conn.keep(&mut session);
     }
     if let Some(jid) = conn.bound.take() {
-        let now = timestamp();
-        hub.unbind(&jid, &conn.handle.tx, now);
         // Nothing accepted is lost: what the client never acknowledged,
-        // and what was still queued for it, is routed again.
-        let mut leftovers: Vec<AnyStanza> = session
-            .take_unacked()
-            .into_iter()
-            .filter_map(|e| match e {
-                chatwire_xmpp_stanza::Element::Message(m) => Some(AnyStanza::Message(m)),
-                _ => None,
-            })
-            .collect();
+        // and what was still queued for it, is routed again, and offline
+        // messages it never confirmed stay stored for the next drain.
+        let acked = session.sm().map_or(0, |sm| sm.acked());
+        let mut left = std::mem::take(&mut conn.offline).end(acked, session.take_unacked());
         conn.rx.close();
-        while let Ok(envelope) = conn.rx.try_recv() {
-            leftovers.push(envelope.to_stanza());
+        while let Ok(outgoing) = conn.rx.try_recv() {
+            left.queued(outgoing);
         }
-        hub.reroute(leftovers, now);
+        hub.session_gone(&jid, &conn.handle.tx, left, timestamp());
     }
     Metrics::dec(&hub.metrics.connections);
     tracing::info!(%peer, reason = %why, "connection closed");
@@ -267,7 +266,9 @@ struct Conn {
     bound: Option<Jid>,
     handle: SessionHandle,
     /// Stanzas the hub queued for this session.
-    rx: mpsc::Receiver<Envelope>,
+    rx: mpsc::Receiver<Outgoing>,
+    /// The offline messages sent and not yet confirmed.
+    offline: InFlight,
     /// Signals to end it.
     kick_rx: mpsc::Receiver<Kick>,
     peer: SocketAddr,
@@ -277,12 +278,7 @@ struct Conn {
     resume: Option<String>,
     /// The queue and handle of a detached session being resumed, until
     /// the session machine says whether it took it.
-    adopting: Option<(
-        mpsc::Receiver<Envelope>,
-        mpsc::Receiver<Kick>,
-        SessionHandle,
-        u64,
-    )>,
+    adopting: Option<Adopting>,
     /// How the stream ended.
     close_reason: Option<CloseReason>,
     /// The connection was lost rather than closed.
@@ -295,7 +291,26 @@ struct Conn {
     pinged: bool,
 }
 
+/// A detached session being resumed: what the connection takes over once
+/// the session machine accepts the resumption.
+struct Adopting {
+    rx: mpsc::Receiver<Outgoing>,
+    offline: InFlight,
+    kick_rx: mpsc::Receiver<Kick>,
+    handle: SessionHandle,
+    generation: u64,
+}
+
 impl Conn {
+    /// Writes a stanza the hub queued; an offline message is remembered
+    /// until the client confirms it.
+    fn send(&mut self, session: &mut ServerSession, outgoing: Outgoing) {
+        let sent = session.send(outgoing.envelope.to_stanza()).is_ok();
+        if let Some(id) = outgoing.offline {
+            self.offline.sent(id, session.sm(), sent);
+        }
+    }
+
     /// Feeds bytes read from the socket to the machines.
     fn input(&mut self, session: &mut ServerSession, wire: &mut Wire, bytes: &[u8]) {
         let now = Instant::now();
@@ -383,10 +398,11 @@ impl Conn {
                 }
                 ServerEvent::ResumeRequested { previd, .. } => self.resume = Some(previd),
                 ServerEvent::Resumed { jid } => {
-                    if let Some((rx, kick_rx, handle, _)) = self.adopting.take() {
-                        self.rx = rx;
-                        self.kick_rx = kick_rx;
-                        self.handle = handle;
+                    if let Some(adopted) = self.adopting.take() {
+                        self.rx = adopted.rx;
+                        self.offline = adopted.offline;
+                        self.kick_rx = adopted.kick_rx;
+                        self.handle = adopted.handle;
                     }
                     if !self.hub.is_bound_to(&jid, &self.handle.tx)
                         && let Err(e) = self.hub.bind(&jid, self.handle.clone())
@@ -400,13 +416,14 @@ impl Conn {
                     self.bound = Some(jid);
                 }
                 ServerEvent::ResumptionReturned(resumption) => {
-                    if let Some((rx, kick_rx, handle, generation)) = self.adopting.take() {
+                    if let Some(adopted) = self.adopting.take() {
                         self.hub.put_back(Detached {
                             resumption,
-                            rx,
-                            kick_rx,
-                            handle,
-                            generation,
+                            rx: adopted.rx,
+                            offline: adopted.offline,
+                            kick_rx: adopted.kick_rx,
+                            handle: adopted.handle,
+                            generation: adopted.generation,
                         });
                     }
                 }
@@ -470,13 +487,20 @@ impl Conn {
                     let Detached {
                         resumption,
                         rx,
+                        offline,
                         mut kick_rx,
                         handle,
                         generation,
                     } = *detached;
                     // Kicks meant for the lost connection are stale now.
                     while kick_rx.try_recv().is_ok() {}
-                    self.adopting = Some((rx, kick_rx, handle, generation));
+                    self.adopting = Some(Adopting {
+                        rx,
+                        offline,
+                        kick_rx,
+                        handle,
+                        generation,
+                    });
                     let _ = session.handle_resume(Instant::now(), Some(resumption));
                     return;
                 }
@@ -515,6 +539,7 @@ impl Conn {
         let detached = Detached {
             resumption,
             rx: std::mem::replace(&mut self.rx, rx),
+            offline: std::mem::take(&mut self.offline),
             kick_rx: std::mem::replace(&mut self.kick_rx, kick_rx),
             handle: std::mem::replace(
                 &mut self.handle,

@@ -3,7 +3,7 @@
 //! what the IM machine asks (deliver, route, store) until nothing is left.
 //! Connections call in with what their clients send; the machine decides.
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use chatwire_xmpp_im::{Change, Envelope, Output, Server as ImServer, Timestamp, User};
@@ -15,7 +15,27 @@ use chatwire_xmpp_stanza::{
 use tokio::sync::mpsc;
 
 use crate::chat::metrics::Metrics;
-use crate::chat::store::{Store, StoreError};
+use crate::chat::offline::{InFlight, Leftovers};
+use crate::chat::store::{OfflineId, Store, StoreError};
+
+/// One stanza queued for a session; `offline` names the stored message it
+/// came from, which stays stored until the session confirms it.
+#[derive(Debug)]
+pub struct Outgoing {
+    /// The stanza and its addresses.
+    pub envelope: Envelope,
+    /// The offline message it is, if it is one.
+    pub offline: Option<OfflineId>,
+}
+
+impl From<Envelope> for Outgoing {
+    fn from(envelope: Envelope) -> Outgoing {
+        Outgoing {
+            envelope,
+            offline: None,
+        }
+    }
+}
 
 /// How a bound session is reached: its queue of stanzas to write, and the
 /// signal that ends it (a slow consumer, a conflicting login).
@@ -23,7 +43,7 @@ use crate::chat::store::{Store, StoreError};
 pub struct SessionHandle {
     /// Stanzas for the session, bounded: a client that does not read fills
     /// it and is disconnected.
-    pub tx: mpsc::Sender<Envelope>,
+    pub tx: mpsc::Sender<Outgoing>,
     /// Tells the connection to end the session, with this reason.
     pub kick: mpsc::Sender<Kick>,
     /// Offline messages are left after the page delivered: the connection
@@ -52,7 +72,9 @@ pub struct Detached {
     /// The session's stream management state.
     pub resumption: Resumption,
     /// Stanzas queued for it since.
-    pub rx: mpsc::Receiver<Envelope>,
+    pub rx: mpsc::Receiver<Outgoing>,
+    /// The offline messages it was sent and has not confirmed.
+    pub offline: InFlight,
     /// Its end signals.
     pub kick_rx: mpsc::Receiver<Kick>,
     /// How the hub reaches it.
@@ -85,6 +107,9 @@ struct State {
     /// Users with no session kept loaded, oldest first: a stanza to an
     /// offline user does not reload its roster each time.
     idle: std::collections::VecDeque<Jid>,
+    /// Per user, the offline messages handed to a session and not yet
+    /// confirmed: still stored, and not to be handed out twice.
+    in_flight: HashMap<Jid, BTreeSet<OfflineId>>,
 }
 
 /// Users with no session kept in memory.
@@ -114,6 +139,7 @@ impl Hub {
                 detached: HashMap::new(),
                 detachments: 0,
                 idle: std::collections::VecDeque::new(),
+                in_flight: HashMap::new(),
             }),
             metrics: Metrics::default(),
         }
@@ -196,7 +222,7 @@ impl Hub {
     /// The session `full` is gone (its connection closed and it was not
     /// kept for resumption). `handle_id` names the connection, so that a
     /// session replaced by a newer login is not removed by the old one.
-    pub fn unbind(&self, full: &Jid, tx: &mpsc::Sender<Envelope>, now: Timestamp) {
+    pub fn unbind(&self, full: &Jid, tx: &mpsc::Sender<Outgoing>, now: Timestamp) {
         let mut state = self.lock();
         self.unbind_locked(&mut state, full, tx, now);
     }
@@ -205,7 +231,7 @@ impl Hub {
         &self,
         state: &mut State,
         full: &Jid,
-        tx: &mpsc::Sender<Envelope>,
+        tx: &mpsc::Sender<Outgoing>,
         now: Timestamp,
     ) {
         match state.sessions.get(full) {
@@ -243,7 +269,7 @@ impl Hub {
     }
 
     /// Whether `full` is bound to the session whose queue is `tx`.
-    pub fn is_bound_to(&self, full: &Jid, tx: &mpsc::Sender<Envelope>) -> bool {
+    pub fn is_bound_to(&self, full: &Jid, tx: &mpsc::Sender<Outgoing>) -> bool {
         self.lock()
             .sessions
             .get(full)
@@ -309,7 +335,7 @@ impl Hub {
     /// A detached session's time is up: it ends, and the messages it never
     /// acknowledged or never got go through routing again.
     fn expire(&self, id: &str, generation: u64) {
-        let mut detached = {
+        let detached = {
             let mut state = self.lock();
             match state.detached.get(id) {
                 Some(d) if d.generation == generation => {}
@@ -322,21 +348,77 @@ impl Hub {
         };
         let now = crate::chat::conn::timestamp();
         let jid = detached.resumption.jid.clone();
-        self.unbind(&jid, &detached.handle.tx, now);
-        let mut stanzas = unacked_messages(&mut detached.resumption);
-        while let Ok(envelope) = detached.rx.try_recv() {
-            stanzas.push(envelope.to_stanza());
-        }
-        tracing::info!(%jid, rerouted = stanzas.len(), "resumption expired");
-        self.reroute(stanzas, now);
+        let tx = detached.handle.tx.clone();
+        let left = detached_leftovers(detached);
+        tracing::info!(%jid, rerouted = left.reroute.len(), released = left.release.len(), "resumption expired");
+        self.session_gone(&jid, &tx, left, now);
     }
 
-    /// Stanzas a session accepted but never acknowledged, now that it is
-    /// gone for good: each goes through routing again, as if just sent to
-    /// the account (another resource gets it, or offline storage).
-    pub fn reroute(&self, stanzas: Vec<AnyStanza>, now: Timestamp) {
+    /// The session `full` is gone for good (its connection closed and it
+    /// was not kept for resumption, or its resumption expired), leaving
+    /// `left`: nothing it accepted is lost.
+    pub fn session_gone(
+        &self,
+        full: &Jid,
+        tx: &mpsc::Sender<Outgoing>,
+        left: Leftovers,
+        now: Timestamp,
+    ) {
         let mut state = self.lock();
-        self.reroute_locked(&mut state, stanzas, now);
+        self.unbind_locked(&mut state, full, tx, now);
+        self.leftovers_locked(&mut state, &full.to_bare(), left, now);
+    }
+
+    /// What an ended session of `owner` left: confirmed offline messages
+    /// deleted, unconfirmed ones handed out again, and every other message
+    /// it accepted routed again, as if just sent to the account (another
+    /// resource gets it, or offline storage).
+    fn leftovers_locked(&self, state: &mut State, owner: &Jid, left: Leftovers, now: Timestamp) {
+        if !left.delete.is_empty() {
+            if let Err(e) = self.store.delete_offline(owner, &left.delete) {
+                tracing::error!(user = %owner, error = %e, "offline delete failed");
+            }
+            Self::settle(state, owner, &left.delete);
+        }
+        self.reroute_locked(state, left.reroute, now);
+        if !left.release.is_empty() {
+            Self::settle(state, owner, &left.release);
+            let count = u32::try_from(left.release.len()).unwrap_or(u32::MAX);
+            let mut out = Vec::new();
+            if let Some(user) = state.users.get_mut(owner) {
+                self.im.offline_returned(user, count, &mut out);
+            }
+            self.carry(state, owner, out, now);
+        }
+    }
+
+    /// The offline messages `ids` of `owner` are no longer on their way.
+    fn settle(state: &mut State, owner: &Jid, ids: &[OfflineId]) {
+        if let Some(set) = state.in_flight.get_mut(owner) {
+            for id in ids {
+                set.remove(id);
+            }
+            if set.is_empty() {
+                state.in_flight.remove(owner);
+            }
+        }
+    }
+
+    /// The session `session` confirmed these offline messages: they are
+    /// deleted. One that fails to delete stays marked as on its way, so
+    /// that it is not handed out again while the server runs.
+    pub fn offline_delivered(&self, session: &Jid, ids: &[OfflineId]) {
+        if ids.is_empty() {
+            return;
+        }
+        let owner = session.to_bare();
+        // Deleted before the mark goes: a drain in between must not find
+        // the message stored and unmarked.
+        if let Err(e) = self.store.delete_offline(&owner, ids) {
+            tracing::error!(user = %owner, error = %e, "offline delete failed");
+            return;
+        }
+        Self::settle(&mut self.lock(), &owner, ids);
     }
 
     fn reroute_locked(&self, state: &mut State, stanzas: Vec<AnyStanza>, now: Timestamp) {
@@ -385,7 +467,7 @@ impl Hub {
         }
         for output in moves {
             match output {
-                Output::Deliver(envelope) => self.deliver(state, envelope, now),
+                Output::Deliver(envelope) => self.deliver(state, envelope.into(), now),
                 Output::Route(envelope) => self.route(state, envelope, now),
                 Output::Broadcast(broadcast) => {
                     for envelope in broadcast.envelopes() {
@@ -403,27 +485,57 @@ impl Hub {
     /// Delivers the next page of the offline queue to `session`: as many
     /// messages as half the room left in its queue, so that draining never
     /// fills it; the connection asks for more once it has written them.
+    /// Each message stays stored until the session confirms it.
     fn drain_page(&self, state: &mut State, owner: &Jid, session: &Jid, now: Timestamp) {
+        static NONE: BTreeSet<OfflineId> = BTreeSet::new();
         let Some(handle) = state.sessions.get(session) else {
             return;
         };
         let room = (handle.tx.capacity() / 2).max(1);
         let more = Arc::clone(&handle.more_offline);
-        {
-            let messages = match self.store.take_offline(owner, room) {
-                Ok(m) => m,
-                Err(e) => {
-                    tracing::error!(user = %owner, error = %e, "offline load failed");
-                    return;
-                }
-            };
-            let full_page = messages.len() >= room;
-            more.store(full_page, std::sync::atomic::Ordering::Relaxed);
+        let skip = state.in_flight.get(owner).unwrap_or(&NONE);
+        let page = match self.store.offline_page(owner, skip, room) {
+            Ok(page) => page,
+            Err(e) => {
+                tracing::error!(user = %owner, error = %e, "offline load failed");
+                return;
+            }
+        };
+        more.store(page.len() >= room, std::sync::atomic::Ordering::Relaxed);
+        let mut dropped = Vec::new();
+        for (id, message) in page {
             let mut out = Vec::new();
             if let Some(user) = state.users.get_mut(owner) {
-                self.im.offline_loaded(user, session, messages, &mut out);
+                self.im
+                    .offline_loaded(user, session, vec![message], &mut out);
             }
-            self.carry(state, owner, out, now);
+            let mut handed = false;
+            let mut kept = false;
+            let mut rest = Vec::new();
+            for output in out {
+                match output {
+                    Output::Deliver(envelope) if !handed => {
+                        handed = true;
+                        state.in_flight.entry(owner.clone()).or_default().insert(id);
+                        let offline = Some(id);
+                        self.deliver(state, Outgoing { envelope, offline }, now);
+                    }
+                    // The session went meanwhile: the machine counts the
+                    // message as queued again, and it is still stored.
+                    Output::Store(Change::OfflineStore(_)) => kept = true,
+                    other => rest.push(other),
+                }
+            }
+            if !handed && !kept {
+                // Not delivered at all (its sender is blocked now).
+                dropped.push(id);
+            }
+            self.carry(state, owner, rest, now);
+        }
+        if !dropped.is_empty()
+            && let Err(e) = self.store.delete_offline(owner, &dropped)
+        {
+            tracing::error!(user = %owner, error = %e, "offline delete failed");
         }
     }
 
@@ -436,16 +548,19 @@ impl Hub {
     }
 
     /// Queues a stanza for a bound session; a full queue ends the session.
-    fn deliver(&self, state: &mut State, envelope: Envelope, now: Timestamp) {
-        self.count(&envelope.stanza);
-        let Some(handle) = state.sessions.get(&envelope.to) else {
+    fn deliver(&self, state: &mut State, outgoing: Outgoing, now: Timestamp) {
+        self.count(&outgoing.envelope.stanza);
+        let owner = outgoing.envelope.to.to_bare();
+        let Some(handle) = state.sessions.get(&outgoing.envelope.to) else {
             // The session went while this was on its way (a slow consumer
             // ended in this very call): the message goes where it would go
             // without that session, never nowhere.
-            self.reroute_locked(state, vec![envelope.to_stanza()], now);
+            let mut left = Leftovers::default();
+            left.queued(outgoing);
+            self.leftovers_locked(state, &owner, left, now);
             return;
         };
-        let Err(mpsc::error::TrySendError::Full(envelope)) = handle.tx.try_send(envelope) else {
+        let Err(mpsc::error::TrySendError::Full(outgoing)) = handle.tx.try_send(outgoing) else {
             return;
         };
         // The client stopped reading: its session ends here, so that
@@ -453,8 +568,10 @@ impl Hub {
         // would go without that session (another resource, or offline).
         Metrics::inc(&self.metrics.slow_consumers);
         let _ = handle.kick.try_send(Kick::SlowConsumer);
-        let full = envelope.to.clone();
+        let full = outgoing.envelope.to.clone();
         let tx = handle.tx.clone();
+        let mut left = Leftovers::default();
+        left.queued(outgoing);
         // A session kept for resumption ends too: its queue is full.
         let detached: Vec<String> = state
             .detached
@@ -462,17 +579,13 @@ impl Hub {
             .filter(|(_, d)| d.resumption.jid == full)
             .map(|(id, _)| id.clone())
             .collect();
-        let mut leftovers = vec![envelope.to_stanza()];
         for id in detached {
-            if let Some(mut d) = state.detached.remove(&id) {
-                leftovers.extend(unacked_messages(&mut d.resumption));
-                while let Ok(queued) = d.rx.try_recv() {
-                    leftovers.push(queued.to_stanza());
-                }
+            if let Some(d) = state.detached.remove(&id) {
+                left.extend(detached_leftovers(d));
             }
         }
         self.unbind_locked(state, &full, &tx, now);
-        self.reroute_locked(state, leftovers, now);
+        self.leftovers_locked(state, &owner, left, now);
     }
 
     /// Hands a stanza to the user it is for, to the server itself, or back
@@ -589,7 +702,7 @@ impl Hub {
             return;
         }
         if state.sessions.contains_key(&envelope.to) {
-            self.deliver(state, envelope, now);
+            self.deliver(state, envelope.into(), now);
         } else {
             self.route(state, envelope, now);
         }
@@ -651,15 +764,15 @@ fn version() -> chatwire_xmpp_stanza::minidom::Element {
         .build()
 }
 
-/// The messages among a session's unacknowledged stanzas.
-fn unacked_messages(resumption: &mut Resumption) -> Vec<AnyStanza> {
-    resumption
-        .state
-        .take_unacked()
-        .into_iter()
-        .filter_map(|e| match e {
-            chatwire_xmpp_stanza::Element::Message(m) => Some(AnyStanza::Message(m)),
-            _ => None,
-        })
-        .collect()
+/// What a detached session leaves when it ends: its unacknowledged
+/// stanzas and its queue.
+fn detached_leftovers(mut detached: Detached) -> Leftovers {
+    let acked = detached.resumption.state.acked();
+    let unacked = detached.resumption.state.take_unacked();
+    let mut left = detached.offline.end(acked, unacked);
+    detached.rx.close();
+    while let Ok(outgoing) = detached.rx.try_recv() {
+        left.queued(outgoing);
+    }
+    left
 }

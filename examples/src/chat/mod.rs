@@ -8,5 +8,6 @@ pub mod hub;
 pub mod limits;
 pub mod listen;
 pub mod metrics;
+pub mod offline;
 pub mod sqlite;
 pub mod store;

@@ -32,12 +32,18 @@
 //! store.apply(&juliet, &[Change::OfflineStore(Box::new(hello.clone()))])?;
 //! let user = store.load_user(&juliet)?.into_user(&juliet);
 //! assert_eq!(user.offline_count(), 1);
-//! assert_eq!(store.take_offline(&juliet, usize::MAX)?, vec![hello]);
+//! let page = store.offline_page(&juliet, &Default::default(), 10)?;
+//! assert_eq!(page.len(), 1);
+//! assert_eq!(page[0].1, hello);
+//! // Kept until the session it went to acknowledges it.
+//! store.delete_offline(&juliet, &[page[0].0])?;
+//! assert!(store.offline_page(&juliet, &Default::default(), 10)?.is_empty());
 //! # drop(store);
 //! # std::fs::remove_dir_all(&dir)?;
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
@@ -49,7 +55,7 @@ use chatwire_xmpp_stanza::{
 };
 use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior, params};
 
-use crate::chat::store::{Store, StoreError, UserRecord};
+use crate::chat::store::{OfflineId, Store, StoreError, UserRecord};
 
 /// A [`Store`] in one SQLite file.
 pub struct SqliteStore {
@@ -247,34 +253,50 @@ impl Store for SqliteStore {
         Ok(())
     }
 
-    fn take_offline(&self, user: &Jid, limit: usize) -> Result<Vec<Message>, StoreError> {
+    fn offline_page(
+        &self,
+        user: &Jid,
+        skip: &BTreeSet<OfflineId>,
+        limit: usize,
+    ) -> Result<Vec<(OfflineId, Message)>, StoreError> {
         let user = user_key(user);
-        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
-        let mut conn = self.lock();
-        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let mut messages = Vec::new();
-        let mut last = None;
-        {
-            let mut stmt = tx.prepare_cached(
-                "SELECT id, message FROM offline WHERE user = ?1 ORDER BY id LIMIT ?2",
-            )?;
-            let rows = stmt.query_map(params![user, limit], |row| {
-                Ok((row.get::<_, i64>(0)?, row.get::<_, String>(1)?))
-            })?;
-            for row in rows {
-                let (id, xml) = row?;
-                messages.push(read_message(&xml)?);
-                last = Some(id);
+        // The skipped ids are among the oldest rows: reading that many more
+        // still fills the page.
+        let wanted = limit.saturating_add(skip.len());
+        let wanted = i64::try_from(wanted).unwrap_or(i64::MAX);
+        let conn = self.lock();
+        let mut stmt = conn.prepare_cached(
+            "SELECT id, message FROM offline WHERE user = ?1 ORDER BY id LIMIT ?2",
+        )?;
+        let rows = stmt.query_map(params![user, wanted], |row| {
+            Ok((row.get::<_, i64>(0)?, row.get::<_, String>(1)?))
+        })?;
+        let mut page = Vec::new();
+        for row in rows {
+            let (id, xml) = row?;
+            let id = OfflineId(id);
+            if page.len() < limit && !skip.contains(&id) {
+                page.push((id, read_message(&xml)?));
             }
         }
-        if let Some(last) = last {
-            tx.execute(
-                "DELETE FROM offline WHERE user = ?1 AND id <= ?2",
-                params![user, last],
-            )?;
+        Ok(page)
+    }
+
+    fn delete_offline(&self, user: &Jid, ids: &[OfflineId]) -> Result<(), StoreError> {
+        if ids.is_empty() {
+            return Ok(());
+        }
+        let user = user_key(user);
+        let mut conn = self.lock();
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        {
+            let mut stmt = tx.prepare_cached("DELETE FROM offline WHERE user = ?1 AND id = ?2")?;
+            for id in ids {
+                stmt.execute(params![user, id.0])?;
+            }
         }
         tx.commit()?;
-        Ok(messages)
+        Ok(())
     }
 }
 

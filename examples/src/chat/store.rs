@@ -4,6 +4,8 @@
 //! object-safe and `Send + Sync` so that a shared SQL store (PostgreSQL,
 //! say) can later let several nodes serve the same users.
 
+use std::collections::BTreeSet;
+
 use chatwire_sasl::StoredCredentials;
 use chatwire_xmpp_im::{Change, StoredContact, User};
 use chatwire_xmpp_stanza::{Jid, Message};
@@ -50,21 +52,40 @@ pub trait Store: Send + Sync {
     /// Applies the changes of one machine call, in order, in one
     /// transaction. [`Change::OfflineDrain`] is a request rather than a
     /// change and is skipped: the caller answers it with
-    /// [`Store::take_offline`].
+    /// [`Store::offline_page`].
     ///
     /// # Errors
     /// [`StoreError`] when the backend fails or a value cannot be
     /// serialized; nothing is applied then.
     fn apply(&self, user: &Jid, changes: &[Change]) -> Result<(), StoreError>;
 
-    /// Removes and returns the user's oldest `limit` offline messages,
-    /// oldest first, in one transaction.
+    /// The user's oldest `limit` offline messages, oldest first, leaving
+    /// out those in `skip` (handed to a session already). Nothing is
+    /// removed: a message stays stored until [`Store::delete_offline`],
+    /// once the session acknowledged it, so that a crash in between loses
+    /// nothing.
     ///
     /// # Errors
-    /// [`StoreError`] when the backend fails or holds a corrupt record;
-    /// nothing is removed then.
-    fn take_offline(&self, user: &Jid, limit: usize) -> Result<Vec<Message>, StoreError>;
+    /// [`StoreError`] when the backend fails or holds a corrupt record.
+    fn offline_page(
+        &self,
+        user: &Jid,
+        skip: &BTreeSet<OfflineId>,
+        limit: usize,
+    ) -> Result<Vec<(OfflineId, Message)>, StoreError>;
+
+    /// Removes offline messages, in one transaction: delivered and
+    /// acknowledged, or dropped. Ids no longer stored are ignored.
+    ///
+    /// # Errors
+    /// [`StoreError`] when the backend fails; nothing is removed then.
+    fn delete_offline(&self, user: &Jid, ids: &[OfflineId]) -> Result<(), StoreError>;
 }
+
+/// The key of one stored offline message; a later message has a larger
+/// one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct OfflineId(pub i64);
 
 /// What a store holds for one user: the arguments of [`User::load`].
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

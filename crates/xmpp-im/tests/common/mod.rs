@@ -163,6 +163,22 @@ impl World {
         self.carry(&bare, out);
     }
 
+    /// The messages a session was handed from the offline queue and never
+    /// acknowledged, back from a caller that kept them stored until then.
+    pub fn offline_returned(&mut self, bare: &str, messages: Vec<Message>) {
+        let bare = jid(bare);
+        let count = u32::try_from(messages.len()).unwrap();
+        self.accounts
+            .get_mut(&bare)
+            .unwrap()
+            .offline
+            .extend(messages);
+        let mut out = Vec::new();
+        let server = self.server.clone();
+        server.offline_returned(self.user(&bare), count, &mut out);
+        self.carry(&bare, out);
+    }
+
     /// A stanza arrives for a local JID from elsewhere (another server, or
     /// a local user whose side is not under test), given as XML.
     pub fn inject(&mut self, from: &str, to: &str, xml: &str) {
