@@ -2,7 +2,8 @@
 //! events for three accounts on `example.com` (two resources each) and
 //! one remote contact, with every route carried to the user it names (or
 //! to `no_such_user`), every store change applied to a model store, and
-//! every offline drain fed back. It must never panic, and:
+//! every offline drain fed back (and, on some disconnects, the drained
+//! messages returned unacknowledged). It must never panic, and:
 //! - every `Deliver` goes to a connected session of the user whose
 //!   machine produced it;
 //! - every delivered envelope serializes and parses back;
@@ -181,6 +182,9 @@ struct World {
     loaded: BTreeMap<Jid, User>,
     connected: BTreeSet<Jid>,
     versions: BTreeMap<Jid, u64>,
+    /// Offline messages handed to a session by the latest drains, as a
+    /// caller that keeps them until acknowledged would still hold them.
+    handed: BTreeMap<Jid, Vec<Message>>,
     now: u64,
     ctx: Context,
     buf: Vec<u8>,
@@ -194,6 +198,7 @@ impl World {
             loaded: BTreeMap::new(),
             connected: BTreeSet::new(),
             versions: BTreeMap::new(),
+            handed: BTreeMap::new(),
             now: 1_000_000_000_000,
             ctx: Context::client_websocket(),
             buf: Vec::new(),
@@ -247,6 +252,24 @@ impl World {
         self.unload_idle(&bare);
     }
 
+    /// The sessions that got the user's offline messages went away without
+    /// acknowledging them: the messages are stored again, ahead of newer
+    /// ones, and the machine is told.
+    fn return_offline(&mut self, bare: &Jid) {
+        let messages = self.handed.remove(bare).unwrap_or_default();
+        if messages.is_empty() {
+            return;
+        }
+        let count = u32::try_from(messages.len()).unwrap();
+        let stored = &mut self.accounts.get_mut(bare).unwrap().offline;
+        stored.splice(0..0, messages);
+        let mut out = Vec::new();
+        let server = self.server.clone();
+        server.offline_returned(self.user(bare), count, &mut out);
+        self.carry(bare, out);
+        self.unload_idle(bare);
+    }
+
     /// A stanza from the remote contact's server to `to`.
     fn remote(&mut self, from: Jid, to: Jid, stanza: AnyStanza) {
         let owner = from.to_bare();
@@ -296,6 +319,14 @@ impl World {
                         std::mem::take(&mut self.accounts.get_mut(&owner).unwrap().offline);
                     let server = self.server.clone();
                     server.offline_loaded(self.user(&owner), &session, messages, &mut more);
+                    let handed = self.handed.entry(owner.clone()).or_default();
+                    for output in &more {
+                        if let Output::Deliver(env) = output
+                            && let AnyStanza::Message(m) = &*env.stanza
+                        {
+                            handed.push(m.clone());
+                        }
+                    }
                 }
                 Output::Store(change) => self.accounts.get_mut(&owner).unwrap().apply(change),
                 Output::Route(env) => {
@@ -581,7 +612,12 @@ fuzz_target!(|data: &[u8]| {
         }
         match op % 8 {
             0 => world.connect(&session),
-            1 => world.disconnect(&session),
+            1 => {
+                world.disconnect(&session);
+                if op & 0x80 != 0 {
+                    world.return_offline(&session.to_bare());
+                }
+            }
             // A session sends a stanza built from choices.
             2..=5 => {
                 let version = world.user(&session.to_bare()).roster_version();
