@@ -167,6 +167,7 @@ impl Wire {
         Ok(())
     }
 
+    /// Writes what the connection queued; returns how many bytes that was.
     fn flush(&mut self, conn: &mut Connection) -> Result<usize, BoxError> {
         let mut out = Vec::new();
         let n = conn.poll_transmit(&mut out);
