@@ -14,19 +14,8 @@ artifacts="$root/target/ci-artifacts"
 mkdir -p "$artifacts"
 
 # --- tools (installed on first use) -----------------------------------------
-need_apt=()
-command -v node >/dev/null || need_apt+=(nodejs npm)
-[ -x /usr/lib/chromium/chromium ] || need_apt+=(chromium)
-python3 -c 'import ensurepip' 2>/dev/null || need_apt+=(python3-venv)
-if [ ${#need_apt[@]} -gt 0 ]; then
-  apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need_apt[@]}" >/dev/null
-fi
-(cd "$peers_dir" && { npm ls --depth=0 >/dev/null 2>&1 || timeout 300 npm install --no-package-lock --no-audit --no-fund --loglevel=error; }) || { echo "npm install failed"; exit 1; }
-if ! "$peers_dir/.venv/bin/python" -c 'import slixmpp' 2>/dev/null; then
-  python3 -m venv "$peers_dir/.venv"
-  timeout 300 "$peers_dir/.venv/bin/pip" install -q slixmpp==1.17.0 || { echo "pip install failed"; exit 1; }
-fi
+source .ci/peer-tools.sh
+peer_tools "$peers_dir" slixmpp==1.17.0 || { echo "peer tools install failed"; exit 1; }
 
 # Node's own WebSocket for @xmpp/client (Node 20 needs the flag; Node 18 has
 # none, and lib.mjs falls back to the ws package).

@@ -5,8 +5,7 @@
 // check that USER2 receives the answer. Saves a screenshot.
 // node --experimental-websocket converse.mjs HTTP_BASE WS_URL DOMAIN USER1 PASS1 USER2 PASS2 SCREENSHOT
 import { client, xml } from '@xmpp/client';
-import { chromium } from 'playwright-core';
-import { harness, token, waiter } from './lib.mjs';
+import { harness, launchChromium, loopbackOnly, token, waiter } from './lib.mjs';
 
 const [base, wsUrl, domain, user1, pass1, user2, pass2, screenshot] = process.argv.slice(2);
 if (!screenshot) {
@@ -14,7 +13,6 @@ if (!screenshot) {
   process.exit(2);
 }
 const h = harness('Converse.js', { watchdogMs: 120000 });
-const chromiumPath = process.env.CHROMIUM || '/usr/lib/chromium/chromium';
 
 // USER2: a Node client that sends first and waits for the answer.
 const bob = client({ service: wsUrl, domain, username: user2, password: pass2, resource: 'node' });
@@ -31,27 +29,10 @@ const bobJid = await h.step(`${user2} (Node) logs in`, () => bob.start());
 if (!bobJid) h.finish();
 await bob.send(xml('presence'));
 
-const browser = await h.step('chromium starts', () =>
-  chromium.launch({
-    executablePath: chromiumPath,
-    headless: true,
-    args: [
-      '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync',
-      '--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE localhost, EXCLUDE 127.0.0.1',
-    ],
-  }), 30000);
+const browser = await h.step('chromium starts', launchChromium, 30000);
 if (!browser) h.finish();
 const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
-const blocked = [];
-await page.route('**/*', (route) => {
-  const u = new URL(route.request().url());
-  if (['127.0.0.1', 'localhost'].includes(u.hostname) || u.protocol === 'data:' || u.protocol === 'blob:') {
-    return route.continue();
-  }
-  blocked.push(u.href);
-  return route.abort();
-});
+const blocked = await loopbackOnly(page);
 const pageErrors = [];
 page.on('pageerror', (e) => pageErrors.push(e.message));
 page.on('console', (m) => {

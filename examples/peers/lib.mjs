@@ -86,3 +86,33 @@ export function accounts(argv = process.argv.slice(2)) {
 export function token(label) {
   return `${label} ${process.pid}-${Date.now()} ✓ <&>`;
 }
+
+/** Debian's headless Chromium through playwright-core (which never downloads
+ * a browser of its own); CHROMIUM names another binary. */
+export async function launchChromium() {
+  const { chromium } = await import('playwright-core');
+  return chromium.launch({
+    executablePath: process.env.CHROMIUM || '/usr/lib/chromium/chromium',
+    headless: true,
+    args: [
+      '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+      '--disable-background-networking', '--disable-component-update', '--disable-sync',
+      '--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE localhost, EXCLUDE 127.0.0.1',
+    ],
+  });
+}
+
+/** Aborts every request of `page` that is not to loopback (pages link outside
+ * logos and fonts); returns the list of what was blocked. */
+export async function loopbackOnly(page) {
+  const blocked = [];
+  await page.route('**/*', (route) => {
+    const u = new URL(route.request().url());
+    if (['127.0.0.1', 'localhost'].includes(u.hostname) || u.protocol === 'data:' || u.protocol === 'blob:') {
+      return route.continue();
+    }
+    blocked.push(u.href);
+    return route.abort();
+  });
+  return blocked;
+}

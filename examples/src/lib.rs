@@ -4,3 +4,5 @@
 #![deny(missing_docs)]
 
 pub mod chat;
+pub mod deflate_flags;
+pub mod payload;

@@ -3,12 +3,15 @@
 //! `ws-echo --listen 127.0.0.1:9001`. One thread per connection; the
 //! protocol is all in `chatwire-websocket`, this file only moves bytes.
 //! permessage-deflate (RFC 7692) is accepted when the client offers it, unless
-//! `--no-deflate` is given.
+//! `--no-deflate` is given; `--no-context-takeover` and `--max-window-bits`
+//! narrow what the server agrees to, so that interop tests can hold a peer to
+//! each setting. The answer itself is `DeflateConfig::negotiate`'s.
 
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::time::Instant;
 
+use chatwire_examples::deflate_flags::DeflateFlags;
 use chatwire_websocket::handshake::{Accept, HandshakeLimits, parse_request};
 use chatwire_websocket::{Config, Connection, DeflateConfig, Event, State};
 use clap::Parser;
@@ -19,9 +22,8 @@ struct Args {
     /// Address to listen on.
     #[arg(long, default_value = "127.0.0.1:9001")]
     listen: String,
-    /// Decline permessage-deflate.
-    #[arg(long)]
-    no_deflate: bool,
+    #[command(flatten)]
+    deflate: DeflateFlags,
 }
 
 fn main() -> std::io::Result<()> {
@@ -30,7 +32,7 @@ fn main() -> std::io::Result<()> {
     eprintln!("ws-echo listening on {}", listener.local_addr()?);
     for stream in listener.incoming() {
         let Ok(stream) = stream else { continue };
-        let deflate = !args.no_deflate;
+        let deflate = args.deflate.config();
         std::thread::spawn(move || {
             if let Err(e) = serve(stream, deflate) {
                 eprintln!("connection ended: {e}");
@@ -40,7 +42,7 @@ fn main() -> std::io::Result<()> {
     Ok(())
 }
 
-fn serve(mut stream: TcpStream, deflate: bool) -> std::io::Result<()> {
+fn serve(mut stream: TcpStream, deflate: Option<DeflateConfig>) -> std::io::Result<()> {
     stream.set_nodelay(true)?;
     let mut buf = vec![0u8; 64 * 1024];
     let mut head = Vec::new();
@@ -62,16 +64,9 @@ fn serve(mut stream: TcpStream, deflate: bool) -> std::io::Result<()> {
             }
         }
     };
-    // Every message is compressed, however short: kosoku 0.1.0 (the Autobahn
-    // runner in .ci) fails a case when an echo arrives uncompressed on a deflate
-    // connection, although RFC 7692 section 6 allows it (docs/benchmarks.md).
-    let config = Config::default().with_deflate(DeflateConfig::default().with_threshold(0));
+    let config = Config::default().with_deflate(deflate.unwrap_or_default());
     let mut accept = Accept::new();
-    let negotiated = if deflate {
-        config.deflate.negotiate(&request)
-    } else {
-        None
-    };
+    let negotiated = deflate.and_then(|deflate| deflate.negotiate(&request));
     let mut params = None;
     if let Some((extension, agreed)) = negotiated {
         accept = accept.with_extension(extension);
