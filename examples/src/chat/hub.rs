@@ -14,6 +14,7 @@ use chatwire_xmpp_stanza::{
 };
 use tokio::sync::mpsc;
 
+use crate::chat::idle::IdleUsers;
 use crate::chat::metrics::Metrics;
 use crate::chat::offline::{InFlight, Leftovers};
 use crate::chat::store::{OfflineId, Store, StoreError};
@@ -106,7 +107,7 @@ struct State {
     detachments: u64,
     /// Users with no session kept loaded, oldest first: a stanza to an
     /// offline user does not reload its roster each time.
-    idle: std::collections::VecDeque<Jid>,
+    idle: IdleUsers,
     /// Per user, the offline messages handed to a session and not yet
     /// confirmed: still stored, and not to be handed out twice.
     in_flight: HashMap<Jid, BTreeSet<OfflineId>>,
@@ -138,7 +139,7 @@ impl Hub {
                 resumable: HashMap::new(),
                 detached: HashMap::new(),
                 detachments: 0,
-                idle: std::collections::VecDeque::new(),
+                idle: IdleUsers::new(MAX_IDLE_USERS),
                 in_flight: HashMap::new(),
             }),
             metrics: Metrics::default(),
@@ -256,12 +257,7 @@ impl Hub {
         if !state.users.get(bare).is_some_and(User::is_idle) {
             return;
         }
-        state.idle.retain(|j| j != bare);
-        state.idle.push_back(bare.clone());
-        while state.idle.len() > MAX_IDLE_USERS {
-            let Some(old) = state.idle.pop_front() else {
-                break;
-            };
+        for old in state.idle.touch(bare) {
             if state.users.get(&old).is_some_and(User::is_idle) {
                 state.users.remove(&old);
             }

@@ -5,6 +5,7 @@ pub mod client;
 pub mod conn;
 pub mod http;
 pub mod hub;
+pub mod idle;
 pub mod limits;
 pub mod listen;
 pub mod metrics;
