@@ -82,7 +82,7 @@ async fn subscription_flow_pushes_and_presence() {
         panic!()
     };
     assert_eq!(r.items[0].jid, jid("bob@localhost"));
-    assert!(r.items[0].ask.is_some());
+    assert!(r.items[0].ask().is_some());
     // The client answers pushes (RFC 6121 2.1.6).
     alice.send(push.result(None).unwrap()).await.unwrap();
     // bob: the request from alice's bare JID (3.1.3).
@@ -106,7 +106,7 @@ async fn subscription_flow_pushes_and_presence() {
     let Some(IqPayload::Roster(r)) = &push.payload else {
         panic!()
     };
-    assert_eq!(r.items[0].subscription.as_ref().unwrap().as_str(), "from");
+    assert_eq!(r.items[0].subscription().unwrap().as_str(), "from");
     // alice: subscribed, the push with 'to', and bob's presence (3.1.6).
     let mut saw = (false, false, false);
     for _ in 0..10 {
@@ -118,8 +118,7 @@ async fn subscription_flow_pushes_and_presence() {
             AnyStanza::Iq(iq) => {
                 if let Some(IqPayload::Roster(r)) = &iq.payload {
                     saw.1 |= r.items[0]
-                        .subscription
-                        .as_ref()
+                        .subscription()
                         .is_some_and(|s| s.as_str() == "to");
                 }
             }

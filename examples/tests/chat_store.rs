@@ -317,7 +317,9 @@ fn a_failing_batch_applies_nothing() {
     let juliet = jid("juliet@example.com");
     // Refused at serialisation: an `Other` subscription spelling a defined value.
     let mut bad = RosterItem::new(jid("romeo@example.net"));
-    bad.subscription = Some(chatwire_xmpp_stanza::Subscription::Other("both".to_owned()));
+    bad.set_subscription(Some(chatwire_xmpp_stanza::Subscription::Other(
+        "both".to_owned(),
+    )));
     let changes = [
         Change::Block(vec![jid("a@example.org")]),
         contact(
@@ -542,7 +544,7 @@ fn stored_contact(contact: Jid) -> impl Strategy<Value = StoredContact> {
                 }
                 xml += "</item>";
                 let mut it = item(&xml);
-                it.name = name.map(str::to_owned);
+                it.name = name.map(Box::from);
                 state.apply_to(&mut it);
                 it
             });

@@ -286,7 +286,7 @@ async fn review_stanza_to_offline_user_does_not_cost_its_roster() {
     for i in 0..3000 {
         let mut roster = Roster::default();
         let mut item = chatwire_xmpp_stanza::RosterItem::new(jid(&format!("c{i}@example.net")));
-        item.name = Some("x".repeat(200));
+        item.name = Some("x".repeat(200).into());
         item.groups = (0..8)
             .map(|g| format!("group-{g}-{}", "y".repeat(60)))
             .collect();

@@ -364,11 +364,11 @@ fn iq_payload(u: &mut Unstructured<'_>, content_ns: &str) -> Result<IqPayload> {
                     return Ok(None);
                 };
                 let mut item = RosterItem::new(jid);
-                item.name = opt(u, text)?;
-                item.subscription = opt(u, |u| Ok(Subscription::parse(&text(u)?)))?;
-                item.ask = opt(u, |u| Ok(Ask::Other(text(u)?)))?;
+                item.name = opt(u, text)?.map(Into::into);
+                item.set_subscription(opt(u, |u| Ok(Subscription::parse(&text(u)?)))?);
+                item.set_ask(opt(u, |u| Ok(Ask::Other(text(u)?)))?);
                 item.groups = many(u, 2, text)?;
-                item.extensions = many(u, 1, |u| tree(u, content_ns, 1))?;
+                item.set_extensions(many(u, 1, |u| tree(u, content_ns, 1))?);
                 Ok(Some(item))
             })?
             .into_iter()

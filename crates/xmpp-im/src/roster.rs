@@ -64,7 +64,7 @@ impl Run<'_> {
         if contact == self.user.jid {
             return self.refuse_iq(session, iq, StanzaErrorCondition::NotAllowed);
         }
-        if item.subscription == Some(Subscription::Remove) {
+        if item.subscription() == Some(&Subscription::Remove) {
             return self.roster_remove(session, iq, &contact);
         }
         if let Some(condition) = self.check_item(item) {
@@ -82,7 +82,7 @@ impl Run<'_> {
         let mut new_item = RosterItem::new(contact.clone());
         new_item.name = item.name.clone().filter(|n| !n.is_empty());
         new_item.groups = item.groups.clone();
-        new_item.extensions = item.extensions.clone();
+        new_item.set_extensions(item.extensions().to_vec());
         stored.item = Some(new_item);
         let max_removed = self.config.max_removed;
         self.user
@@ -172,7 +172,7 @@ impl Run<'_> {
     fn push_to(&mut self, session: &Jid, contact: &Jid, stored: &StoredContact, versioned: bool) {
         let item = roster_item(stored).unwrap_or_else(|| {
             let mut removed = RosterItem::new(contact.clone());
-            removed.subscription = Some(Subscription::Remove);
+            removed.set_subscription(Some(Subscription::Remove));
             removed
         });
         let mut roster = Roster::default();

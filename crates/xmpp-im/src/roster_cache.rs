@@ -249,7 +249,7 @@ impl RosterCache {
             items => return Err(RosterPushError::ItemCount(items.len())),
         };
         let key = item.jid.to_bare();
-        if item.subscription == Some(Subscription::Remove) {
+        if item.subscription() == Some(&Subscription::Remove) {
             self.items.remove(&key);
         } else {
             if grants_from(item) {
@@ -375,7 +375,7 @@ impl RosterCache {
     fn replace_items(&mut self, items: impl IntoIterator<Item = RosterItem>) {
         self.items = items
             .into_iter()
-            .filter(|item| item.subscription != Some(Subscription::Remove))
+            .filter(|item| item.subscription() != Some(&Subscription::Remove))
             .map(|item| (item.jid.to_bare(), item))
             .collect();
         let items = &self.items;
@@ -388,7 +388,7 @@ impl RosterCache {
 /// theirs is settled.
 fn grants_from(item: &RosterItem) -> bool {
     matches!(
-        item.subscription,
+        item.subscription(),
         Some(Subscription::From | Subscription::Both)
     )
 }

@@ -163,14 +163,14 @@ impl ContactState {
     /// not make an RFC 6121 state (`remove`, an unknown value, `ask` beside
     /// To, a pending inbound request beside From).
     pub fn from_roster_item(item: &RosterItem, pending_in: bool) -> Option<ContactState> {
-        let (to, from) = match item.subscription.as_ref() {
+        let (to, from) = match item.subscription() {
             None | Some(Subscription::None) => (false, false),
             Some(Subscription::To) => (true, false),
             Some(Subscription::From) => (false, true),
             Some(Subscription::Both) => (true, true),
             Some(Subscription::Remove | Subscription::Other(_)) => return None,
         };
-        let pending_out = match item.ask.as_ref() {
+        let pending_out = match item.ask() {
             None => false,
             Some(Ask::Subscribe) => true,
             Some(Ask::Other(_)) => return None,
@@ -218,8 +218,8 @@ impl ContactState {
     /// Writes `subscription`, `ask` and `approved` into a roster item (for
     /// a roster push or a roster result), leaving its name and groups.
     pub fn apply_to(self, item: &mut RosterItem) {
-        item.subscription = Some(self.subscription());
-        item.ask = self.ask();
+        item.set_subscription(Some(self.subscription()));
+        item.set_ask(self.ask());
         item.approved = self.approved;
     }
 }

@@ -567,8 +567,8 @@ proptest! {
         let mut model: BTreeMap<String, (String, Option<String>)> = cache
             .items()
             .map(|i| {
-                let sub = i.subscription.as_ref().map(|s| s.as_str().to_owned()).unwrap_or_default();
-                (i.jid.to_string(), (sub, i.name.clone()))
+                let sub = i.subscription().map(|s| s.as_str().to_owned()).unwrap_or_default();
+                (i.jid.to_string(), (sub, i.name.as_deref().map(str::to_owned)))
             })
             .collect();
         let mut version = cache.version().map(str::to_owned);
@@ -598,8 +598,8 @@ proptest! {
         let seen: BTreeMap<String, (String, Option<String>)> = cache
             .items()
             .map(|i| {
-                let sub = i.subscription.as_ref().map(|s| s.as_str().to_owned()).unwrap_or_default();
-                (i.jid.to_bare().to_string(), (sub, i.name.clone()))
+                let sub = i.subscription().map(|s| s.as_str().to_owned()).unwrap_or_default();
+                (i.jid.to_bare().to_string(), (sub, i.name.as_deref().map(str::to_owned)))
             })
             .collect();
         prop_assert_eq!(&seen, &model);

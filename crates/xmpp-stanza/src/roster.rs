@@ -1,5 +1,7 @@
 //! Roster queries, results and pushes (RFC 6121 section 2).
 
+use std::fmt;
+
 use crate::error::Error;
 use crate::jid::Jid;
 use crate::ns;
@@ -83,24 +85,27 @@ impl Ask {
 }
 
 /// One roster `<item/>` (RFC 6121 section 2.1.2).
-#[derive(Debug, Clone, PartialEq, Eq)]
+///
+/// `subscription`, `ask` and the extension children are read and set
+/// through methods: a defined value is kept in a byte, while an unknown
+/// value and extension children, which few items have, share one
+/// allocation made only for them, so that an item stays at 80 bytes (a
+/// roster result holds hundreds).
+#[derive(Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct RosterItem {
     /// The contact's JID.
     pub jid: Jid,
     /// The user-assigned name.
-    pub name: Option<String>,
-    /// The subscription state (absent on a client's roster set).
-    pub subscription: Option<Subscription>,
-    /// The `ask` attribute.
-    pub ask: Option<Ask>,
+    pub name: Option<Box<str>>,
     /// `approved='true'`: a subscription is pre-approved.
     pub approved: bool,
     /// The groups the item is in.
     pub groups: Vec<String>,
-    /// Other children of the item, kept as received. Refused at
-    /// serialisation when one is a roster `<group/>`.
-    pub extensions: Vec<minidom::Element>,
+    subscription: SubscriptionSlot,
+    ask: AskSlot,
+    /// Present only while one of its parts is set.
+    rare: Option<Box<Rare>>,
 }
 
 impl RosterItem {
@@ -109,11 +114,83 @@ impl RosterItem {
         RosterItem {
             jid,
             name: None,
-            subscription: None,
-            ask: None,
             approved: false,
             groups: Vec::new(),
-            extensions: Vec::new(),
+            subscription: SubscriptionSlot::Absent,
+            ask: AskSlot::Absent,
+            rare: None,
+        }
+    }
+
+    /// The subscription state (absent on a client's roster set).
+    pub fn subscription(&self) -> Option<&Subscription> {
+        Some(match self.subscription {
+            SubscriptionSlot::Absent => return None,
+            SubscriptionSlot::None => &Subscription::None,
+            SubscriptionSlot::To => &Subscription::To,
+            SubscriptionSlot::From => &Subscription::From,
+            SubscriptionSlot::Both => &Subscription::Both,
+            SubscriptionSlot::Remove => &Subscription::Remove,
+            SubscriptionSlot::Other => return self.rare.as_ref()?.subscription.as_ref(),
+        })
+    }
+
+    /// Sets or clears the subscription state.
+    pub fn set_subscription(&mut self, subscription: Option<Subscription>) {
+        self.subscription = match &subscription {
+            None => SubscriptionSlot::Absent,
+            Some(Subscription::None) => SubscriptionSlot::None,
+            Some(Subscription::To) => SubscriptionSlot::To,
+            Some(Subscription::From) => SubscriptionSlot::From,
+            Some(Subscription::Both) => SubscriptionSlot::Both,
+            Some(Subscription::Remove) => SubscriptionSlot::Remove,
+            Some(Subscription::Other(_)) => SubscriptionSlot::Other,
+        };
+        let unknown = subscription.filter(|s| matches!(s, Subscription::Other(_)));
+        self.change_rare(unknown.is_some(), |rare| rare.subscription = unknown);
+    }
+
+    /// The `ask` attribute.
+    pub fn ask(&self) -> Option<&Ask> {
+        match self.ask {
+            AskSlot::Absent => None,
+            AskSlot::Subscribe => Some(&Ask::Subscribe),
+            AskSlot::Other => self.rare.as_ref()?.ask.as_ref(),
+        }
+    }
+
+    /// Sets or clears the `ask` attribute.
+    pub fn set_ask(&mut self, ask: Option<Ask>) {
+        self.ask = match &ask {
+            None => AskSlot::Absent,
+            Some(Ask::Subscribe) => AskSlot::Subscribe,
+            Some(Ask::Other(_)) => AskSlot::Other,
+        };
+        let unknown = ask.filter(|a| matches!(a, Ask::Other(_)));
+        self.change_rare(unknown.is_some(), |rare| rare.ask = unknown);
+    }
+
+    /// Other children of the item, kept as received. Refused at
+    /// serialisation when one is a roster `<group/>`.
+    pub fn extensions(&self) -> &[minidom::Element] {
+        self.rare.as_ref().map_or(&[], |rare| &rare.extensions)
+    }
+
+    /// Replaces the other children of the item.
+    pub fn set_extensions(&mut self, extensions: Vec<minidom::Element>) {
+        self.change_rare(!extensions.is_empty(), |rare| rare.extensions = extensions);
+    }
+
+    /// Applies `change` to the rare parts, allocating them only when
+    /// `adds`, and dropping them when nothing is left in them.
+    fn change_rare(&mut self, adds: bool, change: impl FnOnce(&mut Rare)) {
+        if !adds && self.rare.is_none() {
+            return;
+        }
+        let rare = self.rare.get_or_insert_with(Box::default);
+        change(rare);
+        if rare.subscription.is_none() && rare.ask.is_none() && rare.extensions.is_empty() {
+            self.rare = None;
         }
     }
 
@@ -126,7 +203,7 @@ impl RosterItem {
         start.each_attr(|prefix, local, value| {
             match (prefix, local) {
                 (None, "jid") => jid = Some(Jid::new(&value)?),
-                (None, "name") => name = Some(value.into_owned()),
+                (None, "name") => name = Some(Box::from(value)),
                 (None, "subscription") => subscription = Some(Subscription::parse(&value)),
                 (None, "ask") => ask = Some(Ask::parse(&value)),
                 (None, "approved") => approved = matches!(&*value, "true" | "1"),
@@ -144,22 +221,21 @@ impl RosterItem {
                 Token::Start(child) => extensions.push(rescope::read_tree(r, child, stanza_ns)?),
             }
         }
-        Ok(RosterItem {
-            jid: jid.ok_or(Error::Missing("item jid"))?,
-            name,
-            subscription,
-            ask,
-            approved,
-            groups,
-            extensions,
-        })
+        let mut item = RosterItem::new(jid.ok_or(Error::Missing("item jid"))?);
+        item.name = name;
+        item.approved = approved;
+        item.groups = groups;
+        item.set_subscription(subscription);
+        item.set_ask(ask);
+        item.set_extensions(extensions);
+        Ok(item)
     }
 
     fn write(&self, out: &mut Vec<u8>, stanza_ns: &str) -> Result<(), SerializeError> {
         out.extend_from_slice(b"<item");
         xml::attr(out, "jid", self.jid.as_str())?;
         xml::opt_attr(out, "name", self.name.as_deref())?;
-        if let Some(sub) = &self.subscription {
+        if let Some(sub) = self.subscription() {
             if let Subscription::Other(s) = sub
                 && Subscription::parse(s) != *sub
             {
@@ -167,7 +243,7 @@ impl RosterItem {
             }
             xml::attr(out, "subscription", sub.as_str())?;
         }
-        if let Some(ask) = &self.ask {
+        if let Some(ask) = self.ask() {
             if let Ask::Other(s) = ask
                 && Ask::parse(s) != *ask
             {
@@ -178,7 +254,8 @@ impl RosterItem {
         if self.approved {
             xml::attr(out, "approved", "true")?;
         }
-        if self.groups.is_empty() && self.extensions.is_empty() {
+        let extensions = self.extensions();
+        if self.groups.is_empty() && extensions.is_empty() {
             out.extend_from_slice(b"/>");
             return Ok(());
         }
@@ -186,7 +263,7 @@ impl RosterItem {
         for g in &self.groups {
             xml::text_element(out, "group", None, g)?;
         }
-        for e in &self.extensions {
+        for e in extensions {
             xml::write_tree_checked(out, e, ns::ROSTER, stanza_ns, |ns, name| {
                 ns == ns::ROSTER && name == "group"
             })?;
@@ -194,6 +271,52 @@ impl RosterItem {
         xml::end(out, "item");
         Ok(())
     }
+}
+
+impl fmt::Debug for RosterItem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RosterItem")
+            .field("jid", &self.jid)
+            .field("name", &self.name)
+            .field("subscription", &self.subscription())
+            .field("ask", &self.ask())
+            .field("approved", &self.approved)
+            .field("groups", &self.groups)
+            .field("extensions", &self.extensions())
+            .finish()
+    }
+}
+
+/// Where an item's `subscription` is: absent, a defined value, or an
+/// unknown one in [`Rare::subscription`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum SubscriptionSlot {
+    Absent,
+    None,
+    To,
+    From,
+    Both,
+    Remove,
+    Other,
+}
+
+/// Where an item's `ask` is: absent, `subscribe`, or an unknown value in
+/// [`Rare::ask`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum AskSlot {
+    Absent,
+    Subscribe,
+    Other,
+}
+
+/// The parts of a roster item that few items have.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+struct Rare {
+    /// An unknown `subscription` value (`Subscription::Other`).
+    subscription: Option<Subscription>,
+    /// An unknown `ask` value (`Ask::Other`).
+    ask: Option<Ask>,
+    extensions: Vec<minidom::Element>,
 }
 
 /// `<query xmlns='jabber:iq:roster'/>` with its items and version.
@@ -259,5 +382,16 @@ impl Roster {
         }
         xml::end(out, "query");
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A roster result holds many items: the rare parts stay out of line.
+    #[test]
+    fn roster_item_stays_small() {
+        assert!(size_of::<RosterItem>() <= 80, "{}", size_of::<RosterItem>());
     }
 }

@@ -327,7 +327,7 @@ fn rfc6121_2_roster() {
     assert_eq!(r.ver.as_deref(), Some("ver11"));
     assert_eq!(r.items.len(), 3);
     assert_eq!(r.items[0].groups, vec!["Friends".to_owned()]);
-    assert_eq!(r.items[1].subscription, Some(Subscription::From));
+    assert_eq!(r.items[1].subscription(), Some(&Subscription::From));
     // 2.4.2 remove; 3.1.2 ask; 3.4 approved.
     let Element::Iq(iq) = parse(
         "<iq from='juliet@example.com/balcony'\n    id='hm4hs97y'\n    type='set'>\n <query xmlns='jabber:iq:roster'>\n   <item jid='nurse@example.com'\n         subscription='remove'/>\n </query>\n</iq>",
@@ -337,7 +337,7 @@ fn rfc6121_2_roster() {
     let Some(IqPayload::Roster(r)) = iq.payload else {
         panic!()
     };
-    assert_eq!(r.items[0].subscription, Some(Subscription::Remove));
+    assert_eq!(r.items[0].subscription(), Some(&Subscription::Remove));
     let Element::Iq(iq) = parse(
         "<iq id='b89c5r7ib574' to='romeo@example.net/foo' type='set'>\n  <query xmlns='jabber:iq:roster'>\n    <item ask='subscribe' jid='juliet@example.com' subscription='none'/>\n    <item approved='true' jid='nurse@example.com' subscription='none'/>\n  </query>\n</iq>",
     ) else {
@@ -346,8 +346,8 @@ fn rfc6121_2_roster() {
     let Some(IqPayload::Roster(r)) = iq.payload else {
         panic!()
     };
-    assert!(r.items[0].ask == Some(Ask::Subscribe) && !r.items[0].approved);
-    assert!(r.items[1].approved && r.items[1].ask.is_none());
+    assert!(r.items[0].ask() == Some(&Ask::Subscribe) && !r.items[0].approved);
+    assert!(r.items[1].approved && r.items[1].ask().is_none());
 }
 
 #[test]

@@ -182,3 +182,25 @@ fn prefixed_input_round_trips() {
         assert!(x.get_child("z", "jabber:client").is_some());
     }
 }
+
+/// The roster generator reaches every shape of item the round trip must
+/// keep: unknown `subscription` and `ask` values and extension children,
+/// which a roster item holds out of line.
+#[test]
+fn roster_generator_reaches_every_item_shape() {
+    use proptest::strategy::ValueTree;
+    use proptest::test_runner::TestRunner;
+
+    let strategy = common::roster(&Gen::clean());
+    let mut runner = TestRunner::deterministic();
+    let (mut unknown_subscription, mut unknown_ask, mut extensions) = (false, false, false);
+    for _ in 0..256 {
+        let roster = strategy.new_tree(&mut runner).unwrap().current();
+        for item in &roster.items {
+            unknown_subscription |= matches!(item.subscription(), Some(Subscription::Other(_)));
+            unknown_ask |= matches!(item.ask(), Some(Ask::Other(_)));
+            extensions |= !item.extensions().is_empty();
+        }
+    }
+    assert!(unknown_subscription && unknown_ask && extensions);
+}

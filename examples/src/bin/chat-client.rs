@@ -84,8 +84,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         Some(Command::Roster) => {
             let cache = roster(&mut client, &me).await?;
             for item in cache.items() {
-                let ask = if item.ask.is_some() { " ask" } else { "" };
-                let sub = item.subscription.as_ref().map_or("none", |s| s.as_str());
+                let ask = if item.ask().is_some() { " ask" } else { "" };
+                let sub = item.subscription().map_or("none", |s| s.as_str());
                 let name = item.name.as_deref().unwrap_or("");
                 println!("{} {sub}{ask} {name}", item.jid);
             }
@@ -232,7 +232,7 @@ async fn interactive(client: &mut Client, me: &Jid) -> Result<(), Box<dyn std::e
                     to = Some(Jid::new(jid.trim())?);
                 } else if line.trim() == "/roster" {
                     for item in roster(client, me).await?.items() {
-                        println!("{} {:?}", item.jid, item.subscription);
+                        println!("{} {:?}", item.jid, item.subscription());
                     }
                 } else if line.trim() == "/quit" {
                     return Ok(());

@@ -515,12 +515,12 @@ pub fn roster(g: &Gen) -> BoxedStrategy<Roster> {
         .prop_map(
             |(jid, name, subscription, ask, approved, groups, extensions)| {
                 let mut item = RosterItem::new(jid);
-                item.name = name;
-                item.subscription = subscription;
-                item.ask = ask;
+                item.name = name.map(Into::into);
+                item.set_subscription(subscription);
+                item.set_ask(ask);
                 item.approved = approved;
                 item.groups = groups;
-                item.extensions = extensions;
+                item.set_extensions(extensions);
                 item
             },
         );
