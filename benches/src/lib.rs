@@ -33,3 +33,20 @@ pub fn roster_result() -> String {
     s.push_str("</query></iq>");
     s
 }
+
+/// The address given as `--listen ADDR` (or `--listen=ADDR`) on the command
+/// line of the peer echo servers in `examples/`, or `default`.
+pub fn listen_addr(default: &str) -> Result<String, String> {
+    let mut args = std::env::args().skip(1);
+    let mut addr = default.to_owned();
+    while let Some(arg) = args.next() {
+        if let Some(value) = arg.strip_prefix("--listen=") {
+            value.clone_into(&mut addr);
+        } else if arg == "--listen" {
+            addr = args.next().ok_or("--listen needs an address")?;
+        } else {
+            return Err(format!("unknown argument {arg}; usage: --listen ADDR"));
+        }
+    }
+    Ok(addr)
+}

@@ -5,4 +5,5 @@
 
 pub mod chat;
 pub mod deflate_flags;
+pub mod echo;
 pub mod payload;

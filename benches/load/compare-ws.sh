@@ -1,0 +1,166 @@
+#!/usr/bin/env bash
+# Echo rate of ws-echo beside tokio-tungstenite and fastwebsockets echo
+# servers, measured with ws-load (send S bytes, wait for the echo, repeat, on
+# C connections at once).
+#
+#   benches/load/compare-ws.sh                  # 5 s windows, median of 3
+#   SECONDS=2 RUNS=1 benches/load/compare-ws.sh # a quick look
+#
+# Environment: SECONDS (window length, default 5), RUNS (windows, default 3),
+# WARMUP (seconds before the first window, default 1), THREADS (ws-load worker
+# threads, default one per CPU), JOBS (cargo build jobs), OUT (output folder,
+# default target/load). Every server listens on 127.0.0.1; all four run at
+# once, idle but for the one under load, and the cases take them in turn so
+# that a change in machine load falls on all of them alike.
+#
+# Writes OUT/compare-ws.json (every result with CPU and load average),
+# OUT/compare-ws.txt (the table) and OUT/compare-ws-CxS.svg (a bar chart per
+# case). Exits non-zero if any ws-load run fails (an echo that differs, a
+# connection that fails).
+set -euo pipefail
+
+# Bash counts SECONDS up from the value it inherits; the environment keeps it.
+secs=$(printenv SECONDS || true)
+secs=${secs:-5}
+runs=${RUNS:-3}
+warmup=${WARMUP:-1}
+root=$(cd "$(dirname "$0")/../.." && pwd)
+out=${OUT:-$root/target/load}
+bin=${CARGO_TARGET_DIR:-$root/target}/release
+mkdir -p "$out"
+
+cargo_jobs=()
+if [[ -n ${JOBS:-} ]]; then cargo_jobs=(-j "$JOBS"); fi
+(
+    cd "$root"
+    cargo build --release "${cargo_jobs[@]}" -p chatwire-examples \
+        --bin ws-echo --bin ws-load --example echo-tokio
+    cargo build --release "${cargo_jobs[@]}" -p chatwire-benches \
+        --example echo-tungstenite --example echo-fastwebsockets
+)
+
+# name, port, command (the first is ours, the last two are the peers).
+servers=(
+    "ws-echo|9101|$bin/ws-echo --no-deflate --listen"
+    "ws-echo tokio prototype|9102|$bin/examples/echo-tokio --no-deflate --listen"
+    "tokio-tungstenite|9103|$bin/examples/echo-tungstenite --listen"
+    "fastwebsockets|9104|$bin/examples/echo-fastwebsockets --listen"
+)
+cases=("100 20" "10 1024" "10 16384" "200 16384")
+
+pids=()
+stop_servers() {
+    for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+    for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
+}
+trap stop_servers EXIT
+
+for server in "${servers[@]}"; do
+    IFS='|' read -r name port cmd <<<"$server"
+    # shellcheck disable=SC2086 # cmd is a program and its flags
+    $cmd "127.0.0.1:$port" 2>>"$out/servers.log" &
+    pids+=("$!")
+done
+for server in "${servers[@]}"; do
+    IFS='|' read -r name port _ <<<"$server"
+    for _ in $(seq 50); do
+        if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then continue 2; fi
+        sleep 0.1
+    done
+    echo "$name did not start listening on port $port" >&2
+    exit 1
+done
+
+results=$out/compare-ws.tsv
+: >"$results"
+load_before=$(cut -d' ' -f1-3 /proc/loadavg)
+threads=()
+if [[ -n ${THREADS:-} ]]; then threads=(--threads "$THREADS"); fi
+failed=0
+for case in "${cases[@]}"; do
+    read -r connections size <<<"$case"
+    for server in "${servers[@]}"; do
+        IFS='|' read -r name port _ <<<"$server"
+        echo "== $name: $connections connections x $size B" >&2
+        if ! "$bin/ws-load" --url "ws://127.0.0.1:$port/" --connections "$connections" \
+            --size "$size" --seconds "$secs" --runs "$runs" --warmup "$warmup" \
+            "${threads[@]}" --json >"$out/last.txt"; then
+            echo "ws-load failed against $name" >&2
+            failed=1
+        fi
+        cat "$out/last.txt" >&2
+        printf '%s\t%s\n' "$name" "$(tail -n 1 "$out/last.txt")" >>"$results"
+    done
+done
+load_after=$(cut -d' ' -f1-3 /proc/loadavg)
+cpu=$(lscpu | sed -n 's/^Model name: *//p' | head -n 1)
+
+python3 - "$out" "$cpu" "$load_before" "$load_after" "$secs" "$runs" <<'EOF'
+import json, sys
+from html import escape
+
+out, cpu, load_before, load_after, secs, runs = sys.argv[1:7]
+ours, peers = "ws-echo", ("tokio-tungstenite", "fastwebsockets")
+rows = []
+with open(f"{out}/compare-ws.tsv") as f:
+    for line in f:
+        name, _, text = line.rstrip("\n").partition("\t")
+        try:
+            result = json.loads(text)
+        except ValueError:
+            result = {"msgs_per_s": None}
+        rows.append((name, result))
+names = list(dict.fromkeys(name for name, _ in rows))
+cases = list(dict.fromkeys((r["connections"], r["size"]) for _, r in rows if "size" in r))
+mine = [n for n in names if n.startswith(ours)]
+rate = {(name, r["connections"], r["size"]): r["msgs_per_s"] for name, r in rows if "size" in r}
+
+def label(c, s):
+    return f"{c} x {s // 1024} KiB" if s >= 1024 else f"{c} x {s} B"
+
+lines = [f"CPU: {cpu}; load average {load_before} before, {load_after} after; "
+         f"median of {runs} windows of {secs} s each",
+         "| case | " + " | ".join(names) + "".join(f" | {n} / best peer" for n in mine) + " |",
+         "|---" * (len(names) + len(mine) + 1) + "|"]
+cases_out = []
+for c, s in cases:
+    values = {n: rate.get((n, c, s)) for n in names}
+    best = max((values.get(p) or 0) for p in peers)
+    ratios = {n: (values[n] or 0) / best if best else 0.0 for n in mine}
+    cells = [f"{v:,.0f}" if v else "failed" for v in values.values()]
+    cells += [f"{r:.2f}" for r in ratios.values()]
+    lines.append(f"| {label(c, s)} | " + " | ".join(cells) + " |")
+    cases_out.append({"connections": c, "size": s, "msgs_per_s": values,
+                      "ratio_to_best_peer": ratios})
+
+    # One horizontal bar per server, ours first.
+    width, left, bar, gap, top = 640, 190, 26, 10, 40
+    scale = (width - left - 110) / max([v or 0 for v in values.values()] + [1])
+    height = top + len(names) * (bar + gap) + 20
+    svg = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
+           f'font-family="sans-serif" font-size="13">',
+           f'<rect width="{width}" height="{height}" fill="white"/>',
+           f'<text x="10" y="22" font-size="15" font-weight="bold">ws-load echo rate, '
+           f'{escape(label(c, s))} (msgs/s, higher is better)</text>']
+    for i, (n, v) in enumerate(values.items()):
+        y = top + i * (bar + gap)
+        colour = "#2b6cb0" if n.startswith(ours) else "#a0aec0"
+        svg.append(f'<text x="{left - 8}" y="{y + bar * 0.68:.0f}" text-anchor="end">{escape(n)}</text>')
+        svg.append(f'<rect x="{left}" y="{y}" width="{(v or 0) * scale:.1f}" height="{bar}" fill="{colour}"/>')
+        svg.append(f'<text x="{left + (v or 0) * scale + 6:.1f}" y="{y + bar * 0.68:.0f}">'
+                   f'{f"{v:,.0f}" if v else "failed"}</text>')
+    svg.append("</svg>")
+    with open(f"{out}/compare-ws-{c}x{s}.svg", "w") as f:
+        f.write("\n".join(svg) + "\n")
+
+table = "\n".join(lines)
+print(table)
+with open(f"{out}/compare-ws.txt", "w") as f:
+    f.write(table + "\n")
+with open(f"{out}/compare-ws.json", "w") as f:
+    json.dump({"cpu": cpu, "load_average_before": load_before, "load_average_after": load_after,
+               "seconds": float(secs), "runs": int(runs), "cases": cases_out,
+               "results": [dict(r, server=n) for n, r in rows]}, f, indent=1)
+EOF
+echo "results, table and charts in $out" >&2
+exit "$failed"

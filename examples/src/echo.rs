@@ -1,0 +1,100 @@
+//! The WebSocket echo server on tokio: one task per connection around the same
+//! sans-IO [`Connection`] that `ws-echo` drives with a thread per connection.
+//!
+//! [`serve_tokio`] takes what `ws-echo` takes (`--listen`, whether to accept
+//! permessage-deflate), so the binary can switch to it in its `main`.
+
+use std::time::Instant;
+
+use chatwire_websocket::handshake::{Accept, HandshakeLimits, parse_request};
+use chatwire_websocket::{Config, Connection, DeflateConfig, Event, State};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+
+/// Listens on `listen` and echoes every text and binary message back, on a
+/// multi-thread tokio runtime with a task per connection. Runs until accepting
+/// fails. permessage-deflate is accepted when offered, if `deflate` is set.
+pub fn serve_tokio(listen: &str, deflate: bool) -> std::io::Result<()> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(async {
+        let listener = TcpListener::bind(listen).await?;
+        eprintln!("ws-echo listening on {}", listener.local_addr()?);
+        loop {
+            let (stream, _) = listener.accept().await?;
+            tokio::spawn(async move {
+                if let Err(e) = echo(stream, deflate).await {
+                    eprintln!("connection ended: {e}");
+                }
+            });
+        }
+    })
+}
+
+/// One connection: the opening handshake, then echo until it closes.
+async fn echo(mut stream: TcpStream, deflate: bool) -> std::io::Result<()> {
+    stream.set_nodelay(true)?;
+    let mut buf = vec![0u8; 64 * 1024];
+    let mut head = Vec::new();
+    let (request, used) = loop {
+        let n = stream.read(&mut buf).await?;
+        if n == 0 {
+            return Ok(());
+        }
+        head.extend_from_slice(buf.get(..n).unwrap_or_default());
+        match parse_request(&head, &HandshakeLimits::default()) {
+            Ok(Some(done)) => break done,
+            Ok(None) => {}
+            Err(e) => {
+                let mut out = Vec::new();
+                e.write_response(&mut out);
+                return stream.write_all(&out).await;
+            }
+        }
+    };
+    // Threshold 0, as in ws-echo: kosoku wants every echo compressed on a
+    // deflate connection.
+    let config = Config::default().with_deflate(DeflateConfig::default().with_threshold(0));
+    let negotiated = deflate
+        .then(|| config.deflate.negotiate(&request))
+        .flatten();
+    let accept = match &negotiated {
+        Some((extension, _)) => Accept::new().with_extension(extension.clone()),
+        None => Accept::new(),
+    };
+    let mut out = Vec::new();
+    request
+        .write_accept(&accept, &mut out)
+        .map_err(std::io::Error::other)?;
+    stream.write_all(&out).await?;
+
+    let mut conn = Connection::server(Instant::now(), config);
+    if let Some((_, params)) = negotiated {
+        conn = conn.with_deflate(params);
+    }
+    let mut input = head.get(used..).unwrap_or_default();
+    loop {
+        // A protocol error queues the close frame; it is flushed below.
+        let _ = conn.handle_input(Instant::now(), input);
+        while let Some(event) = conn.poll_event() {
+            let _ = match event {
+                Event::Text(text) => conn.send_text(text.as_str()),
+                Event::Binary(data) => conn.send_binary(&data),
+                _ => Ok(()),
+            };
+        }
+        out.clear();
+        if conn.poll_transmit(&mut out) > 0 {
+            stream.write_all(&out).await?;
+        }
+        if conn.state() == State::Closed {
+            return Ok(());
+        }
+        let n = stream.read(&mut buf).await?;
+        if n == 0 {
+            return Ok(());
+        }
+        input = buf.get(..n).unwrap_or_default();
+    }
+}
