@@ -19,7 +19,10 @@ use tokio::net::TcpListener;
 async fn main() -> std::io::Result<()> {
     let listen = chatwire_benches::listen_addr("127.0.0.1:9003").map_err(std::io::Error::other)?;
     let listener = TcpListener::bind(&listen).await?;
-    eprintln!("echo-fastwebsockets listening on {}", listener.local_addr()?);
+    eprintln!(
+        "echo-fastwebsockets listening on {}",
+        listener.local_addr()?
+    );
     loop {
         let (stream, _) = listener.accept().await?;
         stream.set_nodelay(true)?;

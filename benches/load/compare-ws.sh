@@ -13,6 +13,11 @@
 # once, idle but for the one under load, and the cases take them in turn so
 # that a change in machine load falls on all of them alike.
 #
+# The rate depends on how much CPU the server gets: on a machine shared with
+# other work a server with more threads than cores gets a larger share of it.
+# The table therefore also gives each server's CPU time per echoed message
+# (from /proc, over the whole ws-load run), which does not.
+#
 # Writes OUT/compare-ws.json (every result with CPU and load average),
 # OUT/compare-ws.txt (the table) and OUT/compare-ws-CxS.svg (a bar chart per
 # case). Exits non-zero if any ws-load run fails (an echo that differs, a
@@ -49,6 +54,9 @@ servers=(
 cases=("100 20" "10 1024" "10 16384" "200 16384")
 
 pids=()
+declare -A pid_of
+# CPU time a process has used, user and system, in clock ticks.
+cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
 stop_servers() {
     for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
     for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
@@ -60,6 +68,7 @@ for server in "${servers[@]}"; do
     # shellcheck disable=SC2086 # cmd is a program and its flags
     $cmd "127.0.0.1:$port" 2>>"$out/servers.log" &
     pids+=("$!")
+    pid_of[$name]=$!
 done
 for server in "${servers[@]}"; do
     IFS='|' read -r name port _ <<<"$server"
@@ -82,6 +91,7 @@ for case in "${cases[@]}"; do
     for server in "${servers[@]}"; do
         IFS='|' read -r name port _ <<<"$server"
         echo "== $name: $connections connections x $size B" >&2
+        ticks=$(cpu_ticks "${pid_of[$name]}")
         if ! "$bin/ws-load" --url "ws://127.0.0.1:$port/" --connections "$connections" \
             --size "$size" --seconds "$secs" --runs "$runs" --warmup "$warmup" \
             "${threads[@]}" --json >"$out/last.txt"; then
@@ -89,26 +99,32 @@ for case in "${cases[@]}"; do
             failed=1
         fi
         cat "$out/last.txt" >&2
-        printf '%s\t%s\n' "$name" "$(tail -n 1 "$out/last.txt")" >>"$results"
+        ticks=$(($(cpu_ticks "${pid_of[$name]}") - ticks))
+        printf '%s\t%s\t%s\n' "$name" "$ticks" "$(tail -n 1 "$out/last.txt")" >>"$results"
     done
 done
 load_after=$(cut -d' ' -f1-3 /proc/loadavg)
 cpu=$(lscpu | sed -n 's/^Model name: *//p' | head -n 1)
 
-python3 - "$out" "$cpu" "$load_before" "$load_after" "$secs" "$runs" <<'EOF'
+python3 - "$out" "$cpu" "$load_before" "$load_after" "$secs" "$runs" "$(getconf CLK_TCK)" <<'EOF'
 import json, sys
 from html import escape
 
-out, cpu, load_before, load_after, secs, runs = sys.argv[1:7]
+out, cpu, load_before, load_after, secs, runs, hz = sys.argv[1:8]
 ours, peers = "ws-echo", ("tokio-tungstenite", "fastwebsockets")
 rows = []
 with open(f"{out}/compare-ws.tsv") as f:
     for line in f:
-        name, _, text = line.rstrip("\n").partition("\t")
+        name, ticks, text = line.rstrip("\n").split("\t", 2)
         try:
             result = json.loads(text)
         except ValueError:
             result = {"msgs_per_s": None}
+        # Server CPU per echo: its CPU time over the whole ws-load run over
+        # every echo of the run (warm-up included). Unlike the rate, it does
+        # not depend on how much of a busy machine the server got.
+        if result.get("echoes"):
+            result["server_cpu_us_per_msg"] = round(int(ticks) / int(hz) * 1e6 / result["echoes"], 2)
         rows.append((name, result))
 names = list(dict.fromkeys(name for name, _ in rows))
 cases = list(dict.fromkeys((r["connections"], r["size"]) for _, r in rows if "size" in r))
@@ -153,6 +169,13 @@ for c, s in cases:
     with open(f"{out}/compare-ws-{c}x{s}.svg", "w") as f:
         f.write("\n".join(svg) + "\n")
 
+lines += ["", "Server CPU time per echoed message (us, lower is better):", "",
+          "| case | " + " | ".join(names) + " |", "|---" * (len(names) + 1) + "|"]
+for c, s in cases:
+    cells = [next((f"{r['server_cpu_us_per_msg']:.1f}" for n2, r in rows
+                   if n2 == n and r.get("size") == s and r.get("connections") == c
+                   and "server_cpu_us_per_msg" in r), "-") for n in names]
+    lines.append(f"| {label(c, s)} | " + " | ".join(cells) + " |")
 table = "\n".join(lines)
 print(table)
 with open(f"{out}/compare-ws.txt", "w") as f:

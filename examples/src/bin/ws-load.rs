@@ -139,6 +139,8 @@ async fn run(args: &Args, threads: usize) -> Result<bool, BoxError> {
         let _ = tokio::time::timeout(Duration::from_secs(5), task).await;
     }
 
+    // Every echo of the run, warm-up included (for CPU time per echo).
+    let echoes: u64 = shared.counts().iter().sum();
     let msgs_per_s = median(&mut rates.clone());
     let mismatches = shared.mismatches.load(Ordering::Relaxed);
     let failures = shared.failures.load(Ordering::Relaxed);
@@ -147,7 +149,11 @@ async fn run(args: &Args, threads: usize) -> Result<bool, BoxError> {
         "{} connections x {} B {kind}{}, {threads} threads: median {msgs_per_s:.0} msgs/s over {} runs of {} s",
         args.connections,
         args.size,
-        if args.deflate { " (deflate offered)" } else { "" },
+        if args.deflate {
+            " (deflate offered)"
+        } else {
+            ""
+        },
         args.runs,
         args.seconds,
     );
@@ -165,7 +171,7 @@ async fn run(args: &Args, threads: usize) -> Result<bool, BoxError> {
         println!(
             "{{\"connections\":{},\"size\":{},\"msgs_per_s\":{msgs_per_s:.1},\"runs\":[{}],\
              \"seconds\":{},\"threads\":{threads},\"text\":{},\"deflate\":{},\
-             \"mismatches\":{mismatches},\"failures\":{failures}}}",
+             \"echoes\":{echoes},\"mismatches\":{mismatches},\"failures\":{failures}}}",
             args.connections,
             args.size,
             runs.join(","),
