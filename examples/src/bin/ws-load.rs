@@ -382,7 +382,7 @@ fn median(values: &mut [f64]) -> f64 {
     values.sort_by(f64::total_cmp);
     let mid = values.len() / 2;
     match (values.get(mid.wrapping_sub(1)), values.get(mid)) {
-        (Some(a), Some(b)) if values.len() % 2 == 0 => (a + b) / 2.0,
+        (Some(a), Some(b)) if values.len().is_multiple_of(2) => (a + b) / 2.0,
         (_, Some(b)) => *b,
         _ => 0.0,
     }
