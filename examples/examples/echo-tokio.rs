@@ -2,6 +2,7 @@
 //! for measuring against the thread-per-connection `ws-echo` before the binary
 //! switches over: `cargo run --release --example echo-tokio -- --listen ADDR`.
 
+use chatwire_examples::deflate_flags::DeflateFlags;
 use clap::Parser;
 
 /// The flags of `ws-echo`.
@@ -11,12 +12,11 @@ struct Args {
     /// Address to listen on.
     #[arg(long, default_value = "127.0.0.1:9001")]
     listen: String,
-    /// Decline permessage-deflate.
-    #[arg(long)]
-    no_deflate: bool,
+    #[command(flatten)]
+    deflate: DeflateFlags,
 }
 
 fn main() -> std::io::Result<()> {
     let args = Args::parse();
-    chatwire_examples::echo::serve_tokio(&args.listen, !args.no_deflate)
+    chatwire_examples::echo::serve_tokio(&args.listen, args.deflate.config())
 }

@@ -1,8 +1,9 @@
 //! The WebSocket echo server on tokio: one task per connection around the same
 //! sans-IO [`Connection`] that `ws-echo` drives with a thread per connection.
 //!
-//! [`serve_tokio`] takes what `ws-echo` takes (`--listen`, whether to accept
-//! permessage-deflate), so the binary can switch to it in its `main`.
+//! [`serve_tokio`] takes what `ws-echo` takes (`--listen` and its
+//! [`DeflateFlags`](crate::deflate_flags::DeflateFlags)), so the binary can
+//! switch to it in its `main`.
 
 use std::time::Instant;
 
@@ -13,8 +14,8 @@ use tokio::net::{TcpListener, TcpStream};
 
 /// Listens on `listen` and echoes every text and binary message back, on a
 /// multi-thread tokio runtime with a task per connection. Runs until accepting
-/// fails. permessage-deflate is accepted when offered, if `deflate` is set.
-pub fn serve_tokio(listen: &str, deflate: bool) -> std::io::Result<()> {
+/// fails. permessage-deflate is negotiated by `deflate`, declined if `None`.
+pub fn serve_tokio(listen: &str, deflate: Option<DeflateConfig>) -> std::io::Result<()> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
@@ -33,7 +34,7 @@ pub fn serve_tokio(listen: &str, deflate: bool) -> std::io::Result<()> {
 }
 
 /// One connection: the opening handshake, then echo until it closes.
-async fn echo(mut stream: TcpStream, deflate: bool) -> std::io::Result<()> {
+async fn echo(mut stream: TcpStream, deflate: Option<DeflateConfig>) -> std::io::Result<()> {
     stream.set_nodelay(true)?;
     let mut buf = vec![0u8; 64 * 1024];
     let mut head = Vec::new();
@@ -53,12 +54,8 @@ async fn echo(mut stream: TcpStream, deflate: bool) -> std::io::Result<()> {
             }
         }
     };
-    // Threshold 0, as in ws-echo: kosoku wants every echo compressed on a
-    // deflate connection.
-    let config = Config::default().with_deflate(DeflateConfig::default().with_threshold(0));
-    let negotiated = deflate
-        .then(|| config.deflate.negotiate(&request))
-        .flatten();
+    let negotiated = deflate.as_ref().and_then(|d| d.negotiate(&request));
+    let config = Config::default().with_deflate(deflate.unwrap_or_default());
     let accept = match &negotiated {
         Some((extension, _)) => Accept::new().with_extension(extension.clone()),
         None => Accept::new(),
