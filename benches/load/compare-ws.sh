@@ -39,7 +39,7 @@ if [[ -n ${JOBS:-} ]]; then cargo_jobs=(-j "$JOBS"); fi
 (
     cd "$root"
     cargo build --release "${cargo_jobs[@]}" -p chatwire-examples \
-        --bin ws-echo --bin ws-load --example echo-tokio
+        --bin ws-echo --bin ws-load
     cargo build --release "${cargo_jobs[@]}" -p chatwire-benches \
         --example echo-tungstenite --example echo-fastwebsockets
 )
@@ -47,7 +47,6 @@ if [[ -n ${JOBS:-} ]]; then cargo_jobs=(-j "$JOBS"); fi
 # name, port, command (the first is ours, the last two are the peers).
 servers=(
     "ws-echo|9101|$bin/ws-echo --no-deflate --listen"
-    "ws-echo tokio prototype|9102|$bin/examples/echo-tokio --no-deflate --listen"
     "tokio-tungstenite|9103|$bin/examples/echo-tungstenite --listen"
     "fastwebsockets|9104|$bin/examples/echo-fastwebsockets --listen"
 )
