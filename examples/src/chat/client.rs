@@ -79,14 +79,15 @@ pub struct Client {
     buf: Vec<u8>,
 }
 
-struct Url {
-    scheme: String,
-    host: String,
-    port: u16,
-    path: String,
+/// The parts of a `ws://`, `wss://` or `tcp://` URL.
+pub(crate) struct Url {
+    pub(crate) scheme: String,
+    pub(crate) host: String,
+    pub(crate) port: u16,
+    pub(crate) path: String,
 }
 
-fn parse_url(url: &str) -> Result<Url, ClientError> {
+pub(crate) fn parse_url(url: &str) -> Result<Url, ClientError> {
     let bad = || ClientError::Url(url.to_owned());
     let (scheme, rest) = url.split_once("://").ok_or_else(bad)?;
     let (authority, path) = match rest.find('/') {
@@ -158,7 +159,8 @@ fn client_bindings(tls: &rustls::ClientConnection) -> Vec<chatwire_sasl::Channel
         .collect()
 }
 
-fn random(buf: &mut [u8]) {
+/// Fills `buf` from the thread's random generator (SCRAM nonces).
+pub(crate) fn random(buf: &mut [u8]) {
     rand::rng().fill_bytes(buf);
 }
 
@@ -252,7 +254,9 @@ impl Client {
                     _ => (Box::new(stream), Security::Plain),
                 };
                 let authority = format!("{}:{}", url.host, url.port);
-                let (ws, leftover) = websocket_handshake(&mut io, &authority, &url.path).await?;
+                // Offers permessage-deflate (RFC 7692), as browsers do.
+                let (ws, leftover) =
+                    websocket_handshake(&mut io, &authority, &url.path, true).await?;
                 let mut client = Client {
                     session: ClientSession::websocket(
                         now,
@@ -473,17 +477,20 @@ impl Client {
     }
 }
 
-/// The RFC 6455 opening handshake asking for the `xmpp` subprotocol.
-async fn websocket_handshake(
-    io: &mut Box<dyn Io>,
+/// The RFC 6455 opening handshake asking for the `xmpp` subprotocol,
+/// offering permessage-deflate when `deflate` is set; returns the
+/// connection and the bytes read past the response.
+pub(crate) async fn websocket_handshake<T: Io + ?Sized>(
+    io: &mut T,
     authority: &str,
     path: &str,
+    deflate: bool,
 ) -> Result<(WsConnection, Vec<u8>), ClientError> {
-    // Offers permessage-deflate (RFC 7692), as browsers do.
     let config = chatwire_websocket::Config::default();
-    let request = ClientRequest::new(authority, path)
-        .with_protocol("xmpp")
-        .with_extension(config.deflate.offer());
+    let mut request = ClientRequest::new(authority, path).with_protocol("xmpp");
+    if deflate {
+        request = request.with_extension(config.deflate.offer());
+    }
     let mut out = Vec::new();
     let nonce: [u8; 16] = rand::random();
     let handshake = ClientHandshake::new(&request, nonce, &mut out)
@@ -505,10 +512,14 @@ async fn websocket_handshake(
         }
     };
     // A response that breaks the offer fails the handshake.
-    let agreed = config
-        .deflate
-        .check_response(&response)
-        .map_err(|e| ClientError::Handshake(e.to_string()))?;
+    let agreed = if deflate {
+        config
+            .deflate
+            .check_response(&response)
+            .map_err(|e| ClientError::Handshake(e.to_string()))?
+    } else {
+        None
+    };
     let mut ws = WsConnection::client(Instant::now(), config, rand::random);
     if let Some(params) = agreed {
         ws = ws.with_deflate(params);
