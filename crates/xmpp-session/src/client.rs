@@ -449,9 +449,23 @@ impl ClientSession {
     /// follows when the server closes its own, or after
     /// [`ClientConfig::close_timeout`] (timed from the latest `handle_*`
     /// call).
+    ///
+    /// With XEP-0198 on, an `<a/>` goes first (section 4 recommends it):
+    /// the server learns what arrived and does not send it again, nor keep
+    /// it as undelivered.
     pub fn close(&mut self) -> Result<(), Error> {
         if self.finished {
             return Err(Error::Closed);
+        }
+        if self.close_deadline.is_none() && matches!(self.stage, Stage::Ready) {
+            let handled = self
+                .sm
+                .as_ref()
+                .filter(|sm| sm.is_enabled())
+                .map(SmState::handled);
+            if let Some(h) = handled {
+                self.send_element(&Element::Sm(Sm::Ack(h)))?;
+            }
         }
         self.transport.framing().close()?;
         if self.close_deadline.is_none() {

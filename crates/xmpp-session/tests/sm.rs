@@ -226,6 +226,26 @@ fn unacked_stanzas_without_resumption() {
     assert!(matches!(&unacked[0], Element::Message(m) if m.body() == Some("for later")));
 }
 
+/// XEP-0198 section 4: the client acknowledges what it received right
+/// before it closes, so the server has nothing left to store or resend,
+/// even when it never asked.
+#[test]
+fn the_client_acknowledges_before_closing() {
+    for wire in [Wire::Wss, Wire::TcpStartTls] {
+        let mut pair = ready_pair(wire, SmConfig::default().with_requests(0, None));
+        for body in ["a", "b", "c"] {
+            pair.server.send(to_juliet(body)).unwrap();
+        }
+        pair.run();
+        assert_eq!(pair.server.sm().unwrap().unacked().count(), 3);
+        pair.client.close().unwrap();
+        pair.run();
+        assert_eq!(pair.server.sm().unwrap().acked(), 3);
+        assert!(pair.server.take_unacked().is_empty());
+        assert!(pair.client.is_closed() && pair.server.is_closed());
+    }
+}
+
 #[test]
 fn stream_management_off() {
     let mut pair = ready_pair(Wire::Wss, SmConfig::disabled());
