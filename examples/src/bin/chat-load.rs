@@ -60,7 +60,8 @@ struct Args {
     /// Seconds to hold idle sessions before measuring.
     #[arg(long, default_value_t = 5)]
     hold: u64,
-    /// Seconds to wait, after the last send, for messages still owed.
+    /// Seconds to wait for messages still owed once every message is sent
+    /// and none has arrived for that long.
     #[arg(long, default_value_t = 5)]
     drain: u64,
     /// Seconds one login may take.
@@ -181,7 +182,7 @@ async fn run(args: &Args) -> Result<Report, Box<dyn std::error::Error>> {
         }
         Instant::now()
     } else {
-        send_and_drain(args, &shared, &mut memory).await
+        send_and_drain(args, &plan, &shared, &mut memory).await
     };
     let final_kib = memory.sample();
     let _ = shared.phase.send(Phase::Stop);
@@ -199,9 +200,15 @@ async fn run(args: &Args) -> Result<Report, Box<dyn std::error::Error>> {
     Ok(report)
 }
 
-/// Starts the sends and waits until every message owed arrived or the
-/// drain time after the last send passed; returns when sending started.
-async fn send_and_drain(args: &Args, shared: &Shared, memory: &mut Memory) -> Instant {
+/// Starts the sends and waits until every message owed arrived, or all
+/// were sent and none arrived for the drain time; returns when sending
+/// started.
+async fn send_and_drain(
+    args: &Args,
+    plan: &Plan,
+    shared: &Shared,
+    memory: &mut Memory,
+) -> Instant {
     let n = u64::from(args.clients);
     let bound = shared.bound.load(Ordering::Relaxed);
     let failed = shared.failed.load(Ordering::Relaxed);
@@ -223,10 +230,14 @@ async fn send_and_drain(args: &Args, shared: &Shared, memory: &mut Memory) -> In
         if received >= owed {
             break;
         }
-        if let Some(at) = last_send
-            && at.elapsed() >= Duration::from_secs(args.drain)
-        {
-            break;
+        // Messages still arriving keep the run going: it ends once nothing
+        // arrived for the drain time.
+        if let Some(at) = last_send {
+            let last_receipt = plan.epoch
+                + Duration::from_micros(shared.last_received_micros.load(Ordering::Relaxed));
+            if at.max(last_receipt).elapsed() >= Duration::from_secs(args.drain) {
+                break;
+            }
         }
     }
     bar.finish_and_clear();
