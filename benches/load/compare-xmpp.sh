@@ -48,7 +48,7 @@ cleanup() {
   if [ -n "$CHAT_PID" ]; then kill "$CHAT_PID" 2>/dev/null || true; wait "$CHAT_PID" 2>/dev/null || true; fi
   if [ -f "$WORK/prosody/prosody.pid" ]; then "$PEERS/prosody_down.sh" "$WORK/prosody" >/dev/null 2>&1 || true; fi
   if [ -f "$WORK/ejabberd/ctl" ]; then "$PEERS/ejabberd_down.sh" "$WORK/ejabberd" >/dev/null 2>&1 || true; fi
-  rm -rf "$WORK"
+  rm -rf "$WORK" 2>/dev/null || true
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
@@ -97,12 +97,16 @@ start() {
   esac
 }
 
+# A server still working through a backlog may take a while to stop:
+# wait for its PID, then kill it.
 stop() {
   case $1 in
     chat-server) kill "$CHAT_PID"; wait "$CHAT_PID" 2>/dev/null || true; CHAT_PID="" ;;
-    prosody) "$PEERS/prosody_down.sh" "$WORK/prosody" >/dev/null ;;
-    ejabberd) "$PEERS/ejabberd_down.sh" "$WORK/ejabberd" >/dev/null ;;
+    prosody) "$PEERS/prosody_down.sh" "$WORK/prosody" >/dev/null || true ;;
+    ejabberd) "$PEERS/ejabberd_down.sh" "$WORK/ejabberd" >/dev/null || true ;;
   esac
+  for _ in $(seq 1 300); do kill -0 "$PID" 2>/dev/null || return 0; sleep 0.1; done
+  kill -9 "$PID" 2>/dev/null || true
 }
 
 # chat-load with the same parameters for every server; its last line is

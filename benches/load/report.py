@@ -121,10 +121,15 @@ def main():
         f.write("\n")
     for key, run, title, unit, higher in METRICS:
         bars = [(s, (results[s].get(run) or {}).get(key)) for s in servers]
-        clients = next(((results[s].get(run) or {}).get("clients") for s in servers
-                        if results[s].get(run)), None)
+        first = next((results[s][run] for s in servers if results[s].get(run)), {})
+        clients = first.get("clients")
         better = "higher is better" if higher else "lower is better"
-        subtitle = f"chat-load {'--idle ' if run == 'idle' else ''}--clients {clients}; {better}"
+        if run == "idle":
+            shape = f"--idle --clients {clients}"
+        else:
+            per = round(first.get("messages_sent", 0) / clients) if clients else 0
+            shape = f"--clients {clients} --messages {per}"
+        subtitle = f"chat-load {shape}; {better}"
         with open(os.path.join(out, f"{key}.svg"), "w") as f:
             f.write(svg(title, unit, bars, subtitle))
 

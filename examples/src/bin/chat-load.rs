@@ -192,8 +192,10 @@ async fn run(args: &Args) -> Result<Report, Box<dyn std::error::Error>> {
     }
     report.server_rss_kib = memory.peak_kib;
     report.server_rss_final_kib = final_kib;
-    report.server_rss_per_session_kib = match (before_kib, final_kib) {
-        (Some(before), Some(after)) => Some((after as f64 - before as f64) / bound as f64),
+    // Per session only when the sessions did nothing but wait: a message
+    // run's growth is mostly queues and buffers in flight.
+    report.server_rss_per_session_kib = match (args.idle, before_kib, final_kib) {
+        (true, Some(before), Some(after)) => Some((after as f64 - before as f64) / bound as f64),
         _ => None,
     };
     tally(args, &plan, &shared, &outcomes, start, &mut report);
@@ -203,12 +205,7 @@ async fn run(args: &Args) -> Result<Report, Box<dyn std::error::Error>> {
 /// Starts the sends and waits until every message owed arrived, or all
 /// were sent and none arrived for the drain time; returns when sending
 /// started.
-async fn send_and_drain(
-    args: &Args,
-    plan: &Plan,
-    shared: &Shared,
-    memory: &mut Memory,
-) -> Instant {
+async fn send_and_drain(args: &Args, plan: &Plan, shared: &Shared, memory: &mut Memory) -> Instant {
     let n = u64::from(args.clients);
     let bound = shared.bound.load(Ordering::Relaxed);
     let failed = shared.failed.load(Ordering::Relaxed);

@@ -376,26 +376,11 @@ impl Client {
     }
 
     fn input(&mut self, bytes: &[u8]) {
-        let now = Instant::now();
-        match &mut self.wire {
-            Wire::Tcp => {
-                let _ = self.session.handle_input(now, bytes);
-            }
-            Wire::Ws(ws) => {
-                let _ = ws.handle_input(now, bytes);
-                while let Some(event) = ws.poll_event() {
-                    match event {
-                        WsEvent::Text(text) => {
-                            let _ = self.session.handle_message(now, text.as_str().to_owned());
-                        }
-                        WsEvent::Close(_) | WsEvent::CloseTimedOut | WsEvent::KeepaliveTimedOut => {
-                            self.session.handle_transport_closed(now);
-                        }
-                        _ => {}
-                    }
-                }
-            }
-        }
+        let ws = match &mut self.wire {
+            Wire::Tcp => None,
+            Wire::Ws(ws) => Some(ws.as_mut()),
+        };
+        feed(&mut self.session, ws, Instant::now(), bytes);
     }
 
     async fn events(&mut self) -> Result<(), ClientError> {
@@ -453,27 +438,68 @@ impl Client {
     }
 
     async fn flush(&mut self) -> Result<(), ClientError> {
-        let mut text = String::new();
         let mut bytes = Vec::new();
-        loop {
-            text.clear();
-            if self.session.poll_transmit(&mut text) == 0 {
-                break;
-            }
-            match &mut self.wire {
-                Wire::Tcp => bytes.extend_from_slice(text.as_bytes()),
-                Wire::Ws(ws) => {
-                    let _ = ws.send_text(&text);
-                }
-            }
-        }
-        if let Wire::Ws(ws) = &mut self.wire {
-            ws.poll_transmit(&mut bytes);
-        }
+        let ws = match &mut self.wire {
+            Wire::Tcp => None,
+            Wire::Ws(ws) => Some(ws.as_mut()),
+        };
+        drain(&mut self.session, ws, &mut String::new(), &mut bytes);
         if !bytes.is_empty() {
             self.io.write_all(&bytes).await?;
         }
         Ok(())
+    }
+}
+
+/// Hands bytes read from the socket to the session: as they are over TCP,
+/// as the text messages they carry over a WebSocket connection.
+pub(crate) fn feed(
+    session: &mut ClientSession,
+    ws: Option<&mut WsConnection>,
+    now: Instant,
+    bytes: &[u8],
+) {
+    let Some(ws) = ws else {
+        let _ = session.handle_input(now, bytes);
+        return;
+    };
+    let _ = ws.handle_input(now, bytes);
+    while let Some(event) = ws.poll_event() {
+        match event {
+            WsEvent::Text(text) => {
+                let _ = session.handle_message(now, text.as_str().to_owned());
+            }
+            WsEvent::Close(_) | WsEvent::CloseTimedOut | WsEvent::KeepaliveTimedOut => {
+                session.handle_transport_closed(now);
+            }
+            _ => {}
+        }
+    }
+}
+
+/// Appends to `out` the bytes to write for what the session queued (as
+/// WebSocket frames when there is a WebSocket connection); `text` is
+/// scratch space.
+pub(crate) fn drain(
+    session: &mut ClientSession,
+    mut ws: Option<&mut WsConnection>,
+    text: &mut String,
+    out: &mut Vec<u8>,
+) {
+    loop {
+        text.clear();
+        if session.poll_transmit(text) == 0 {
+            break;
+        }
+        match ws.as_deref_mut() {
+            None => out.extend_from_slice(text.as_bytes()),
+            Some(ws) => {
+                let _ = ws.send_text(text);
+            }
+        }
+    }
+    if let Some(ws) = ws {
+        ws.poll_transmit(out);
     }
 }
 

@@ -7,13 +7,15 @@
 
 use std::time::{Duration, Instant};
 
-use chatwire_websocket::{Connection as WsConnection, Event as WsEvent};
-use chatwire_xmpp_session::{ClientConfig, ClientEvent, ClientSession, Security, StartTls};
+use chatwire_websocket::Connection as WsConnection;
+use chatwire_xmpp_session::{
+    ClientConfig, ClientEvent, ClientSession, Security, SmConfig, StartTls,
+};
 use chatwire_xmpp_stanza::{AnyStanza, Element, IqPayload, IqType, Jid, Message};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
-use crate::chat::client::{ClientError, Url, parse_url, random, websocket_handshake};
+use crate::chat::client::{ClientError, Url, drain, feed, parse_url, random, websocket_handshake};
 
 /// Where the sessions connect.
 pub struct Target {
@@ -88,8 +90,11 @@ impl Session {
         let url = &target.url;
         let mut stream = TcpStream::connect((url.host.as_str(), url.port)).await?;
         stream.set_nodelay(true)?;
+        // A server slow to acknowledge (XEP-0198) is measured, not left:
+        // no timeout on our requests.
         let config = ClientConfig::new(target.jid(name)?, password.to_owned())
-            .with_starttls(StartTls::Disabled);
+            .with_starttls(StartTls::Disabled)
+            .with_sm(SmConfig::default().with_ack_timeout(None));
         let closed = |e: chatwire_xmpp_session::Error| ClientError::Closed(e.to_string());
         let now = Instant::now();
         let mut session = if url.scheme == "tcp" {
@@ -188,26 +193,12 @@ impl Session {
 
     /// Bytes read from the socket.
     pub fn handle_read(&mut self, bytes: &[u8]) {
-        let now = Instant::now();
-        match &mut self.ws {
-            None => {
-                let _ = self.session.handle_input(now, bytes);
-            }
-            Some(ws) => {
-                let _ = ws.handle_input(now, bytes);
-                while let Some(event) = ws.poll_event() {
-                    match event {
-                        WsEvent::Text(text) => {
-                            let _ = self.session.handle_message(now, text.as_str().to_owned());
-                        }
-                        WsEvent::Close(_) | WsEvent::CloseTimedOut | WsEvent::KeepaliveTimedOut => {
-                            self.session.handle_transport_closed(now);
-                        }
-                        _ => {}
-                    }
-                }
-            }
-        }
+        feed(
+            &mut self.session,
+            self.ws.as_deref_mut(),
+            Instant::now(),
+            bytes,
+        );
     }
 
     /// The socket reached its end.
@@ -250,21 +241,12 @@ impl Session {
     /// Writes what the session queued.
     pub async fn flush(&mut self) -> std::io::Result<()> {
         self.out.clear();
-        loop {
-            self.text.clear();
-            if self.session.poll_transmit(&mut self.text) == 0 {
-                break;
-            }
-            match &mut self.ws {
-                None => self.out.extend_from_slice(self.text.as_bytes()),
-                Some(ws) => {
-                    let _ = ws.send_text(&self.text);
-                }
-            }
-        }
-        if let Some(ws) = &mut self.ws {
-            ws.poll_transmit(&mut self.out);
-        }
+        drain(
+            &mut self.session,
+            self.ws.as_deref_mut(),
+            &mut self.text,
+            &mut self.out,
+        );
         if !self.out.is_empty() {
             self.stream.write_all(&self.out).await?;
         }
