@@ -12,6 +12,7 @@
 #   SERVERS="chat-server prosody ejabberd"        which servers, in this order
 #   RATE=200 SEND_RATE=                           chat-load --rate / --send-rate
 #   PEERS=../shared/peers OUT=target/load JOBS=4  peer scripts, results, parallel registrations
+#   KEEP=1                                        keep the servers' folders (logs) afterwards
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
@@ -48,7 +49,7 @@ cleanup() {
   if [ -n "$CHAT_PID" ]; then kill "$CHAT_PID" 2>/dev/null || true; wait "$CHAT_PID" 2>/dev/null || true; fi
   if [ -f "$WORK/prosody/prosody.pid" ]; then "$PEERS/prosody_down.sh" "$WORK/prosody" >/dev/null 2>&1 || true; fi
   if [ -f "$WORK/ejabberd/ctl" ]; then "$PEERS/ejabberd_down.sh" "$WORK/ejabberd" >/dev/null 2>&1 || true; fi
-  rm -rf "$WORK" 2>/dev/null || true
+  if [ -n "${KEEP:-}" ]; then echo "servers' folders kept in $WORK" >&2; else rm -rf "$WORK" 2>/dev/null || true; fi
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM

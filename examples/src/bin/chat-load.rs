@@ -288,14 +288,16 @@ fn tally(
                 })
                 .collect();
             lost_lines.push(format!(
-                "lost {} -> {}: seq {} (server acknowledged {}: {}; receiver {})",
+                "lost {} -> {}: seq {} ({}; receiver {})",
                 plan.user(outcome.index),
                 plan.user(receiver.index),
                 ranges.join(","),
-                outcome
-                    .acked
-                    .map_or("unknown".to_owned(), |a| format!("the first {a}")),
-                lost_acked,
+                outcome.acked.map_or_else(
+                    || "no XEP-0198 acknowledgements".to_owned(),
+                    |a| format!(
+                        "the server acknowledged its first {a}, {lost_acked} of these lost"
+                    ),
+                ),
                 receiver.error.as_deref().unwrap_or("ok"),
             ));
         }
