@@ -89,13 +89,13 @@ fn run(wire: Wire, mechanism: Mechanism) -> Vec<(bool, String)> {
 #[test]
 fn websocket_diagram_matches_the_wire() {
     let expected = diagram(0);
-    assert_eq!(expected.len(), 19);
+    assert_eq!(expected.len(), 20);
     assert_eq!(expected, run(Wire::Wss, Mechanism::ScramSha256Plus));
 }
 
 #[test]
 fn tcp_diagram_matches_the_wire() {
     let expected = diagram(1);
-    assert_eq!(expected.len(), 24);
+    assert_eq!(expected.len(), 25);
     assert_eq!(expected, run(Wire::TcpStartTls, Mechanism::ScramSha1));
 }
