@@ -7,3 +7,4 @@ pub mod chat;
 pub mod deflate_flags;
 pub mod echo;
 pub mod payload;
+pub mod load;

@@ -454,13 +454,15 @@ impl ClientSession {
         if self.finished {
             return Err(Error::Closed);
         }
-        // XEP-0198: a last `<a/>` first, so that the server knows every
-        // stanza it sent arrived and keeps none to deliver again.
-        if let (Some(state), Stage::Ready) = (&self.sm, &self.stage)
-            && state.is_enabled()
-        {
-            let h = state.handled();
-            let _ = self.send_element(&Element::Sm(Sm::Ack(h)));
+        if self.close_deadline.is_none() && matches!(self.stage, Stage::Ready) {
+            let handled = self
+                .sm
+                .as_ref()
+                .filter(|sm| sm.is_enabled())
+                .map(SmState::handled);
+            if let Some(h) = handled {
+                self.send_element(&Element::Sm(Sm::Ack(h)))?;
+            }
         }
         self.transport.framing().close()?;
         if self.close_deadline.is_none() {

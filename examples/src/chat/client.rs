@@ -79,14 +79,15 @@ pub struct Client {
     buf: Vec<u8>,
 }
 
-struct Url {
-    scheme: String,
-    host: String,
-    port: u16,
-    path: String,
+/// The parts of a `ws://`, `wss://` or `tcp://` URL.
+pub(crate) struct Url {
+    pub(crate) scheme: String,
+    pub(crate) host: String,
+    pub(crate) port: u16,
+    pub(crate) path: String,
 }
 
-fn parse_url(url: &str) -> Result<Url, ClientError> {
+pub(crate) fn parse_url(url: &str) -> Result<Url, ClientError> {
     let bad = || ClientError::Url(url.to_owned());
     let (scheme, rest) = url.split_once("://").ok_or_else(bad)?;
     let (authority, path) = match rest.find('/') {
@@ -158,7 +159,8 @@ fn client_bindings(tls: &rustls::ClientConnection) -> Vec<chatwire_sasl::Channel
         .collect()
 }
 
-fn random(buf: &mut [u8]) {
+/// Fills `buf` from the thread's random generator (SCRAM nonces).
+pub(crate) fn random(buf: &mut [u8]) {
     rand::rng().fill_bytes(buf);
 }
 
@@ -252,7 +254,9 @@ impl Client {
                     _ => (Box::new(stream), Security::Plain),
                 };
                 let authority = format!("{}:{}", url.host, url.port);
-                let (ws, leftover) = websocket_handshake(&mut io, &authority, &url.path).await?;
+                // Offers permessage-deflate (RFC 7692), as browsers do.
+                let (ws, leftover) =
+                    websocket_handshake(&mut io, &authority, &url.path, true).await?;
                 let mut client = Client {
                     session: ClientSession::websocket(
                         now,
@@ -372,26 +376,11 @@ impl Client {
     }
 
     fn input(&mut self, bytes: &[u8]) {
-        let now = Instant::now();
-        match &mut self.wire {
-            Wire::Tcp => {
-                let _ = self.session.handle_input(now, bytes);
-            }
-            Wire::Ws(ws) => {
-                let _ = ws.handle_input(now, bytes);
-                while let Some(event) = ws.poll_event() {
-                    match event {
-                        WsEvent::Text(text) => {
-                            let _ = self.session.handle_message(now, text.as_str().to_owned());
-                        }
-                        WsEvent::Close(_) | WsEvent::CloseTimedOut | WsEvent::KeepaliveTimedOut => {
-                            self.session.handle_transport_closed(now);
-                        }
-                        _ => {}
-                    }
-                }
-            }
-        }
+        let ws = match &mut self.wire {
+            Wire::Tcp => None,
+            Wire::Ws(ws) => Some(ws.as_mut()),
+        };
+        feed(&mut self.session, ws, Instant::now(), bytes);
     }
 
     async fn events(&mut self) -> Result<(), ClientError> {
@@ -449,23 +438,12 @@ impl Client {
     }
 
     async fn flush(&mut self) -> Result<(), ClientError> {
-        let mut text = String::new();
         let mut bytes = Vec::new();
-        loop {
-            text.clear();
-            if self.session.poll_transmit(&mut text) == 0 {
-                break;
-            }
-            match &mut self.wire {
-                Wire::Tcp => bytes.extend_from_slice(text.as_bytes()),
-                Wire::Ws(ws) => {
-                    let _ = ws.send_text(&text);
-                }
-            }
-        }
-        if let Wire::Ws(ws) = &mut self.wire {
-            ws.poll_transmit(&mut bytes);
-        }
+        let ws = match &mut self.wire {
+            Wire::Tcp => None,
+            Wire::Ws(ws) => Some(ws.as_mut()),
+        };
+        drain(&mut self.session, ws, &mut String::new(), &mut bytes);
         if !bytes.is_empty() {
             self.io.write_all(&bytes).await?;
         }
@@ -473,17 +451,72 @@ impl Client {
     }
 }
 
-/// The RFC 6455 opening handshake asking for the `xmpp` subprotocol.
-async fn websocket_handshake(
-    io: &mut Box<dyn Io>,
+/// Hands bytes read from the socket to the session: as they are over TCP,
+/// as the text messages they carry over a WebSocket connection.
+pub(crate) fn feed(
+    session: &mut ClientSession,
+    ws: Option<&mut WsConnection>,
+    now: Instant,
+    bytes: &[u8],
+) {
+    let Some(ws) = ws else {
+        let _ = session.handle_input(now, bytes);
+        return;
+    };
+    let _ = ws.handle_input(now, bytes);
+    while let Some(event) = ws.poll_event() {
+        match event {
+            WsEvent::Text(text) => {
+                let _ = session.handle_message(now, text.as_str().to_owned());
+            }
+            WsEvent::Close(_) | WsEvent::CloseTimedOut | WsEvent::KeepaliveTimedOut => {
+                session.handle_transport_closed(now);
+            }
+            _ => {}
+        }
+    }
+}
+
+/// Appends to `out` the bytes to write for what the session queued (as
+/// WebSocket frames when there is a WebSocket connection); `text` is
+/// scratch space.
+pub(crate) fn drain(
+    session: &mut ClientSession,
+    mut ws: Option<&mut WsConnection>,
+    text: &mut String,
+    out: &mut Vec<u8>,
+) {
+    loop {
+        text.clear();
+        if session.poll_transmit(text) == 0 {
+            break;
+        }
+        match ws.as_deref_mut() {
+            None => out.extend_from_slice(text.as_bytes()),
+            Some(ws) => {
+                let _ = ws.send_text(text);
+            }
+        }
+    }
+    if let Some(ws) = ws {
+        ws.poll_transmit(out);
+    }
+}
+
+/// The RFC 6455 opening handshake asking for the `xmpp` subprotocol,
+/// offering permessage-deflate when `deflate` is set; returns the
+/// connection and the bytes read past the response.
+pub(crate) async fn websocket_handshake<T: Io + ?Sized>(
+    io: &mut T,
     authority: &str,
     path: &str,
+    deflate: bool,
 ) -> Result<(WsConnection, Vec<u8>), ClientError> {
-    // Offers permessage-deflate (RFC 7692), as browsers do.
     let config = chatwire_websocket::Config::default();
-    let request = ClientRequest::new(authority, path)
-        .with_protocol("xmpp")
-        .with_extension(config.deflate.offer());
+    let mut request = ClientRequest::new(authority, path).with_protocol("xmpp");
+    if deflate {
+        request = request.with_extension(config.deflate.offer());
+    }
     let mut out = Vec::new();
     let nonce: [u8; 16] = rand::random();
     let handshake = ClientHandshake::new(&request, nonce, &mut out)
@@ -505,10 +538,14 @@ async fn websocket_handshake(
         }
     };
     // A response that breaks the offer fails the handshake.
-    let agreed = config
-        .deflate
-        .check_response(&response)
-        .map_err(|e| ClientError::Handshake(e.to_string()))?;
+    let agreed = if deflate {
+        config
+            .deflate
+            .check_response(&response)
+            .map_err(|e| ClientError::Handshake(e.to_string()))?
+    } else {
+        None
+    };
     let mut ws = WsConnection::client(Instant::now(), config, rand::random);
     if let Some(params) = agreed {
         ws = ws.with_deflate(params);
