@@ -6,5 +6,5 @@
 pub mod chat;
 pub mod deflate_flags;
 pub mod echo;
-pub mod payload;
 pub mod load;
+pub mod payload;

@@ -655,6 +655,8 @@ impl ClientSession {
             (Sm::Ack(h), Some(state)) => {
                 if let Err(too_high) = state.ack(h, self.now) {
                     self.ack_too_high(too_high);
+                } else if state.request_due(&self.config.sm) {
+                    self.send_request();
                 }
             }
             _ => self.fail(StreamErrorCondition::UnsupportedStanzaType),

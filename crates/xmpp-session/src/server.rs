@@ -1220,6 +1220,12 @@ impl ServerSession {
                 let now = self.now;
                 if let Some(Err(too_high)) = self.sm.as_mut().map(|sm| sm.ack(h, now)) {
                     self.ack_too_high(too_high);
+                } else if self
+                    .sm
+                    .as_ref()
+                    .is_some_and(|sm| sm.request_due(&self.config.sm))
+                {
+                    self.send_request();
                 }
             }
             _ => self.fail(StreamErrorCondition::UnsupportedStanzaType),

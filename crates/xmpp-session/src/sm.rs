@@ -218,6 +218,16 @@ impl SmState {
             && self.sent_since_request >= config.request_after_stanzas
     }
 
+    /// Whether enough stanzas went out since the last `<r/>` to ask again
+    /// now that it was answered: a burst sent while a request was out is
+    /// acknowledged at once, not only after the next stanza or the timer.
+    pub(crate) fn request_due(&self, config: &SmConfig) -> bool {
+        config.request_after_stanzas > 0
+            && !self.request_pending
+            && !self.unacked.is_empty()
+            && self.sent_since_request >= config.request_after_stanzas
+    }
+
     /// Records an `<r/>` we sent.
     pub(crate) fn request_sent(&mut self, now: Instant) {
         if !self.request_pending {

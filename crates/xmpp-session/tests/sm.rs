@@ -139,6 +139,28 @@ fn request_after_n_stanzas() {
     assert_eq!(pair.server.sm().unwrap().unacked().count(), 0);
 }
 
+/// A burst sent while an `<r/>` is out: when the answer comes, the stanzas
+/// sent since are asked about at once, so that the burst is acknowledged
+/// without waiting for another stanza or the timer (a client that then
+/// closes without acknowledging leaves nothing to deliver again).
+#[test]
+fn a_burst_is_acknowledged_without_waiting() {
+    for wire in [Wire::Wss, Wire::TcpStartTls] {
+        let config = SmConfig::default().with_requests(5, None);
+        let mut pair = ready_pair(wire, config);
+        let body_of = |i: usize| i.to_string();
+        for i in 0..23 {
+            pair.server.send(to_juliet(&body_of(i))).unwrap();
+            pair.client.send(to_romeo(&body_of(i))).unwrap();
+        }
+        pair.run();
+        assert_eq!(pair.server.sm().unwrap().acked(), 23, "{wire:?}");
+        assert_eq!(pair.client.sm().unwrap().acked(), 23, "{wire:?}");
+        assert_eq!(pair.server.sm().unwrap().unacked().count(), 0);
+        assert_eq!(pair.client.sm().unwrap().unacked().count(), 0);
+    }
+}
+
 #[test]
 fn request_after_time() {
     let sm = SmConfig::default().with_requests(0, Some(std::time::Duration::from_secs(10)));
