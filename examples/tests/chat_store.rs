@@ -15,7 +15,7 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use chatwire_examples::chat::sqlite::SqliteStore;
 use chatwire_examples::chat::store::{OfflineId, Store, StoreError};
 use chatwire_sasl::{AccountPolicy, ScramHash, StoredCredentials};
-use chatwire_xmpp_im::{Change, ContactState, State, StoredContact, User};
+use chatwire_xmpp_im::{Change, ContactState, State, StoredContact, StoredUser};
 use chatwire_xmpp_stanza::{Context, Element, IqPayload, Jid, Message, Presence, RosterItem};
 use proptest::prelude::*;
 
@@ -43,47 +43,8 @@ impl Drop for TempDir {
     }
 }
 
-/// What the xmpp-im harness (`tests/common/mod.rs`, `Stored`) keeps per
-/// user: written only from changes.
-#[derive(Debug, Default, Clone)]
-struct Model {
-    contacts: BTreeMap<Jid, StoredContact>,
-    floor: u64,
-    blocklist: Vec<Jid>,
-    offline: Vec<Message>,
-}
-
-impl Model {
-    fn apply(&mut self, change: Change) {
-        match change {
-            Change::Contact { contact, stored } => {
-                self.contacts.insert(contact, *stored);
-            }
-            Change::Forget { contact, floor } => {
-                self.contacts.remove(&contact);
-                self.floor = floor;
-            }
-            Change::OfflineStore(m) => self.offline.push(*m),
-            Change::OfflineDrain { .. } => {}
-            Change::Block(jids) => self.blocklist.extend(jids),
-            Change::Unblock(jids) => self.blocklist.retain(|j| !jids.contains(j)),
-            Change::UnblockAll => self.blocklist.clear(),
-        }
-    }
-
-    fn load(&self, jid: &Jid) -> User {
-        User::load(
-            jid,
-            self.contacts.clone(),
-            self.floor,
-            self.blocklist.clone(),
-            u32::try_from(self.offline.len()).unwrap(),
-        )
-    }
-}
-
 /// Whether the store loads back exactly what the model holds.
-fn assert_same(store: &dyn Store, model: &Model, user: &Jid) {
+fn assert_same(store: &dyn Store, model: &StoredUser, user: &Jid) {
     let record = store.load_user(user).unwrap();
     let contacts: BTreeMap<Jid, StoredContact> = record.contacts.iter().cloned().collect();
     assert_eq!(record.contacts.len(), contacts.len(), "duplicate contacts");
@@ -161,7 +122,7 @@ fn contact(
 }
 
 /// Applies one batch to both and compares them.
-fn step(store: &dyn Store, model: &mut Model, user: &Jid, changes: Vec<Change>) {
+fn step(store: &dyn Store, model: &mut StoredUser, user: &Jid, changes: Vec<Change>) {
     store.apply(user, &changes).unwrap();
     for change in changes {
         model.apply(change);
@@ -176,7 +137,7 @@ fn every_change_variant_round_trips() {
     let juliet = jid("juliet@example.com");
     let romeo = jid("romeo@example.net");
     let nurse = jid("nurse@example.com");
-    let mut model = Model::default();
+    let mut model = StoredUser::default();
     assert_same(&store, &model, &juliet);
 
     // A contact with everything: name, groups, an extension, approval, a
@@ -287,7 +248,7 @@ fn every_change_variant_round_trips() {
     assert_same(&store, &model, &juliet);
 
     // Another user's rows are apart.
-    assert_same(&store, &Model::default(), &romeo);
+    assert_same(&store, &StoredUser::default(), &romeo);
 }
 
 #[test]
@@ -332,7 +293,7 @@ fn a_failing_batch_applies_nothing() {
     ];
     let err = store.apply(&juliet, &changes).unwrap_err();
     assert!(matches!(err, StoreError::Serialize { .. }), "{err}");
-    assert_same(&store, &Model::default(), &juliet);
+    assert_same(&store, &StoredUser::default(), &juliet);
 }
 
 #[test]
@@ -369,7 +330,7 @@ fn everything_survives_reopening() {
     let dir = TempDir::new();
     let juliet = jid("juliet@example.com");
     let romeo = jid("romeo@example.net");
-    let mut model = Model::default();
+    let mut model = StoredUser::default();
     let salt = [7u8; 16];
     {
         let store = SqliteStore::open(dir.path()).unwrap();
@@ -605,7 +566,7 @@ proptest! {
         let users = [jid("juliet@example.com"), jid("romeo@example.net")];
         let dir = TempDir::new();
         let mut store = SqliteStore::open(dir.path()).unwrap();
-        let mut models = [Model::default(), Model::default()];
+        let mut models = [StoredUser::default(), StoredUser::default()];
         for op in ops {
             match op {
                 Op::Apply(u, changes) => step(&store, &mut models[u], &users[u], changes),

@@ -24,7 +24,7 @@
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
 use chatwire_xmpp_im::{
-    Change, Config, Envelope, Output, Server, StoredContact, Ties, Timestamp, User,
+    Change, Config, Envelope, Output, Server, StoredUser, Ties, Timestamp, User,
 };
 use chatwire_xmpp_stanza::{AnyStanza, Context, Element, Jid, Message};
 use libfuzzer_sys::fuzz_target;
@@ -136,47 +136,9 @@ fn to_attr(to: Option<&str>) -> String {
     to.map(|t| format!(" to='{t}'")).unwrap_or_default()
 }
 
-/// What a user's store holds: only ever written from [`Change`]s.
-#[derive(Debug, Default, Clone)]
-struct Stored {
-    contacts: BTreeMap<Jid, StoredContact>,
-    floor: u64,
-    blocklist: Vec<Jid>,
-    offline: Vec<Message>,
-}
-
-impl Stored {
-    fn apply(&mut self, change: Change) {
-        match change {
-            Change::Contact { contact, stored } => {
-                self.contacts.insert(contact, *stored);
-            }
-            Change::Forget { contact, floor } => {
-                self.contacts.remove(&contact);
-                self.floor = floor;
-            }
-            Change::OfflineStore(m) => self.offline.push(*m),
-            Change::OfflineDrain { .. } => {}
-            Change::Block(jids) => self.blocklist.extend(jids),
-            Change::Unblock(jids) => self.blocklist.retain(|j| !jids.contains(j)),
-            Change::UnblockAll => self.blocklist.clear(),
-        }
-    }
-
-    fn load(&self, jid: &Jid) -> User {
-        User::load(
-            jid,
-            self.contacts.clone(),
-            self.floor,
-            self.blocklist.clone(),
-            u32::try_from(self.offline.len()).unwrap(),
-        )
-    }
-}
-
 struct World {
     server: Server,
-    accounts: BTreeMap<Jid, Stored>,
+    accounts: BTreeMap<Jid, StoredUser>,
     /// Users with a session, in memory; others are loaded on demand and
     /// dropped again when idle.
     loaded: BTreeMap<Jid, User>,
@@ -194,7 +156,10 @@ impl World {
     fn new(config: Config) -> World {
         World {
             server: Server::new(config),
-            accounts: USERS.iter().map(|u| (jid(u), Stored::default())).collect(),
+            accounts: USERS
+                .iter()
+                .map(|u| (jid(u), StoredUser::default()))
+                .collect(),
             loaded: BTreeMap::new(),
             connected: BTreeSet::new(),
             versions: BTreeMap::new(),

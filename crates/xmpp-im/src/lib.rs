@@ -91,6 +91,7 @@ mod routing;
 mod server;
 mod stamp;
 mod state;
+mod stored;
 mod subscription;
 mod user;
 
@@ -101,6 +102,7 @@ pub use roster_cache::{
 pub use server::{Config, Server, Ties};
 pub use stamp::Timestamp;
 pub use state::{ContactState, State};
+pub use stored::StoredUser;
 pub use subscription::{
     Direction, Forward, Policy, PresenceEffect, Rule, SubscriptionType, Transition, table,
     transition,

@@ -12,7 +12,7 @@
 
 use std::collections::{BTreeMap, VecDeque};
 
-use chatwire_xmpp_im::{Change, Config, Envelope, Output, Server, StoredContact, Timestamp, User};
+use chatwire_xmpp_im::{Change, Config, Envelope, Output, Server, StoredUser, Timestamp, User};
 use chatwire_xmpp_stanza::{AnyStanza, Context, Element, Jid, Message};
 
 pub fn jid(s: &str) -> Jid {
@@ -27,44 +27,6 @@ pub fn stanza(xml: &str) -> AnyStanza {
         Ok(Element::Presence(p)) => AnyStanza::Presence(p),
         Ok(Element::Iq(iq)) => AnyStanza::Iq(iq),
         other => panic!("not a stanza: {other:?}: {xml}"),
-    }
-}
-
-/// What a user's store holds: only ever written from [`Change`]s.
-#[derive(Debug, Default, Clone)]
-pub struct Stored {
-    pub contacts: BTreeMap<Jid, StoredContact>,
-    pub floor: u64,
-    pub blocklist: Vec<Jid>,
-    pub offline: Vec<Message>,
-}
-
-impl Stored {
-    fn apply(&mut self, change: Change) {
-        match change {
-            Change::Contact { contact, stored } => {
-                self.contacts.insert(contact, *stored);
-            }
-            Change::Forget { contact, floor } => {
-                self.contacts.remove(&contact);
-                self.floor = floor;
-            }
-            Change::OfflineStore(m) => self.offline.push(*m),
-            Change::OfflineDrain { .. } => {}
-            Change::Block(jids) => self.blocklist.extend(jids),
-            Change::Unblock(jids) => self.blocklist.retain(|j| !jids.contains(j)),
-            Change::UnblockAll => self.blocklist.clear(),
-        }
-    }
-
-    pub fn load(&self, jid: &Jid) -> User {
-        User::load(
-            jid,
-            self.contacts.clone(),
-            self.floor,
-            self.blocklist.clone(),
-            u32::try_from(self.offline.len()).unwrap(),
-        )
     }
 }
 
@@ -90,7 +52,7 @@ impl Received {
 pub struct World {
     pub server: Server,
     /// Accounts that exist; a user is loaded while it has sessions.
-    pub accounts: BTreeMap<Jid, Stored>,
+    pub accounts: BTreeMap<Jid, StoredUser>,
     pub loaded: BTreeMap<Jid, User>,
     pub inbox: BTreeMap<Jid, Vec<Received>>,
     /// Stanzas routed out of the local domain.
@@ -105,7 +67,7 @@ impl World {
             server: Server::new(config),
             accounts: accounts
                 .iter()
-                .map(|a| (jid(a), Stored::default()))
+                .map(|a| (jid(a), StoredUser::default()))
                 .collect(),
             loaded: BTreeMap::new(),
             inbox: BTreeMap::new(),
