@@ -21,3 +21,15 @@ peer_tools() {
     python3 -m venv "$dir/.venv" && timeout 300 "$dir/.venv/bin/pip" install -q "${missing[@]}" || return 1
   fi
 }
+
+# free_ports N prints N distinct TCP ports on 127.0.0.1 that are free now,
+# one per line (all bound at once, so they differ).
+free_ports() {
+  python3 - "$1" <<'PY'
+import socket, sys
+socks = [socket.socket() for _ in range(int(sys.argv[1]))]
+for s in socks:
+    s.bind(("127.0.0.1", 0))
+print("\n".join(str(s.getsockname()[1]) for s in socks))
+PY
+}

@@ -27,11 +27,8 @@ server="$target/release/chat-server"
 chat_client="$target/release/chat-client"
 
 # --- server ---------------------------------------------------------------------
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 dir=$(mktemp -d)
-http=$(free_port)
-c2s=$(free_port)
-while [ "$c2s" = "$http" ]; do c2s=$(free_port); done
+{ read -r http; read -r c2s; } < <(free_ports 2)
 pid=""
 stop() {
   if [ -n "$pid" ]; then kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null; fi

@@ -9,6 +9,7 @@ set -uo pipefail
 peers="$(cd "$(dirname "$0")/../../../shared/peers" && pwd)"
 cd "$(dirname "$0")/../.."
 target="${CARGO_TARGET_DIR:-$(pwd)/target}"
+source .ci/peer-tools.sh
 
 if ! command -v prosody >/dev/null; then
   apt-get update -qq
@@ -17,11 +18,8 @@ fi
 cargo build --release -p chatwire-examples --bin chat-client || exit 1
 chat_client="$target/release/chat-client"
 
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 dir=$(mktemp -d)
-c2s=$(free_port)
-http=$(free_port)
-while [ "$c2s" = "$http" ]; do http=$(free_port); done
+{ read -r c2s; read -r http; } < <(free_ports 2)
 stop() {
   if [ -f "$dir/prosody.pid" ]; then bash "$peers/prosody_down.sh" "$dir" || true; fi
   rm -rf "$dir"

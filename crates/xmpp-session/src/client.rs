@@ -487,7 +487,9 @@ impl ClientSession {
 
     /// The next event, if any.
     pub fn poll_event(&mut self) -> Option<ClientEvent> {
-        self.events.pop_front()
+        let event = self.events.pop_front();
+        crate::release_if_empty(&mut self.events);
+        event
     }
 
     /// Appends queued output to `out` (one WebSocket message per call, or

@@ -102,6 +102,15 @@ pub use server::{BindDecision, ImFeatures, ServerConfig, ServerEvent, ServerSess
 pub use sm::{Resumption, SmConfig, SmState};
 pub use tls::{SASL_CB_NS, Security, StartTls};
 
+/// Frees a queue's memory once it is empty: a session holds nothing for
+/// the events and stanzas it has passed on, however many came at once
+/// (ten thousand idle sessions should not each keep their busiest moment).
+pub(crate) fn release_if_empty<T>(queue: &mut std::collections::VecDeque<T>) {
+    if queue.is_empty() && queue.capacity() > 0 {
+        *queue = std::collections::VecDeque::new();
+    }
+}
+
 /// Where a session draws random bytes from: the caller's source (a CSPRNG
 /// in production, a fixed pattern in tests).
 pub(crate) type Random = Box<dyn FnMut(&mut [u8]) + Send>;

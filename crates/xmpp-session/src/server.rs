@@ -823,7 +823,9 @@ impl ServerSession {
 
     /// The next event, if any.
     pub fn poll_event(&mut self) -> Option<ServerEvent> {
-        self.events.pop_front()
+        let event = self.events.pop_front();
+        crate::release_if_empty(&mut self.events);
+        event
     }
 
     /// Appends queued output to `out` (one WebSocket message per call, or

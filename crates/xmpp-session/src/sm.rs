@@ -102,8 +102,9 @@ pub struct SmState {
     handled: u32,
     /// The peer's latest `h`: our stanzas it handled, modulo 2^32.
     acked: u32,
-    /// Our stanzas after `acked`, oldest first.
-    unacked: VecDeque<Element>,
+    /// Our stanzas after `acked`, oldest first; boxed, so that the queue
+    /// itself stays small (an `Element` is several hundred bytes inline).
+    unacked: VecDeque<Box<Element>>,
     /// Inbound counting has started (the client waits for `<enabled/>`).
     counting: bool,
     request_pending: bool,
@@ -166,7 +167,7 @@ impl SmState {
     /// them on resumption, or (server) keep them as offline messages, so
     /// nothing accepted is lost.
     pub fn unacked(&self) -> impl Iterator<Item = &Element> {
-        self.unacked.iter()
+        self.unacked.iter().map(|stanza| &**stanza)
     }
 
     /// Whether more stanzas wait for an acknowledgement than `config`
@@ -179,7 +180,10 @@ impl SmState {
     pub fn take_unacked(&mut self) -> Vec<Element> {
         self.acked = self.sent();
         self.waiting_since = None;
-        self.unacked.drain(..).collect()
+        std::mem::take(&mut self.unacked)
+            .into_iter()
+            .map(|stanza| *stanza)
+            .collect()
     }
 
     /// Whether the peer's `<enabled/>` (or a resumption) started the
@@ -211,7 +215,7 @@ impl SmState {
         if self.unacked.is_empty() {
             self.waiting_since = Some(now);
         }
-        self.unacked.push_back(stanza);
+        self.unacked.push_back(Box::new(stanza));
         self.sent_since_request = self.sent_since_request.saturating_add(1);
         config.request_after_stanzas > 0
             && !self.request_pending
@@ -266,6 +270,7 @@ impl SmState {
         for _ in 0..newly {
             self.unacked.pop_front();
         }
+        crate::release_if_empty(&mut self.unacked);
         self.acked = h;
         self.request_pending = false;
         self.requested_at = None;
@@ -321,7 +326,7 @@ pub(crate) fn handled_count_too_high(too_high: TooHigh) -> Option<minidom::Eleme
 
 /// The queue length as a wire counter; a queue longer than 2^32 stanzas
 /// cannot be told apart modulo 2^32, so it saturates.
-fn queue_len(queue: &VecDeque<Element>) -> u32 {
+fn queue_len<T>(queue: &VecDeque<T>) -> u32 {
     u32::try_from(queue.len()).unwrap_or(u32::MAX)
 }
 

@@ -16,6 +16,7 @@ use chatwire_xmpp_stanza::{
 };
 use rand::Rng;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::net::TcpStream;
 use tokio::sync::mpsc;
 
 use crate::chat::hub::{Detached, Hub, Kick, Outgoing, SessionHandle, Taken};
@@ -23,8 +24,75 @@ use crate::chat::metrics::Metrics;
 use crate::chat::offline::InFlight;
 
 /// A byte stream: TCP, or TLS over TCP.
-pub trait Io: AsyncRead + AsyncWrite + Unpin + Send {}
-impl<T: AsyncRead + AsyncWrite + Unpin + Send> Io for T {}
+pub trait Io: AsyncRead + AsyncWrite + Unpin + Send {
+    /// The socket itself when nothing sits between it and us. Such a
+    /// stream is read when it is ready, into a buffer on the stack, so an
+    /// idle connection holds no read buffer.
+    fn plain(&self) -> Option<&TcpStream> {
+        None
+    }
+}
+
+impl Io for TcpStream {
+    fn plain(&self) -> Option<&TcpStream> {
+        Some(self)
+    }
+}
+impl<T: AsyncRead + AsyncWrite + Unpin + Send> Io for tokio_rustls::server::TlsStream<T> {}
+impl<T: AsyncRead + AsyncWrite + Unpin + Send> Io for tokio_rustls::client::TlsStream<T> {}
+impl Io for tokio::io::DuplexStream {}
+impl Io for Box<dyn Io> {
+    fn plain(&self) -> Option<&TcpStream> {
+        (**self).plain()
+    }
+}
+
+/// Bytes read from the socket per call.
+const READ_CHUNK: usize = 16 * 1024;
+
+/// Reads per wake-up before output gets its turn.
+const READS_PER_WAKE: usize = 4;
+
+/// What waiting for input found.
+enum Readable {
+    /// The plain socket has something: read it with [`read_ready`].
+    Socket,
+    /// This many bytes were read into the connection's buffer (0: closed).
+    Read(usize),
+}
+
+/// Waits for input. A plain socket is only waited on; a TLS stream reads
+/// into `buf`, which is allocated on first use.
+async fn readable(io: &mut Box<dyn Io>, buf: &mut Vec<u8>) -> std::io::Result<Readable> {
+    if let Some(tcp) = io.plain() {
+        tcp.readable().await?;
+        return Ok(Readable::Socket);
+    }
+    if buf.is_empty() {
+        buf.resize(READ_CHUNK, 0);
+    }
+    io.read(buf).await.map(Readable::Read)
+}
+
+/// Reads what a ready socket holds, a chunk at a time into a buffer on the
+/// stack, and hands each chunk to `input`. `Ok(false)` when the peer closed.
+fn read_ready(tcp: &TcpStream, mut input: impl FnMut(&[u8])) -> std::io::Result<bool> {
+    let mut chunk = [0u8; READ_CHUNK];
+    for _ in 0..READS_PER_WAKE {
+        match tcp.try_read(&mut chunk) {
+            Ok(0) => return Ok(false),
+            Ok(n) => {
+                input(chunk.get(..n).unwrap_or_default());
+                if n < chunk.len() {
+                    break;
+                }
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => break,
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(true)
+}
 
 /// Settings shared by every connection.
 #[derive(Clone)]
@@ -113,7 +181,7 @@ pub async fn serve(
             Vec::new(),
         ),
     };
-    let (tx, rx) = mpsc::channel::<Outgoing>(settings.queue.max(1));
+    let (tx, rx) = mpsc::channel::<Box<Outgoing>>(settings.queue.max(1));
     let (kick_tx, kick_rx) = mpsc::channel::<Kick>(4);
     let mut conn = Conn {
         hub: Arc::clone(&hub),
@@ -140,7 +208,8 @@ pub async fn serve(
     if !leftover.is_empty() {
         conn.input(&mut session, &mut wire, &leftover);
     }
-    let mut buf = vec![0u8; 16 * 1024];
+    // Only a TLS stream needs a buffer of its own between reads.
+    let mut buf = Vec::new();
     let why = loop {
         conn.events(&mut session);
         if let Some(jid) = &conn.bound {
@@ -153,7 +222,7 @@ pub async fn serve(
         // Everything the hub queued goes out now: a client that pipelines
         // requests gets all its answers, not one per read.
         while let Ok(outgoing) = conn.rx.try_recv() {
-            conn.send(&mut session, outgoing);
+            conn.send(&mut session, *outgoing);
         }
         if let Some(jid) = &conn.bound
             && conn
@@ -173,7 +242,8 @@ pub async fn serve(
         }
         if conn.starttls {
             conn.starttls = false;
-            match starttls(&settings, io).await {
+            // Boxed: the handshake's state is large and needed once.
+            match Box::pin(starttls(&settings, io)).await {
                 Ok((tls, bindings)) => {
                     io = tls;
                     let _ = session.handle_tls_established(Instant::now(), bindings);
@@ -192,20 +262,33 @@ pub async fn serve(
         let deadline = next_deadline(&session, &wire).min(conn.idle_deadline());
         let sleep = tokio::time::sleep_until(deadline.into());
         tokio::select! {
-            read = io.read(&mut buf) => match read {
-                Ok(0) | Err(_) => {
+            read = readable(&mut io, &mut buf) => {
+                let open = match read {
+                    Ok(Readable::Socket) => match io.plain() {
+                        Some(tcp) => read_ready(tcp, |bytes| {
+                            conn.last_input = Instant::now();
+                            conn.pinged = false;
+                            conn.input(&mut session, &mut wire, bytes);
+                        })
+                        .unwrap_or(false),
+                        None => false,
+                    },
+                    Ok(Readable::Read(0)) | Err(_) => false,
+                    Ok(Readable::Read(n)) => {
+                        conn.last_input = Instant::now();
+                        conn.pinged = false;
+                        conn.input(&mut session, &mut wire, buf.get(..n).unwrap_or_default());
+                        true
+                    }
+                };
+                if !open {
                     conn.lost = true;
                     session.handle_transport_closed(Instant::now());
                     conn.events(&mut session);
                     break "peer closed".to_owned();
                 }
-                Ok(n) => {
-                    conn.last_input = Instant::now();
-                    conn.pinged = false;
-                    conn.input(&mut session, &mut wire, buf.get(..n).unwrap_or_default());
-                }
             },
-            Some(outgoing) = conn.rx.recv() => conn.send(&mut session, outgoing),
+            Some(outgoing) = conn.rx.recv() => conn.send(&mut session, *outgoing),
             Some(kick) = conn.kick_rx.recv() => {
                 let condition = match kick {
                     Kick::SlowConsumer => {
@@ -251,7 +334,7 @@ pub async fn serve(
         let mut left = std::mem::take(&mut conn.offline).end(acked, session.take_unacked());
         conn.rx.close();
         while let Ok(outgoing) = conn.rx.try_recv() {
-            left.queued(outgoing);
+            left.queued(*outgoing);
         }
         hub.session_gone(&jid, &conn.handle.tx, left, timestamp());
     }
@@ -266,7 +349,7 @@ struct Conn {
     bound: Option<Jid>,
     handle: SessionHandle,
     /// Stanzas the hub queued for this session.
-    rx: mpsc::Receiver<Outgoing>,
+    rx: mpsc::Receiver<Box<Outgoing>>,
     /// The offline messages sent and not yet confirmed.
     offline: InFlight,
     /// Signals to end it.
@@ -294,7 +377,7 @@ struct Conn {
 /// A detached session being resumed: what the connection takes over once
 /// the session machine accepts the resumption.
 struct Adopting {
-    rx: mpsc::Receiver<Outgoing>,
+    rx: mpsc::Receiver<Box<Outgoing>>,
     offline: InFlight,
     kick_rx: mpsc::Receiver<Kick>,
     handle: SessionHandle,

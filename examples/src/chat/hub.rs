@@ -44,7 +44,7 @@ impl From<Envelope> for Outgoing {
 pub struct SessionHandle {
     /// Stanzas for the session, bounded: a client that does not read fills
     /// it and is disconnected.
-    pub tx: mpsc::Sender<Outgoing>,
+    pub tx: mpsc::Sender<Box<Outgoing>>,
     /// Tells the connection to end the session, with this reason.
     pub kick: mpsc::Sender<Kick>,
     /// Offline messages are left after the page delivered: the connection
@@ -73,7 +73,7 @@ pub struct Detached {
     /// The session's stream management state.
     pub resumption: Resumption,
     /// Stanzas queued for it since.
-    pub rx: mpsc::Receiver<Outgoing>,
+    pub rx: mpsc::Receiver<Box<Outgoing>>,
     /// The offline messages it was sent and has not confirmed.
     pub offline: InFlight,
     /// Its end signals.
@@ -223,7 +223,7 @@ impl Hub {
     /// The session `full` is gone (its connection closed and it was not
     /// kept for resumption). `handle_id` names the connection, so that a
     /// session replaced by a newer login is not removed by the old one.
-    pub fn unbind(&self, full: &Jid, tx: &mpsc::Sender<Outgoing>, now: Timestamp) {
+    pub fn unbind(&self, full: &Jid, tx: &mpsc::Sender<Box<Outgoing>>, now: Timestamp) {
         let mut state = self.lock();
         self.unbind_locked(&mut state, full, tx, now);
     }
@@ -232,7 +232,7 @@ impl Hub {
         &self,
         state: &mut State,
         full: &Jid,
-        tx: &mpsc::Sender<Outgoing>,
+        tx: &mpsc::Sender<Box<Outgoing>>,
         now: Timestamp,
     ) {
         match state.sessions.get(full) {
@@ -265,7 +265,7 @@ impl Hub {
     }
 
     /// Whether `full` is bound to the session whose queue is `tx`.
-    pub fn is_bound_to(&self, full: &Jid, tx: &mpsc::Sender<Outgoing>) -> bool {
+    pub fn is_bound_to(&self, full: &Jid, tx: &mpsc::Sender<Box<Outgoing>>) -> bool {
         self.lock()
             .sessions
             .get(full)
@@ -356,7 +356,7 @@ impl Hub {
     pub fn session_gone(
         &self,
         full: &Jid,
-        tx: &mpsc::Sender<Outgoing>,
+        tx: &mpsc::Sender<Box<Outgoing>>,
         left: Leftovers,
         now: Timestamp,
     ) {
@@ -556,7 +556,8 @@ impl Hub {
             self.leftovers_locked(state, &owner, left, now);
             return;
         };
-        let Err(mpsc::error::TrySendError::Full(outgoing)) = handle.tx.try_send(outgoing) else {
+        let Err(mpsc::error::TrySendError::Full(outgoing)) = handle.tx.try_send(Box::new(outgoing))
+        else {
             return;
         };
         // The client stopped reading: its session ends here, so that
@@ -567,7 +568,7 @@ impl Hub {
         let full = outgoing.envelope.to.clone();
         let tx = handle.tx.clone();
         let mut left = Leftovers::default();
-        left.queued(outgoing);
+        left.queued(*outgoing);
         // A session kept for resumption ends too: its queue is full.
         let detached: Vec<String> = state
             .detached
@@ -768,7 +769,7 @@ fn detached_leftovers(mut detached: Detached) -> Leftovers {
     let mut left = detached.offline.end(acked, unacked);
     detached.rx.close();
     while let Ok(outgoing) = detached.rx.try_recv() {
-        left.queued(outgoing);
+        left.queued(*outgoing);
     }
     left
 }

@@ -144,30 +144,10 @@ impl Listener {
                 _ => return,
             },
         };
-        let mut head = Vec::new();
-        let mut buf = [0u8; 4096];
-        let limits = HandshakeLimits::default();
-        // Reads until the request head is complete: a peer that trickles
-        // it is dropped at the timeout.
-        let request = tokio::time::timeout(timeout, async {
-            loop {
-                let n = io.read(&mut buf).await.ok()?;
-                if n == 0 {
-                    return None;
-                }
-                head.extend_from_slice(buf.get(..n)?);
-                if head.windows(4).any(|w| w == b"\r\n\r\n") {
-                    return Some(());
-                }
-                if head.len() > limits.max_head_size {
-                    return None;
-                }
-            }
-        })
-        .await;
-        if !matches!(request, Ok(Some(()))) {
+        // A peer that trickles the request head is dropped at the timeout.
+        let Ok(Some(head)) = tokio::time::timeout(timeout, read_head(&mut io)).await else {
             return;
-        }
+        };
         if is_websocket_request(&head) {
             self.websocket(io, head, security, peer).await;
         } else {
@@ -228,6 +208,9 @@ impl Listener {
             return;
         }
         let leftover = head.get(used..).unwrap_or_default().to_vec();
+        // The handshake's buffers would otherwise stay with the task for
+        // as long as the connection lasts.
+        drop((out, accept, request, head));
         conn::serve(
             Arc::clone(&self.hub),
             Arc::clone(&self.settings),
@@ -237,6 +220,29 @@ impl Listener {
             peer,
         )
         .await;
+    }
+}
+
+/// Reads until the HTTP request head is complete (it may bring bytes
+/// after it); `None` when the peer closes first or the head is too long.
+/// A function of its own so that its read buffer is gone once the
+/// connection goes on: a task keeps the largest state it ever awaits.
+async fn read_head(io: &mut Box<dyn Io>) -> Option<Vec<u8>> {
+    let mut head = Vec::new();
+    let mut buf = [0u8; 4096];
+    let limit = HandshakeLimits::default().max_head_size;
+    loop {
+        let n = io.read(&mut buf).await.ok()?;
+        if n == 0 {
+            return None;
+        }
+        head.extend_from_slice(buf.get(..n)?);
+        if head.windows(4).any(|w| w == b"\r\n\r\n") {
+            return Some(head);
+        }
+        if head.len() > limit {
+            return None;
+        }
     }
 }
 
