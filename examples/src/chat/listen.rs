@@ -174,14 +174,33 @@ impl Listener {
         security: Security,
         peer: SocketAddr,
     ) {
+        // The handshake in a function of its own: its request, answer and
+        // buffers are gone, not kept in the task, while the session runs.
+        let Some(carrier) = self.handshake(&mut io, head).await else {
+            return;
+        };
+        conn::serve(
+            Arc::clone(&self.hub),
+            Arc::clone(&self.settings),
+            io,
+            carrier,
+            security,
+            peer,
+        )
+        .await;
+    }
+
+    /// Answers the upgrade request in `head`; the carrier for the session
+    /// when it is accepted.
+    async fn handshake(&self, io: &mut Box<dyn Io>, head: Vec<u8>) -> Option<Carrier> {
         let (request, used) = match parse_request(&head, &HandshakeLimits::default()) {
             Ok(Some(done)) => done,
-            Ok(None) => return,
+            Ok(None) => return None,
             Err(e) => {
                 let mut out = Vec::new();
                 e.write_response(&mut out);
                 let _ = io.write_all(&out).await;
-                return;
+                return None;
             }
         };
         if !request.offers_protocol("xmpp") {
@@ -191,7 +210,7 @@ impl Listener {
             if write_reject(400, "Bad Request", &[], &mut out).is_ok() {
                 let _ = io.write_all(&out).await;
             }
-            return;
+            return None;
         }
         // RFC 7692: permessage-deflate when the client offers it and the
         // server allows it, with the server's memory-saving preferences.
@@ -205,38 +224,27 @@ impl Listener {
         }
         let mut out = Vec::new();
         if request.write_accept(&accept, &mut out).is_err() || io.write_all(&out).await.is_err() {
-            return;
+            return None;
         }
         let leftover = head.get(used..).unwrap_or_default().to_vec();
-        // The handshake's buffers would otherwise stay with the task for
-        // as long as the connection lasts.
-        drop((out, accept, request, head));
-        conn::serve(
-            Arc::clone(&self.hub),
-            Arc::clone(&self.settings),
-            io,
-            Carrier::WebSocket { leftover, deflate },
-            security,
-            peer,
-        )
-        .await;
+        Some(Carrier::WebSocket { leftover, deflate })
     }
 }
 
 /// Reads until the HTTP request head is complete (it may bring bytes
 /// after it); `None` when the peer closes first or the head is too long.
-/// A function of its own so that its read buffer is gone once the
-/// connection goes on: a task keeps the largest state it ever awaits.
+/// Reads straight into the head's own spare room: a buffer in this
+/// future would stay in the connection's task for as long as it lasts (a
+/// task is as large as the largest state it ever awaits).
 async fn read_head(io: &mut Box<dyn Io>) -> Option<Vec<u8>> {
     let mut head = Vec::new();
-    let mut buf = [0u8; 4096];
     let limit = HandshakeLimits::default().max_head_size;
     loop {
-        let n = io.read(&mut buf).await.ok()?;
+        head.reserve(1024);
+        let n = io.read_buf(&mut head).await.ok()?;
         if n == 0 {
             return None;
         }
-        head.extend_from_slice(buf.get(..n)?);
         if head.windows(4).any(|w| w == b"\r\n\r\n") {
             return Some(head);
         }
