@@ -395,6 +395,13 @@ pub struct ServerSession {
     held: usize,
     /// XEP-0198 state, once enabled (or resumed).
     sm: Option<SmState>,
+    /// The XEP-0198 number of each queued `Stanza` event, in order, when
+    /// the caller confirms stanzas ([`SmConfig::confirm_within`]).
+    stanza_numbers: VecDeque<Option<u32>>,
+    /// The number of the stanza being handled, until it is handed over.
+    counting_number: Option<u32>,
+    /// The number of the `Stanza` event `poll_event` returned last.
+    last_number: Option<u32>,
     /// The time of the latest input, for commands that take none.
     now: Instant,
 }
@@ -454,6 +461,9 @@ impl ServerSession {
             stream_id: None,
             failures: 0,
             events: VecDeque::new(),
+            stanza_numbers: VecDeque::new(),
+            counting_number: None,
+            last_number: None,
             finished: false,
             held: 0,
             sm: None,
@@ -502,8 +512,39 @@ impl ServerSession {
             return None;
         }
         let jid = self.bound.clone()?;
-        let state = self.sm.take()?;
+        let mut state = self.sm.take()?;
+        state.confirm_all();
         Some(Resumption { jid, state })
+    }
+
+    /// With [`SmConfig::confirm_within`]: the XEP-0198 number of the
+    /// stanza [`ServerSession::poll_event`] returned last, to pass to
+    /// [`ServerSession::confirm`] once it is safe (stored, or delivered).
+    /// `None` for other events, or when stanzas are not counted.
+    pub fn stanza_number(&self) -> Option<u32> {
+        self.last_number
+    }
+
+    /// With [`SmConfig::confirm_within`]: the stanza numbered `number` is
+    /// safe, so our `h` may count it. Confirmations may come in any order;
+    /// an `<r/>` is answered once all before it are confirmed.
+    pub fn confirm(&mut self, number: u32) {
+        let now = self.now;
+        let due = self.sm.as_mut().is_some_and(|sm| {
+            sm.confirm(number);
+            sm.owed_answer_due(now, &self.config.sm)
+        });
+        if due {
+            self.send_ack();
+        }
+    }
+
+    /// Sends `<a/>` with the `h` we report.
+    fn send_ack(&mut self) {
+        let h = self.sm.as_ref().map_or(0, SmState::reported);
+        if self.send_element(&Element::Sm(Sm::Ack(h))).is_err() {
+            self.fail(StreamErrorCondition::InternalServerError);
+        }
     }
 
     /// XEP-0198: the stanzas the client has not acknowledged, taken out
@@ -591,6 +632,14 @@ impl ServerSession {
             .is_some_and(|deadline| deadline <= now);
         if request_due {
             self.send_request();
+        }
+        let config = &self.config.sm;
+        if self
+            .sm
+            .as_mut()
+            .is_some_and(|sm| sm.owed_answer_due(now, config))
+        {
+            self.send_ack();
         }
         let expired = [self.open_deadline, self.auth_deadline, self.bind_deadline]
             .into_iter()
@@ -825,6 +874,11 @@ impl ServerSession {
     pub fn poll_event(&mut self) -> Option<ServerEvent> {
         let event = self.events.pop_front();
         crate::release_if_empty(&mut self.events);
+        self.last_number = match event {
+            Some(ServerEvent::Stanza(_)) => self.stanza_numbers.pop_front().flatten(),
+            _ => None,
+        };
+        crate::release_if_empty(&mut self.stanza_numbers);
         event
     }
 
@@ -847,6 +901,10 @@ impl ServerSession {
             .sm
             .as_ref()
             .and_then(|sm| sm.ack_deadline(&self.config.sm));
+        let owed = self
+            .sm
+            .as_ref()
+            .and_then(|sm| sm.owed_deadline(&self.config.sm));
         [
             self.open_deadline,
             self.auth_deadline,
@@ -854,6 +912,7 @@ impl ServerSession {
             self.close_deadline,
             request,
             ack,
+            owed,
         ]
         .into_iter()
         .flatten()
@@ -1104,8 +1163,16 @@ impl ServerSession {
             Err(error) => error.header().is_some(),
         };
         if is_stanza && let Some(sm) = &mut self.sm {
-            sm.count_inbound();
+            self.counting_number = sm.count_inbound();
         }
+        self.handle_ready(parsed);
+        // A stanza the session answered or dropped itself is safe now.
+        if let Some(number) = self.counting_number.take() {
+            self.confirm(number);
+        }
+    }
+
+    fn handle_ready(&mut self, parsed: Result<Element, ParseError>) {
         let stanza = match parsed {
             Ok(Element::Message(m)) => AnyStanza::Message(m),
             Ok(Element::Presence(p)) => AnyStanza::Presence(p),
@@ -1162,6 +1229,9 @@ impl ServerSession {
             AnyStanza::Iq(iq) => iq.from = Some(jid),
         }
         self.events.push_back(ServerEvent::Stanza(stanza));
+        let confirming = self.config.sm.confirm_within.is_some();
+        let number = self.counting_number.take().filter(|_| confirming);
+        self.stanza_numbers.push_back(number);
     }
 
     /// A stanza we could not read: a stanza error when its header allows
@@ -1206,6 +1276,9 @@ impl ServerSession {
                 }
                 let mut state = SmState::new(true);
                 state.set_enabled(id.clone(), resume);
+                if self.config.sm.confirm_within.is_some() {
+                    state.confirm_stanzas();
+                }
                 self.sm = Some(state);
                 self.events.push_back(ServerEvent::SmEnabled { id });
             }
@@ -1213,9 +1286,9 @@ impl ServerSession {
                 self.sm_failed(StanzaErrorCondition::UnexpectedRequest, None);
             }
             (Sm::Request, true) => {
-                let h = self.sm.as_ref().map_or(0, SmState::handled);
-                if self.send_element(&Element::Sm(Sm::Ack(h))).is_err() {
-                    self.fail(StreamErrorCondition::InternalServerError);
+                let now = self.now;
+                if self.sm.as_mut().is_some_and(|sm| sm.answer_now(now)) {
+                    self.send_ack();
                 }
             }
             (Sm::Ack(h), true) => {

@@ -40,6 +40,14 @@ pub struct SmConfig {
     /// otherwise noticed only by the transport's own keepalive, if any.
     /// Default 60 s.
     pub ack_timeout: Option<Duration>,
+    /// Server: the `h` we report counts a stanza handed to the caller only
+    /// once the caller confirms it ([`crate::ServerSession::confirm`]), for
+    /// a server that acknowledges a message only when it is stored or
+    /// delivered; stanzas the session answers itself count at once. An
+    /// `<r/>` is answered when everything before it is confirmed, or after
+    /// this long with what is confirmed by then (`None`: stanzas count as
+    /// they are handed over). Default `None`.
+    pub confirm_within: Option<Duration>,
 }
 
 impl Default for SmConfig {
@@ -52,6 +60,7 @@ impl Default for SmConfig {
             request_after: Some(Duration::from_secs(30)),
             max_unacked: 1000,
             ack_timeout: Some(Duration::from_secs(60)),
+            confirm_within: None,
         }
     }
 }
@@ -80,6 +89,12 @@ impl SmConfig {
     /// Sets [`SmConfig::ack_timeout`].
     pub fn with_ack_timeout(mut self, timeout: Option<Duration>) -> Self {
         self.ack_timeout = timeout;
+        self
+    }
+
+    /// Sets [`SmConfig::confirm_within`].
+    pub fn with_confirm_within(mut self, within: Option<Duration>) -> Self {
+        self.confirm_within = within;
         self
     }
 
@@ -112,6 +127,20 @@ pub struct SmState {
     requested_at: Option<Instant>,
     sent_since_request: u32,
     waiting_since: Option<Instant>,
+    /// Stanzas the caller still has to confirm, when it confirms them.
+    confirming: Option<Confirming>,
+}
+
+/// The peer's stanzas between what our `h` reports and what was handed
+/// over, when the caller confirms each ([`SmConfig::confirm_within`]).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+struct Confirming {
+    /// Our `h` as reported: every stanza up to it is confirmed.
+    confirmed: u32,
+    /// For each stanza after `confirmed`, in order: confirmed yet?
+    window: VecDeque<bool>,
+    /// When the `<r/>` still waiting for its `<a/>` arrived.
+    owed_since: Option<Instant>,
 }
 
 /// Why an acknowledgement was refused: it counts more stanzas than were
@@ -135,6 +164,90 @@ impl SmState {
             requested_at: None,
             sent_since_request: 0,
             waiting_since: None,
+            confirming: None,
+        }
+    }
+
+    /// From now on our `h` counts only what the caller confirms.
+    pub(crate) fn confirm_stanzas(&mut self) {
+        self.confirming = Some(Confirming {
+            confirmed: self.handled,
+            ..Confirming::default()
+        });
+    }
+
+    /// The `h` to report: every stanza handled, or those confirmed.
+    pub(crate) fn reported(&self) -> u32 {
+        self.confirming
+            .as_ref()
+            .map_or(self.handled, |c| c.confirmed)
+    }
+
+    /// Confirms the stanza numbered `number`; whether our `h` moved.
+    pub(crate) fn confirm(&mut self, number: u32) -> bool {
+        let Some(c) = &mut self.confirming else {
+            return false;
+        };
+        let offset = number.wrapping_sub(c.confirmed).wrapping_sub(1) as usize;
+        match c.window.get_mut(offset) {
+            Some(done) => *done = true,
+            None => return false,
+        }
+        let before = c.confirmed;
+        while c.window.front() == Some(&true) {
+            c.window.pop_front();
+            c.confirmed = c.confirmed.wrapping_add(1);
+        }
+        crate::release_if_empty(&mut c.window);
+        c.confirmed != before
+    }
+
+    /// An `<r/>` arrived: whether to answer it now (everything handed over
+    /// is confirmed), else it is owed from `now`.
+    pub(crate) fn answer_now(&mut self, now: Instant) -> bool {
+        match &mut self.confirming {
+            Some(c) if !c.window.is_empty() => {
+                c.owed_since.get_or_insert(now);
+                false
+            }
+            _ => true,
+        }
+    }
+
+    /// Whether an owed `<a/>` is to go out now: all is confirmed, or the
+    /// wait is over. Clears the debt when it is.
+    pub(crate) fn owed_answer_due(&mut self, now: Instant, config: &SmConfig) -> bool {
+        let Some(c) = &mut self.confirming else {
+            return false;
+        };
+        let Some(since) = c.owed_since else {
+            return false;
+        };
+        let late = config
+            .confirm_within
+            .and_then(|within| since.checked_add(within))
+            .is_some_and(|deadline| deadline <= now);
+        if c.window.is_empty() || late {
+            c.owed_since = None;
+            return true;
+        }
+        false
+    }
+
+    /// When an owed `<a/>` goes out with what is confirmed by then.
+    pub(crate) fn owed_deadline(&self, config: &SmConfig) -> Option<Instant> {
+        let since = self.confirming.as_ref()?.owed_since?;
+        since.checked_add(config.confirm_within?)
+    }
+
+    /// The stream is kept for resumption: stanzas not confirmed yet count
+    /// as handled from here on (the connection that would confirm them is
+    /// gone).
+    pub(crate) fn confirm_all(&mut self) {
+        if let Some(c) = &mut self.confirming {
+            c.confirmed = self.handled;
+            c.window = VecDeque::new();
+            c.owed_since = None;
         }
     }
 
@@ -198,11 +311,17 @@ impl SmState {
         self.counting = true;
     }
 
-    /// One stanza from the peer (valid or not, routable or not).
-    pub(crate) fn count_inbound(&mut self) {
-        if self.counting {
-            self.handled = self.handled.wrapping_add(1);
+    /// One stanza from the peer (valid or not, routable or not); its
+    /// number when it counts.
+    pub(crate) fn count_inbound(&mut self) -> Option<u32> {
+        if !self.counting {
+            return None;
         }
+        self.handled = self.handled.wrapping_add(1);
+        if let Some(c) = &mut self.confirming {
+            c.window.push_back(false);
+        }
+        Some(self.handled)
     }
 
     /// One stanza of ours sent; whether to ask for an acknowledgement now.

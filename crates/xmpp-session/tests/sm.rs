@@ -290,3 +290,71 @@ fn stream_management_off() {
             .any(|m| m.contains("urn:xmpp:sm:3"))
     );
 }
+
+/// A server that confirms stanzas itself (stored or delivered) answers an
+/// `<r/>` only once everything before it is confirmed, in any order.
+#[test]
+fn acknowledgements_wait_for_the_callers_confirmation() {
+    for wire in [Wire::Wss, Wire::TcpStartTls] {
+        let (server, client) = configs(wire, Mechanism::ScramSha256);
+        let quiet = SmConfig::default().with_requests(0, None);
+        let confirming = quiet.with_confirm_within(Some(std::time::Duration::from_secs(10)));
+        let mut pair = Pair::new(wire, server.with_sm(confirming), client.with_sm(quiet));
+        pair.run();
+        assert_eq!(pair.client_ready(), Some(&jid()), "{:?}", pair.log);
+        for body in ["1", "2", "3"] {
+            pair.client.send(to_romeo(body)).unwrap();
+        }
+        pair.client.request_ack().unwrap();
+        pair.run();
+        assert_eq!(pair.server.sm().unwrap().handled(), 3);
+        assert_eq!(pair.client.sm().unwrap().acked(), 0, "{wire:?}");
+        pair.server.confirm(3);
+        pair.server.confirm(1);
+        pair.run();
+        assert_eq!(
+            pair.client.sm().unwrap().acked(),
+            0,
+            "{wire:?}: 2 is not confirmed"
+        );
+        pair.server.confirm(2);
+        pair.run();
+        assert_eq!(pair.client.sm().unwrap().acked(), 3, "{wire:?}");
+        assert_eq!(pair.client.sm().unwrap().unacked().count(), 0);
+        // Nothing outstanding: the next request is answered at once.
+        pair.client.send(to_romeo("4")).unwrap();
+        pair.run();
+        pair.server.confirm(4);
+        pair.client.request_ack().unwrap();
+        pair.run();
+        assert_eq!(pair.client.sm().unwrap().acked(), 4, "{wire:?}");
+    }
+}
+
+/// An owed `<a/>` goes out after `confirm_within` with what is confirmed
+/// by then, so a client does not take the server for gone.
+#[test]
+fn an_owed_acknowledgement_goes_out_in_time() {
+    let wire = Wire::Wss;
+    let (server, client) = configs(wire, Mechanism::ScramSha256);
+    let quiet = SmConfig::default().with_requests(0, None);
+    let confirming = quiet.with_confirm_within(Some(std::time::Duration::from_secs(10)));
+    let mut pair = Pair::new(wire, server.with_sm(confirming), client.with_sm(quiet));
+    pair.run();
+    pair.client.send(to_romeo("1")).unwrap();
+    pair.client.send(to_romeo("2")).unwrap();
+    pair.client.request_ack().unwrap();
+    pair.run();
+    pair.server.confirm(1);
+    pair.run();
+    assert_eq!(pair.client.sm().unwrap().acked(), 0);
+    let due = later(pair.now, 10);
+    assert_eq!(pair.server.poll_timeout(), Some(due));
+    pair.server.handle_timeout(later(pair.now, 9));
+    pair.run();
+    assert_eq!(pair.client.sm().unwrap().acked(), 0);
+    pair.server.handle_timeout(due);
+    pair.run();
+    assert_eq!(pair.client.sm().unwrap().acked(), 1);
+    assert_eq!(pair.client.sm().unwrap().unacked().count(), 1);
+}
