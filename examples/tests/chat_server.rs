@@ -451,3 +451,46 @@ async fn permessage_deflate_is_negotiated_unless_turned_off() {
         assert_eq!(body(&got), Some(text.as_str()));
     }
 }
+
+/// Reads for `seconds`, until `done` holds for the client.
+async fn read_until(client: &mut Client, seconds: u64, done: impl Fn(&Client) -> bool) {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(seconds);
+    while !done(client) && tokio::time::Instant::now() < deadline {
+        let _ = client.next(Duration::from_millis(100)).await.unwrap();
+    }
+}
+
+/// A message is acknowledged to its sender (XEP-0198 `h`) only once it is
+/// safe: while its recipient has not confirmed it, a SIGKILL would lose
+/// it, so the sender is not told it arrived.
+#[tokio::test]
+async fn a_message_is_acknowledged_once_its_recipient_has_it() {
+    let server = ChatServer::start(&[]).await;
+    let mut alice = online(&server, "alice", false).await;
+    let mut bob = online(&server, "bob", false).await;
+    server::ping(&mut bob).await;
+    bob.request_ack().await.unwrap();
+    read_until(&mut bob, 5, |b| b.acked() == Some(3)).await;
+    assert_eq!(bob.acked(), Some(3), "roster get, presence and ping");
+    for i in 0..5 {
+        bob.send(Message::chat(jid("alice@localhost"), format!("m{i}")))
+            .await
+            .unwrap();
+    }
+    bob.request_ack().await.unwrap();
+    // alice reads nothing meanwhile.
+    read_until(&mut bob, 2, |b| b.acked() != Some(3)).await;
+    assert_eq!(bob.acked(), Some(3), "acknowledged before alice had them");
+    let mut bodies = Vec::new();
+    while bodies.len() < 5 {
+        let s = wait_for(&mut alice, |s| body(s).is_some()).await;
+        bodies.push(body(&s).unwrap_or_default().to_owned());
+    }
+    // alice answers the server's requests for an acknowledgement as she
+    // reads (the last one comes 2 s after the last message); then bob's
+    // answer comes.
+    read_until(&mut alice, 3, |_| false).await;
+    bob.request_ack().await.unwrap();
+    read_until(&mut bob, 10, |b| b.acked() == Some(8)).await;
+    assert_eq!(bob.acked(), Some(8));
+}

@@ -64,6 +64,11 @@ fuzz_target!(|data: &[u8]| {
         .with_account_policy(AccountPolicy::new(1, 16, &ScramHash::STRONGEST_FIRST).unwrap());
     if selector & 8 != 0 {
         config = config.with_sm(SmConfig::disabled());
+    } else if selector & 16 != 0 {
+        // Acknowledgements wait for confirmations, given below in an
+        // order the input picks (some never).
+        config =
+            config.with_sm(SmConfig::default().with_confirm_within(Some(Duration::from_secs(5))));
     }
     let security = if selector & 4 != 0 {
         Security::Tls(vec![binding()])
@@ -84,6 +89,7 @@ fuzz_target!(|data: &[u8]| {
         ServerSession::websocket(now, config, Default::default(), security, random)
     };
     let mut events = Vec::new();
+    let mut held: Vec<u32> = Vec::new();
     let mut out = String::new();
     for piece in rest.split(|&b| b == 0xff) {
         if piece.is_empty() {
@@ -99,6 +105,9 @@ fuzz_target!(|data: &[u8]| {
             }
         }
         while let Some(event) = server.poll_event() {
+            if let Some(number) = server.stanza_number() {
+                held.push(number);
+            }
             match &event {
                 ServerEvent::StartTls => {
                     let answer = server.handle_tls_established(now, vec![binding()]);
@@ -121,6 +130,14 @@ fuzz_target!(|data: &[u8]| {
                 _ => {}
             }
             events.push(event);
+        }
+        // Confirms the stanzas handed over, newest first, but for the
+        // oldest `len % 3` of them, which wait for a later piece.
+        let keep = piece.len() % 3;
+        while held.len() > keep {
+            if let Some(number) = held.pop() {
+                server.confirm(number);
+            }
         }
         while server.poll_transmit(&mut out) > 0 {}
         out.clear();

@@ -141,6 +141,9 @@ struct Confirming {
     window: VecDeque<bool>,
     /// When the `<r/>` still waiting for its `<a/>` arrived.
     owed_since: Option<Instant>,
+    /// The count of stanzas handed over when the latest `<r/>` arrived:
+    /// its answer goes out once they are all confirmed.
+    owed_upto: u32,
 }
 
 /// Why an acknowledgement was refused: it counts more stanzas than were
@@ -208,6 +211,7 @@ impl SmState {
         match &mut self.confirming {
             Some(c) if !c.window.is_empty() => {
                 c.owed_since.get_or_insert(now);
+                c.owed_upto = self.handled;
                 false
             }
             _ => true,
@@ -227,7 +231,9 @@ impl SmState {
             .confirm_within
             .and_then(|within| since.checked_add(within))
             .is_some_and(|deadline| deadline <= now);
-        if c.window.is_empty() || late {
+        // Everything the request was about is confirmed (modulo 2^32).
+        let covered = c.confirmed.wrapping_sub(c.owed_upto) < 1 << 31;
+        if covered || late {
             c.owed_since = None;
             return true;
         }

@@ -358,3 +358,26 @@ fn an_owed_acknowledgement_goes_out_in_time() {
     assert_eq!(pair.client.sm().unwrap().acked(), 1);
     assert_eq!(pair.client.sm().unwrap().unacked().count(), 1);
 }
+
+/// An `<r/>` is answered once what came before it is confirmed, even while
+/// later stanzas still wait: a steady stream still gets its answers.
+#[test]
+fn an_answer_does_not_wait_for_later_stanzas() {
+    let wire = Wire::Wss;
+    let (server, client) = configs(wire, Mechanism::ScramSha256);
+    let quiet = SmConfig::default().with_requests(0, None);
+    let confirming = quiet.with_confirm_within(Some(std::time::Duration::from_secs(10)));
+    let mut pair = Pair::new(wire, server.with_sm(confirming), client.with_sm(quiet));
+    pair.run();
+    pair.client.send(to_romeo("1")).unwrap();
+    pair.client.send(to_romeo("2")).unwrap();
+    pair.client.request_ack().unwrap();
+    pair.client.send(to_romeo("3")).unwrap();
+    pair.run();
+    assert_eq!(pair.server.sm().unwrap().handled(), 3);
+    pair.server.confirm(1);
+    pair.server.confirm(2);
+    pair.run();
+    assert_eq!(pair.client.sm().unwrap().acked(), 2);
+    assert_eq!(pair.client.sm().unwrap().unacked().count(), 1);
+}

@@ -258,8 +258,14 @@ async fn serve(
         .with_timeouts(handshake, Duration::from_secs(args.auth_timeout), handshake)
         // Ask for an acknowledgement two seconds after a stanza went
         // unacknowledged: a client that went quiet then holds nothing of
-        // ours in memory, and one that vanished is noticed sooner.
-        .with_sm(SmConfig::default().with_requests(5, Some(Duration::from_secs(2))))
+        // ours in memory, and one that vanished is noticed sooner. A
+        // client's message is acknowledged once it is stored or its
+        // recipient has it (an answer waits at most ten seconds).
+        .with_sm(
+            SmConfig::default()
+                .with_requests(5, Some(Duration::from_secs(2)))
+                .with_confirm_within(Some(Duration::from_secs(10))),
+        )
         .with_im_features(ImFeatures::new(true, true));
     session.stanza_limits = Limits::default().with_max_bytes(args.max_stanza_size);
     let idle = Duration::from_secs(args.idle_timeout);

@@ -305,6 +305,21 @@ impl Client {
         self.flush().await
     }
 
+    /// XEP-0198: how many of our stanzas the server has acknowledged
+    /// (`None` without stream management).
+    pub fn acked(&self) -> Option<u32> {
+        self.session.sm().map(|sm| sm.acked())
+    }
+
+    /// XEP-0198: asks the server for an acknowledgement (`<r/>`); the
+    /// answer is read by [`Client::next`].
+    pub async fn request_ack(&mut self) -> Result<(), ClientError> {
+        self.session
+            .request_ack()
+            .map_err(|e| ClientError::Closed(e.to_string()))?;
+        self.flush().await
+    }
+
     /// The next stanza from the server, or None after `timeout`.
     pub async fn next(&mut self, timeout: Duration) -> Result<Option<AnyStanza>, ClientError> {
         let deadline = tokio::time::Instant::now() + timeout;

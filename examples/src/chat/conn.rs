@@ -22,6 +22,7 @@ use tokio::sync::mpsc;
 use crate::chat::hub::{Detached, Hub, Kick, Outgoing, SessionHandle, Taken};
 use crate::chat::metrics::Metrics;
 use crate::chat::offline::InFlight;
+use crate::chat::receipt::{Confirmations, Receipt};
 
 /// A byte stream: TCP, or TLS over TCP.
 pub trait Io: AsyncRead + AsyncWrite + Unpin + Send {
@@ -194,6 +195,7 @@ pub async fn serve(
         },
         rx,
         offline: InFlight::default(),
+        confirmations: Arc::default(),
         kick_rx,
         peer,
         starttls: false,
@@ -212,6 +214,9 @@ pub async fn serve(
     let mut buf = Vec::new();
     let why = loop {
         conn.events(&mut session);
+        for number in conn.confirmations.take() {
+            session.confirm(number);
+        }
         if let Some(jid) = &conn.bound {
             hub.offline_delivered(jid, &conn.offline.acked(session.sm()));
         }
@@ -289,6 +294,7 @@ pub async fn serve(
                 }
             },
             Some(outgoing) = conn.rx.recv() => conn.send(&mut session, *outgoing),
+            () = conn.confirmations.ready.notified() => {},
             Some(kick) = conn.kick_rx.recv() => {
                 let condition = match kick {
                     Kick::SlowConsumer => {
@@ -352,6 +358,8 @@ struct Conn {
     rx: mpsc::Receiver<Box<Outgoing>>,
     /// The offline messages sent and not yet confirmed.
     offline: InFlight,
+    /// This connection's messages that became safe, to acknowledge.
+    confirmations: Arc<Confirmations>,
     /// Signals to end it.
     kick_rx: mpsc::Receiver<Kick>,
     peer: SocketAddr,
@@ -388,9 +396,22 @@ impl Conn {
     /// Writes a stanza the hub queued; an offline message is remembered
     /// until the client confirms it.
     fn send(&mut self, session: &mut ServerSession, outgoing: Outgoing) {
-        let sent = session.send(outgoing.envelope.to_stanza()).is_ok();
-        if let Some(id) = outgoing.offline {
+        let Outgoing {
+            envelope,
+            offline,
+            receipt,
+        } = outgoing;
+        if receipt.is_some() && (!session.is_ready() || session.is_closed()) {
+            // Its sender waits for it to be safe: route it again later.
+            self.offline.refused(envelope.to_stanza(), receipt);
+            return;
+        }
+        let sent = session.send(envelope.to_stanza()).is_ok();
+        if let Some(id) = offline {
             self.offline.sent(id, session.sm(), sent);
+        }
+        if let (true, Some(receipt)) = (sent, receipt) {
+            self.offline.sent_receipt(receipt, session.sm());
         }
     }
 
@@ -470,8 +491,12 @@ impl Conn {
                     self.bound = Some(jid);
                 }
                 ServerEvent::Stanza(stanza) => {
+                    // Acknowledged to the client once it is safe.
+                    let receipt = session
+                        .stanza_number()
+                        .map(|number| Receipt::new(&self.confirmations, number));
                     if let Some(jid) = &self.bound {
-                        self.hub.outbound(jid, stanza, timestamp());
+                        self.hub.outbound(jid, stanza, timestamp(), receipt);
                     }
                 }
                 ServerEvent::SmEnabled { id: Some(id) } => {

@@ -17,6 +17,7 @@ use tokio::sync::mpsc;
 use crate::chat::idle::IdleUsers;
 use crate::chat::metrics::Metrics;
 use crate::chat::offline::{InFlight, Leftovers};
+use crate::chat::receipt::Receipt;
 use crate::chat::store::{OfflineId, Store, StoreError};
 
 /// One stanza queued for a session; `offline` names the stored message it
@@ -27,6 +28,8 @@ pub struct Outgoing {
     pub envelope: Envelope,
     /// The offline message it is, if it is one.
     pub offline: Option<OfflineId>,
+    /// Its sender's receipt: held until the message is safe.
+    pub receipt: Option<Receipt>,
 }
 
 impl From<Envelope> for Outgoing {
@@ -34,6 +37,7 @@ impl From<Envelope> for Outgoing {
         Outgoing {
             envelope,
             offline: None,
+            receipt: None,
         }
     }
 }
@@ -111,6 +115,9 @@ struct State {
     /// Per user, the offline messages handed to a session and not yet
     /// confirmed: still stored, and not to be handed out twice.
     in_flight: HashMap<Jid, BTreeSet<OfflineId>>,
+    /// The receipt of the message being routed: every copy delivered to a
+    /// session meanwhile holds it.
+    receipt: Option<Receipt>,
 }
 
 /// Users with no session kept in memory.
@@ -141,6 +148,7 @@ impl Hub {
                 detachments: 0,
                 idle: IdleUsers::new(MAX_IDLE_USERS),
                 in_flight: HashMap::new(),
+                receipt: None,
             }),
             metrics: Metrics::default(),
         }
@@ -209,15 +217,27 @@ impl Hub {
     }
 
     /// A stanza the session `full` sent.
-    pub fn outbound(&self, full: &Jid, stanza: AnyStanza, now: Timestamp) {
+    /// `receipt`, when the sender counts on it, is let go once every copy
+    /// of a message is safe (stored, or confirmed by its recipient), and
+    /// at once for anything else.
+    pub fn outbound(
+        &self,
+        full: &Jid,
+        stanza: AnyStanza,
+        now: Timestamp,
+        receipt: Option<Receipt>,
+    ) {
         let mut state = self.lock();
         let bare = full.to_bare();
         let Some(user) = state.users.get_mut(&bare) else {
             return;
         };
         let mut out = Vec::new();
+        let message = matches!(stanza, AnyStanza::Message(_));
         self.im.outbound(user, full, stanza, now, &mut out);
+        state.receipt = receipt.filter(|_| message);
         self.carry(&mut state, &bare, out, now);
+        state.receipt = None;
     }
 
     /// The session `full` is gone (its connection closed and it was not
@@ -417,8 +437,13 @@ impl Hub {
         Self::settle(&mut self.lock(), &owner, ids);
     }
 
-    fn reroute_locked(&self, state: &mut State, stanzas: Vec<AnyStanza>, now: Timestamp) {
-        for stanza in stanzas {
+    fn reroute_locked(
+        &self,
+        state: &mut State,
+        stanzas: Vec<(AnyStanza, Option<Receipt>)>,
+        now: Timestamp,
+    ) {
+        for (stanza, receipt) in stanzas {
             let s = stanza.as_stanza();
             let (Some(from), Some(to)) = (s.from().cloned(), s.to().cloned()) else {
                 continue;
@@ -428,7 +453,9 @@ impl Hub {
                 continue;
             }
             let envelope = Envelope::new(from, to.to_bare(), stanza);
+            state.receipt = receipt;
             self.route(state, envelope, now);
+            state.receipt = None;
         }
     }
 
@@ -514,7 +541,15 @@ impl Hub {
                         handed = true;
                         state.in_flight.entry(owner.clone()).or_default().insert(id);
                         let offline = Some(id);
-                        self.deliver(state, Outgoing { envelope, offline }, now);
+                        self.deliver(
+                            state,
+                            Outgoing {
+                                envelope,
+                                offline,
+                                receipt: None,
+                            },
+                            now,
+                        );
                     }
                     // The session went meanwhile: the machine counts the
                     // message as queued again, and it is still stored.
@@ -544,7 +579,10 @@ impl Hub {
     }
 
     /// Queues a stanza for a bound session; a full queue ends the session.
-    fn deliver(&self, state: &mut State, outgoing: Outgoing, now: Timestamp) {
+    fn deliver(&self, state: &mut State, mut outgoing: Outgoing, now: Timestamp) {
+        if outgoing.receipt.is_none() {
+            outgoing.receipt.clone_from(&state.receipt);
+        }
         self.count(&outgoing.envelope.stanza);
         let owner = outgoing.envelope.to.to_bare();
         let Some(handle) = state.sessions.get(&outgoing.envelope.to) else {

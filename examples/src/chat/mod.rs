@@ -10,5 +10,6 @@ pub mod limits;
 pub mod listen;
 pub mod metrics;
 pub mod offline;
+pub mod receipt;
 pub mod sqlite;
 pub mod store;

@@ -10,6 +10,7 @@ use chatwire_xmpp_session::SmState;
 use chatwire_xmpp_stanza::{AnyStanza, Element};
 
 use crate::chat::hub::Outgoing;
+use crate::chat::receipt::Receipt;
 use crate::chat::store::OfflineId;
 
 /// The offline messages a session was sent and has not confirmed.
@@ -22,13 +23,22 @@ pub struct InFlight {
     written: Vec<OfflineId>,
     /// Not sent at all (the session was closing).
     unsent: Vec<OfflineId>,
+    /// Receipts of messages sent with stream management on, by the
+    /// stanza's count on the stream, oldest first.
+    counted_receipts: VecDeque<(u32, Receipt)>,
+    /// Receipts of messages sent without stream management: confirmed
+    /// once written.
+    written_receipts: Vec<Receipt>,
+    /// Messages the session could no longer take, to route again.
+    refused: Vec<(AnyStanza, Option<Receipt>)>,
 }
 
 /// What a session that ended leaves behind.
 #[derive(Debug, Default)]
 pub struct Leftovers {
-    /// Messages it accepted and never confirmed, to route again.
-    pub reroute: Vec<AnyStanza>,
+    /// Messages it accepted and never confirmed, to route again, each
+    /// with its sender's receipt.
+    pub reroute: Vec<(AnyStanza, Option<Receipt>)>,
     /// Offline messages it never confirmed: still stored, to hand out
     /// again.
     pub release: Vec<OfflineId>,
@@ -41,7 +51,9 @@ impl Leftovers {
     pub fn queued(&mut self, outgoing: Outgoing) {
         match outgoing.offline {
             Some(id) => self.release.push(id),
-            None => self.reroute.push(outgoing.envelope.to_stanza()),
+            None => self
+                .reroute
+                .push((outgoing.envelope.to_stanza(), outgoing.receipt)),
         }
     }
 
@@ -64,12 +76,38 @@ impl InFlight {
         }
     }
 
-    /// The messages the peer's latest `h` covers, taken out.
+    /// A message with its sender's receipt was just given to the session
+    /// (`sm` as after it); the receipt is kept until the message is safe.
+    pub fn sent_receipt(&mut self, receipt: Receipt, sm: Option<&SmState>) {
+        match sm {
+            Some(sm) => self.counted_receipts.push_back((sm.sent(), receipt)),
+            None => self.written_receipts.push(receipt),
+        }
+    }
+
+    /// A message the session could no longer take (it is ending), to
+    /// route again when it ends.
+    pub fn refused(&mut self, stanza: AnyStanza, receipt: Option<Receipt>) {
+        self.refused.push((stanza, receipt));
+    }
+
+    /// The messages the peer's latest `h` covers, taken out; their
+    /// senders' receipts are let go.
     pub fn acked(&mut self, sm: Option<&SmState>) -> Vec<OfflineId> {
         let Some(sm) = sm else {
             return Vec::new();
         };
         let acked = sm.acked();
+        while self
+            .counted_receipts
+            .front()
+            .is_some_and(|(count, _)| covers(acked, *count))
+        {
+            self.counted_receipts.pop_front();
+        }
+        if self.counted_receipts.is_empty() && self.counted_receipts.capacity() > 0 {
+            self.counted_receipts = VecDeque::new();
+        }
         let mut done = Vec::new();
         while let Some(&(count, id)) = self.counted.front() {
             if !covers(acked, count) {
@@ -84,6 +122,7 @@ impl InFlight {
     /// The messages sent without stream management, now that what was
     /// queued reached the socket.
     pub fn flushed(&mut self) -> Vec<OfflineId> {
+        self.written_receipts = Vec::new();
         std::mem::take(&mut self.written)
     }
 
@@ -95,8 +134,13 @@ impl InFlight {
         let mut left = Leftovers {
             delete: self.written,
             release: self.unsent,
-            ..Leftovers::default()
+            reroute: std::mem::take(&mut self.refused),
         };
+        let mut receipts: std::collections::HashMap<u32, Receipt> = self
+            .counted_receipts
+            .drain(..)
+            .filter(|(count, _)| !covers(acked, *count))
+            .collect();
         let mut offline = std::collections::HashMap::new();
         for (count, id) in self.counted.drain(..) {
             if covers(acked, count) {
@@ -111,7 +155,8 @@ impl InFlight {
             if let Some(id) = offline.remove(&count) {
                 left.release.push(id);
             } else if let Element::Message(m) = element {
-                left.reroute.push(AnyStanza::Message(m));
+                left.reroute
+                    .push((AnyStanza::Message(m), receipts.remove(&count)));
             }
         }
         // Counted but no longer among the unacknowledged: taken out
