@@ -15,7 +15,7 @@ use chatwire_examples::chat::store::Store;
 use chatwire_xmpp_stanza::Jid;
 
 const CLIENTS: u32 = 20;
-const MESSAGES: u32 = 100;
+const MESSAGES: u32 = 80;
 /// Users 1..=5 stay unavailable until every message is sent.
 const OFFLINE: u32 = 5;
 
@@ -106,6 +106,18 @@ fn stored(dir: &Path, user: &str) -> usize {
         .len()
 }
 
+/// Offline messages stored, read beside the running server.
+fn stored_rows(dir: &Path) -> i64 {
+    let Ok(db) = rusqlite::Connection::open_with_flags(
+        dir.join(SqliteStore::FILE_NAME),
+        rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
+    ) else {
+        return 0;
+    };
+    db.query_row("SELECT count(*) FROM offline", [], |row| row.get(0))
+        .unwrap_or(0)
+}
+
 #[test]
 fn chat_load_survives_a_sigkill_and_loses_nothing_acknowledged() {
     let dir = Dir(std::env::temp_dir().join(format!(
@@ -119,7 +131,7 @@ fn chat_load_survives_a_sigkill_and_loses_nothing_acknowledged() {
     let (web, tcp) = (free_port(), free_port());
     let mut server = start_server(&dir.0, web, tcp);
 
-    // 2,000 messages at 400/s: about five seconds of sending.
+    // 1,600 messages at 400/s: about four seconds of sending.
     let load = Command::new(env!("CARGO_BIN_EXE_chat-load"))
         .arg("--url")
         .arg(format!("ws://127.0.0.1:{web}/xmpp-websocket"))
@@ -152,7 +164,13 @@ fn chat_load_survives_a_sigkill_and_loses_nothing_acknowledged() {
         }
     });
 
-    std::thread::sleep(Duration::from_millis(2500));
+    // The kill comes once the offline receivers have messages stored (and
+    // the others some delivered), whatever the time logging in took.
+    let start = Instant::now();
+    while stored_rows(&dir.0) < 60 {
+        assert!(start.elapsed() < Duration::from_secs(10), "nothing stored");
+        std::thread::sleep(Duration::from_millis(50));
+    }
     server.0.kill().unwrap();
     server.0.wait().unwrap();
     // What the kill left stored for the first offline receiver: some of
