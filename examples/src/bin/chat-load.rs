@@ -3,6 +3,9 @@
 //! user, and every receiver checks that each message it was owed arrived
 //! once and in order. Reports logins/s, messages lost, duplicated and
 //! reordered, throughput, time to delivery, and the server's memory.
+//! A session whose connection is lost logs in again (`--reconnect-for`)
+//! and goes on; `--offline-receivers K` keeps users 1..=K unavailable
+//! until every message is sent, so the server stores theirs offline.
 //!
 //! `chat-load --url ws://127.0.0.1:5280/xmpp-websocket --domain localhost
 //! --clients 1000 --messages 100 --server-pid PID`; `--idle` holds the
@@ -18,6 +21,7 @@ use chatwire_examples::load::agent::{self, Outcome, Phase, Plan, Shared};
 use chatwire_examples::load::driver::Target;
 use chatwire_examples::load::report::{Report, quantile};
 use chatwire_examples::load::rss;
+use chatwire_examples::load::tally::split_by;
 use clap::Parser;
 use indicatif::{ProgressBar, ProgressStyle};
 use tokio::time::Instant;
@@ -79,6 +83,15 @@ struct Args {
     /// Lines listing lost messages, at most.
     #[arg(long, default_value_t = 20)]
     show_lost: usize,
+    /// Seconds a session whose connection was lost keeps trying to log in
+    /// again; 0 ends it with its connection.
+    #[arg(long, default_value_t = 60)]
+    reconnect_for: u64,
+    /// Users 1..=K (the receivers of the first K senders) send no initial
+    /// presence until every sender is done, so the server stores their
+    /// messages for offline delivery.
+    #[arg(long, default_value_t = 0)]
+    offline_receivers: u32,
 }
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -133,6 +146,8 @@ async fn run(args: &Args) -> Result<Report, Box<dyn std::error::Error>> {
             .map(|r| Duration::from_secs_f64(f64::from(args.clients) / r)),
         login_timeout: Duration::from_secs(args.login_timeout),
         epoch: Instant::now(),
+        reconnect_for: Duration::from_secs(args.reconnect_for),
+        offline_receivers: args.offline_receivers.min(args.clients - 1),
     });
     let shared = Arc::new(Shared::new(args.rate, args.concurrency));
     let mut memory = Memory {
@@ -198,6 +213,7 @@ async fn run(args: &Args) -> Result<Report, Box<dyn std::error::Error>> {
         (true, Some(before), Some(after)) => Some((after as f64 - before as f64) / bound as f64),
         _ => None,
     };
+    report.reconnects = shared.reconnects.load(Ordering::Relaxed);
     tally(args, &plan, &shared, &outcomes, start, &mut report);
     Ok(report)
 }
@@ -223,6 +239,7 @@ async fn send_and_drain(args: &Args, plan: &Plan, shared: &Shared, memory: &mut 
         let done = shared.done_sending.load(Ordering::Relaxed) + failed;
         if done >= n && last_send.is_none() {
             last_send = Some(Instant::now());
+            let _ = shared.phase.send(Phase::Deliver);
         }
         if received >= owed {
             break;
@@ -254,6 +271,10 @@ fn tally(
     let mut lost_lines = Vec::new();
     for outcome in outcomes {
         report.messages_sent += u64::from(outcome.sent);
+        report.messages_acked += outcome
+            .acked
+            .as_ref()
+            .map_or(0, |a| a.iter().filter(|a| **a).count() as u64);
         let inbox = &outcome.inbox;
         report.messages_received += inbox.received;
         report.duplicated += inbox.duplicated;
@@ -273,18 +294,32 @@ fn tally(
             continue;
         }
         report.lost += u64::from(lost);
-        let acked = outcome.acked.unwrap_or(0);
-        let lost_acked: u32 = missing
+        let acked = |seq: u32| {
+            outcome
+                .acked
+                .as_ref()
+                .is_some_and(|a| a.get(seq as usize).copied().unwrap_or(false))
+        };
+        let pieces = split_by(&missing, acked);
+        let lost_acked: u32 = pieces
             .iter()
-            .map(|r| r.end.min(acked).saturating_sub(r.start))
+            .filter(|(_, a)| *a)
+            .map(|(r, _)| r.end - r.start)
             .sum();
         report.lost_acked += u64::from(lost_acked);
         if lost_lines.len() < args.show_lost {
-            let ranges: Vec<String> = missing
+            let ranges: Vec<String> = pieces
                 .iter()
-                .map(|r| match r.end - r.start {
-                    1 => r.start.to_string(),
-                    _ => format!("{}-{}", r.start, r.end - 1),
+                .map(|(r, a)| {
+                    let seq = match r.end - r.start {
+                        1 => r.start.to_string(),
+                        _ => format!("{}-{}", r.start, r.end - 1),
+                    };
+                    if *a {
+                        format!("{seq} ACKNOWLEDGED")
+                    } else {
+                        seq
+                    }
                 })
                 .collect();
             lost_lines.push(format!(
@@ -292,12 +327,13 @@ fn tally(
                 plan.user(outcome.index),
                 plan.user(receiver.index),
                 ranges.join(","),
-                outcome.acked.map_or_else(
-                    || "no XEP-0198 acknowledgements".to_owned(),
-                    |a| format!(
-                        "the server acknowledged its first {a}, {lost_acked} of these lost"
+                match &outcome.acked {
+                    None => "no XEP-0198 acknowledgements".to_owned(),
+                    Some(a) => format!(
+                        "the server acknowledged {} of its messages, {lost_acked} of these lost",
+                        a.iter().filter(|a| **a).count()
                     ),
-                ),
+                },
                 receiver.error.as_deref().unwrap_or("ok"),
             ));
         }

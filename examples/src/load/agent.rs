@@ -1,6 +1,9 @@
 //! One simulated user: logs in when the shared login gate lets it, holds
 //! its session until the run starts, sends its messages to its peer, and
-//! records what it receives until the run stops.
+//! records what it receives until the run stops. A connection lost during
+//! the run is replaced by a fresh login as the same user, so that what the
+//! server stored for the user meanwhile (or across its own restart) is
+//! checked too.
 
 use std::sync::Arc;
 use std::sync::Mutex;
@@ -35,7 +38,16 @@ pub struct Plan {
     pub login_timeout: Duration,
     /// Where send times are counted from.
     pub epoch: Instant,
+    /// How long a lost session keeps trying to log in again; zero ends
+    /// the agent with its session.
+    pub reconnect_for: Duration,
+    /// Users 1..=K send no initial presence until every sender is done,
+    /// so the server stores what they are sent for offline delivery.
+    pub offline_receivers: u32,
 }
+
+/// Time between two login attempts after a lost connection.
+const RETRY: Duration = Duration::from_millis(250);
 
 /// The phase of the run, set by the driver of the run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -44,6 +56,9 @@ pub enum Phase {
     Login,
     /// Bound sessions send their messages.
     Send,
+    /// Every sender is done: offline receivers become available and
+    /// receive what was stored for them.
+    Deliver,
     /// Everyone closes.
     Stop,
 }
@@ -68,6 +83,8 @@ pub struct Shared {
     pub done_sending: AtomicU64,
     /// Sessions that ended before the run stopped.
     pub ended: AtomicU64,
+    /// Logins again after a lost connection.
+    pub reconnects: AtomicU64,
     logins: Semaphore,
     next_login: Mutex<Instant>,
     login_gap: Duration,
@@ -84,9 +101,11 @@ pub struct Outcome {
     pub error: Option<String>,
     /// Messages it sent.
     pub sent: u32,
-    /// XEP-0198: of its messages, how many the server acknowledged (None
-    /// without stream management).
-    pub acked: Option<u32>,
+    /// XEP-0198: per sequence number, whether the server acknowledged
+    /// the message (None when no session had stream management).
+    pub acked: Option<Vec<bool>>,
+    /// Logins again after a lost connection.
+    pub reconnects: u32,
     /// What it received.
     pub inbox: Inbox,
 }
@@ -105,6 +124,7 @@ impl Shared {
             last_received_micros: AtomicU64::new(0),
             done_sending: AtomicU64::new(0),
             ended: AtomicU64::new(0),
+            reconnects: AtomicU64::new(0),
             logins: Semaphore::new(concurrent.max(1)),
             next_login: Mutex::new(Instant::now()),
             login_gap: Duration::from_secs_f64(1.0 / rate.max(0.001)),
@@ -135,6 +155,12 @@ impl Plan {
         (index + 1) % self.clients.max(1)
     }
 
+    /// Whether agent `index` holds back its initial presence until every
+    /// sender is done.
+    pub fn offline_receiver(&self, index: u32) -> bool {
+        index >= 1 && index <= self.offline_receivers
+    }
+
     fn micros(&self) -> u64 {
         u64::try_from(self.epoch.elapsed().as_micros()).unwrap_or(u64::MAX)
     }
@@ -148,6 +174,7 @@ pub async fn run(index: u32, plan: Arc<Plan>, shared: Arc<Shared>) -> Outcome {
         error: None,
         sent: 0,
         acked: None,
+        reconnects: 0,
         inbox: Inbox::new(plan.run, plan.messages),
     };
     let name = plan.user(index);
@@ -167,27 +194,93 @@ pub async fn run(index: u32, plan: Arc<Plan>, shared: Arc<Shared>) -> Outcome {
         }
     };
     outcome.bound = true;
-    // Available, so that messages to the bare JID are delivered rather
-    // than stored (RFC 6121 section 8.5.2.1.1).
-    let _ = session.send(Presence::new(PresenceType::Available));
     shared.bound.fetch_add(1, Ordering::Relaxed);
     shared
         .last_bound_micros
         .fetch_max(plan.micros(), Ordering::Relaxed);
-    let mut numbers = Vec::new();
-    let ended = drive(&plan, &shared, &mut session, &mut outcome, &mut numbers).await;
-    if let Err(reason) = ended {
+    loop {
+        // The XEP-0198 number of each message this session sent, with its
+        // sequence number.
+        let mut numbers = Vec::new();
+        let ended = drive(&plan, &shared, &mut session, &mut outcome, &mut numbers).await;
+        let Err(reason) = ended else {
+            finish(&mut session).await;
+            record_acks(&session, &numbers, &mut outcome, plan.messages);
+            break;
+        };
+        // What the server acknowledged before the loss stays acknowledged;
+        // the rest was lost in flight and is not sent again.
+        record_acks(&session, &numbers, &mut outcome, plan.messages);
         tracing::debug!("{name}: session ended: {reason}");
-        outcome.error = Some(reason);
-        shared.ended.fetch_add(1, Ordering::Relaxed);
-    } else {
-        finish(&mut session).await;
+        match reconnect(&plan, &shared, &name, &password).await {
+            Ok(again) => {
+                session = again;
+                outcome.reconnects += 1;
+                shared.reconnects.fetch_add(1, Ordering::Relaxed);
+            }
+            Err(why) => {
+                outcome.error = Some(match why {
+                    Some(why) => format!("{reason}; no login again: {why}"),
+                    None => reason,
+                });
+                shared.ended.fetch_add(1, Ordering::Relaxed);
+                break;
+            }
+        }
     }
-    outcome.acked = acked(&session, &numbers);
     if outcome.sent < plan.messages {
         shared.done_sending.fetch_add(1, Ordering::Relaxed);
     }
     outcome
+}
+
+/// Logs in again every [`RETRY`] until [`Plan::reconnect_for`] has passed
+/// or the run stops; Err(None) when it is not to be tried.
+async fn reconnect(
+    plan: &Plan,
+    shared: &Shared,
+    name: &str,
+    password: &str,
+) -> Result<Session, Option<String>> {
+    if plan.reconnect_for.is_zero() {
+        return Err(None);
+    }
+    let give_up = Instant::now() + plan.reconnect_for;
+    let mut last = None;
+    loop {
+        if *shared.phase.borrow() == Phase::Stop {
+            return Err(last);
+        }
+        let left = give_up.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return Err(last);
+        }
+        let attempt = {
+            let _permit = shared.logins.acquire().await;
+            Session::connect(&plan.target, name, password, plan.login_timeout.min(left)).await
+        };
+        match attempt {
+            Ok(session) => return Ok(session),
+            Err(e) => last = Some(e.to_string()),
+        }
+        tokio::time::sleep(RETRY.min(left)).await;
+    }
+}
+
+/// Marks the messages of one session (`numbers`: XEP-0198 number and
+/// sequence number of each) that its latest `h` covers.
+fn record_acks(session: &Session, numbers: &[(u32, u32)], outcome: &mut Outcome, messages: u32) {
+    let Some(h) = session.sm_acked() else {
+        return;
+    };
+    let acked = outcome
+        .acked
+        .get_or_insert_with(|| vec![false; messages as usize]);
+    for &(_, seq) in numbers.iter().take_while(|(n, _)| *n <= h) {
+        if let Some(slot) = acked.get_mut(seq as usize) {
+            *slot = true;
+        }
+    }
 }
 
 /// The session's loop from binding to [`Phase::Stop`].
@@ -196,7 +289,7 @@ async fn drive(
     shared: &Shared,
     session: &mut Session,
     outcome: &mut Outcome,
-    numbers: &mut Vec<u32>,
+    numbers: &mut Vec<(u32, u32)>,
 ) -> Result<(), String> {
     let mut phase = shared.phase.subscribe();
     let peer = plan
@@ -206,7 +299,18 @@ async fn drive(
     let mut buf = vec![0u8; 16 * 1024];
     let mut next_send: Option<Instant> = None;
     let mut started = false;
+    let mut available = false;
     loop {
+        let now_phase = *phase.borrow_and_update();
+        if !available && (now_phase == Phase::Deliver || !plan.offline_receiver(outcome.index)) {
+            // Available, so that messages to the bare JID are delivered
+            // rather than stored, and what was stored comes now (RFC 6121
+            // sections 8.5.2.1.1 and 4.2.2).
+            available = true;
+            session
+                .send(Presence::new(PresenceType::Available))
+                .map_err(|e| e.to_string())?;
+        }
         session.flush().await.map_err(|e| format!("write: {e}"))?;
         while let Some(event) = session.poll_event() {
             match event {
@@ -214,11 +318,11 @@ async fn drive(
                 Event::Closed(reason) => return Err(reason),
             }
         }
-        let now_phase = *phase.borrow_and_update();
         if now_phase == Phase::Stop {
             return Ok(());
         }
-        let sending = now_phase == Phase::Send && outcome.sent < plan.messages;
+        let sending =
+            matches!(now_phase, Phase::Send | Phase::Deliver) && outcome.sent < plan.messages;
         if sending && !started {
             // Paced senders start spread over one interval.
             started = true;
@@ -246,7 +350,7 @@ async fn drive(
                     .send(Message::chat(peer.clone(), body.encode()))
                     .map_err(|e| e.to_string())?;
                 if let Some(number) = session.sm_sent() {
-                    numbers.push(number);
+                    numbers.push((number, outcome.sent));
                 }
                 outcome.sent += 1;
                 shared.sent.fetch_add(1, Ordering::Relaxed);
@@ -276,15 +380,6 @@ fn receive(plan: &Plan, shared: &Shared, outcome: &mut Outcome, message: &Messag
             .last_received_micros
             .fetch_max(now, Ordering::Relaxed);
     }
-}
-
-/// How many of our messages (`numbers`: the XEP-0198 number of each
-/// message sent) the server acknowledged: those whose number
-/// is at most its latest `h`.
-fn acked(session: &Session, numbers: &[u32]) -> Option<u32> {
-    let h = session.sm_acked()?;
-    let count = numbers.partition_point(|&n| n <= h);
-    Some(u32::try_from(count).unwrap_or(u32::MAX))
 }
 
 /// Asks for a last acknowledgement, closes the stream and waits a little

@@ -17,6 +17,8 @@ pub struct Report {
     pub messages_sent: u64,
     /// Distinct messages received.
     pub messages_received: u64,
+    /// Messages the server acknowledged (XEP-0198 `h`).
+    pub messages_acked: u64,
     /// Messages owed and never received.
     pub lost: u64,
     /// Of the lost, those the server had acknowledged (XEP-0198).
@@ -29,6 +31,8 @@ pub struct Report {
     pub stale: u64,
     /// Sessions that ended before the run did.
     pub session_errors: u64,
+    /// Logins again after a lost connection.
+    pub reconnects: u64,
     /// Messages received per second, from the first send to the last
     /// receipt.
     pub msgs_per_s: f64,
@@ -68,8 +72,9 @@ impl Report {
         );
         let _ = writeln!(
             s,
-            "messages: {} sent, {} received, {} lost ({} of them acknowledged by the server), {} duplicated, {} reordered, {} from earlier runs",
+            "messages: {} sent, {} acknowledged, {} received, {} lost ({} of them acknowledged by the server), {} duplicated, {} reordered, {} from earlier runs",
             self.messages_sent,
+            self.messages_acked,
             self.messages_received,
             self.lost,
             self.lost_acked,
@@ -85,6 +90,9 @@ impl Report {
             ms(self.p99_ms),
             ms(self.max_ms)
         );
+        if self.reconnects > 0 {
+            let _ = writeln!(s, "reconnects: {}", self.reconnects);
+        }
         if self.session_errors > 0 {
             let _ = writeln!(s, "sessions ended early: {}", self.session_errors);
         }
@@ -113,7 +121,7 @@ impl Report {
         let opt_f = |v: Option<f64>| v.map_or("null".to_owned(), float);
         let opt_u = |v: Option<u64>| v.map_or("null".to_owned(), |v| v.to_string());
         format!(
-            "{{\"clients\":{},\"messages_sent\":{},\"messages_received\":{},\"lost\":{},\"duplicated\":{},\"reordered\":{},\"msgs_per_s\":{},\"logins_per_s\":{},\"p50_ms\":{},\"p99_ms\":{},\"max_ms\":{},\"server_rss_kib\":{},\"server_rss_per_session_kib\":{}}}",
+            "{{\"clients\":{},\"messages_sent\":{},\"messages_received\":{},\"lost\":{},\"duplicated\":{},\"reordered\":{},\"msgs_per_s\":{},\"logins_per_s\":{},\"p50_ms\":{},\"p99_ms\":{},\"max_ms\":{},\"server_rss_kib\":{},\"server_rss_per_session_kib\":{},\"messages_acknowledged\":{},\"lost_acknowledged\":{},\"reconnects\":{}}}",
             self.clients,
             self.messages_sent,
             self.messages_received,
@@ -127,6 +135,9 @@ impl Report {
             opt_f(self.max_ms),
             opt_u(self.server_rss_kib),
             opt_f(self.server_rss_per_session_kib),
+            self.messages_acked,
+            self.lost_acked,
+            self.reconnects,
         )
     }
 }
@@ -153,6 +164,9 @@ mod tests {
         }
         .json();
         assert!(json.starts_with("{\"clients\":2,\"messages_sent\":0,"));
-        assert!(json.ends_with("\"server_rss_kib\":null,\"server_rss_per_session_kib\":null}"));
+        assert!(json.contains("\"server_rss_kib\":null,\"server_rss_per_session_kib\":null,"));
+        assert!(
+            json.ends_with("\"messages_acknowledged\":0,\"lost_acknowledged\":0,\"reconnects\":0}")
+        );
     }
 }

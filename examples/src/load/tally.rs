@@ -155,6 +155,22 @@ impl Inbox {
     }
 }
 
+/// `ranges` cut where `flag` changes, each piece with its flag: lost
+/// messages listed apart by whether the server had acknowledged them.
+pub fn split_by(ranges: &[Range<u32>], flag: impl Fn(u32) -> bool) -> Vec<(Range<u32>, bool)> {
+    let mut pieces: Vec<(Range<u32>, bool)> = Vec::new();
+    for range in ranges {
+        for seq in range.clone() {
+            let f = flag(seq);
+            match pieces.last_mut() {
+                Some((last, lf)) if last.end == seq && *lf == f => last.end = seq + 1,
+                _ => pieces.push((seq..seq + 1, f)),
+            }
+        }
+    }
+    pieces
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -200,5 +216,15 @@ mod tests {
         assert_eq!(inbox.missing(3, 8), vec![4..5, 6..8]);
         assert_eq!(inbox.missing(9, 2), vec![0..2]);
         assert_eq!(inbox.latencies_micros, vec![50; 5]);
+    }
+
+    #[test]
+    fn splits_ranges_where_the_flag_changes() {
+        let pieces = split_by(&[0..3, 5..9], |seq| (2..7).contains(&seq));
+        assert_eq!(
+            pieces,
+            vec![(0..2, false), (2..3, true), (5..7, true), (7..9, false)]
+        );
+        assert!(split_by(&[], |_| true).is_empty());
     }
 }
