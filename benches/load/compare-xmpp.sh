@@ -11,7 +11,7 @@
 #   PEER_IDLE_CLIENTS=$IDLE_CLIENTS               idle sessions on Prosody and ejabberd
 #   SERVERS="chat-server prosody ejabberd"        which servers, in this order
 #   RATE=200 SEND_RATE=                           chat-load --rate / --send-rate
-#   PEERS=../shared/peers OUT=target/load JOBS=4  peer scripts, results, parallel registrations
+#   PEERS=../shared/peers OUT=target/load JOBS=4  peer scripts, results, parallel chat-server adduser
 #   KEEP=1                                        keep the servers' folders (logs) afterwards
 set -euo pipefail
 
@@ -80,8 +80,21 @@ start() {
     prosody)
       local dir=$WORK/prosody
       "$PEERS/prosody_up.sh" "$dir" 15222 15280 >/dev/null
-      names | xargs -P "$JOBS" -I{} prosodyctl --config "$dir/prosody.cfg.lua" \
-        register {} localhost {}pw >/dev/null 2>&1
+      # Prosody reads a connection in chunks of network_default_read_size
+      # (4 KiB; core/portmanager.lua). When LuaSocket still holds bytes
+      # after a read, net/server_epoll.lua (interface:onreadable) resumes
+      # that connection from a 1 us timer, and timers run only once epoll
+      # reports nothing ready (loop()): under a burst from every session a
+      # sender's connection sat paused 5 to 29 s after its first reads
+      # (about 31 messages), past chat-load's drain time, and the rest
+      # counted as lost. Reads that take a whole burst leave nothing
+      # buffered; the setting is read at start, hence the restart.
+      "$PEERS/prosody_down.sh" "$dir" >/dev/null
+      sed -i '1i network_default_read_size = 262144' "$dir/prosody.cfg.lua"
+      setsid nohup prosody --config "$dir/prosody.cfg.lua" -F >"$dir/console.log" 2>&1 </dev/null &
+      wait_port 15280
+      # The account files prosodyctl would write (see register.py).
+      python3 "$ROOT/benches/load/register.py" prosody "$dir/data/localhost/accounts" "$users"
       URL=ws://127.0.0.1:15280/xmpp-websocket
       PID=$(cat "$dir/prosody.pid")
       ;;
@@ -90,8 +103,32 @@ start() {
       "$PEERS/ejabberd_up.sh" "$dir" 25222 25280 25270 >/dev/null
       local ctl
       ctl=$(cat "$dir/ctl")
+      # ejabberdctl starts the node through `su ejabberd`, whose PAM
+      # session (pam_limits) sets the soft open-files limit of beam.smp back
+      # to 1024 whatever ours is: the node went down at about 1,000
+      # sessions. ERTS takes its descriptor limit at boot, so raise it
+      # before the start: restart once with erl behind a wrapper that lifts
+      # the soft limit to the hard one (ejabberdctl reads ERL from its
+      # config file).
+      # The same restart opens mod_http_api on loopback for `register`
+      # only: one HTTP request per user instead of one ejabberdctl (an
+      # Erlang VM) each (see register.py).
+      "$PEERS/ejabberd_down.sh" "$dir" >/dev/null
+      sed -i -e 's|/bosh: mod_bosh}|/bosh: mod_bosh, /api: mod_http_api}|' \
+        -e 's|^modules: {|modules: {mod_http_api: {}, |' "$dir/ejabberd.yml"
+      cat >>"$dir/ejabberd.yml" <<'CFG'
+api_permissions:
+  "console commands": {from: [ejabberd_ctl], who: all, what: "*"}
+  "loopback register": {from: [mod_http_api], who: {ip: 127.0.0.1/8}, what: [register]}
+CFG
+      printf '#!/bin/sh\nulimit -n "$(ulimit -Hn)"\nexec /usr/bin/erl "$@"\n' >"$dir/erl"
+      chmod 755 "$dir/erl"
+      echo "ERL=$dir/erl" >>"$dir/ejabberdctl.cfg"
       # shellcheck disable=SC2086 # ctl is a command line
-      names | xargs -P "$JOBS" -I{} $ctl register {} localhost {}pw >/dev/null 2>&1
+      setsid nohup $ctl foreground >"$dir/console.log" 2>&1 </dev/null &
+      # shellcheck disable=SC2086
+      $ctl started
+      python3 "$ROOT/benches/load/register.py" ejabberd http://127.0.0.1:25280/api "$users"
       URL=ws://127.0.0.1:25280/ws
       PID=$(pgrep -u ejabberd -f 'beam.smp.*ejabberd@localhost' | head -1)
       ;;
