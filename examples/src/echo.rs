@@ -79,9 +79,17 @@ async fn echo(mut stream: TcpStream, deflate: Option<DeflateConfig>) -> std::io:
                 _ => Ok(()),
             };
         }
-        out.clear();
-        if conn.poll_transmit(&mut out) > 0 {
-            stream.write_all(&out).await?;
+        // Written from the connection's own buffer: no copy into one of ours.
+        loop {
+            let queued = conn.peek_transmit();
+            if queued.is_empty() {
+                break;
+            }
+            let n = stream.write(queued).await?;
+            if n == 0 {
+                return Err(std::io::ErrorKind::WriteZero.into());
+            }
+            conn.advance_transmit(n);
         }
         if conn.state() == State::Closed {
             return Ok(());
