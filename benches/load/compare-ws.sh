@@ -8,15 +8,20 @@
 #
 # Environment: SECONDS (window length, default 5), RUNS (windows, default 3),
 # WARMUP (seconds before the first window, default 1), THREADS (ws-load worker
-# threads, default one per CPU), JOBS (cargo build jobs), OUT (output folder,
-# default target/load). Every server listens on 127.0.0.1; all four run at
+# threads, default one per CPU it may use), JOBS (cargo build jobs), OUT
+# (output folder, default target/load), PIN (default 1: every server on CPU
+# SERVER_CPUS, default 0, and ws-load on LOAD_CPUS, default 1, with taskset;
+# PIN=0 lets the scheduler place them). Every server listens on 127.0.0.1; all four run at
 # once, idle but for the one under load, and the cases take them in turn so
 # that a change in machine load falls on all of them alike.
 #
 # The rate depends on how much CPU the server gets: on a machine shared with
 # other work a server with more threads than cores gets a larger share of it.
-# The table therefore also gives each server's CPU time per echoed message
-# (from /proc, over the whole ws-load run), which does not.
+# Pinning makes the comparison per core: each server gets one CPU (every
+# runtime here sizes its worker pool to the CPUs it is allowed) and does not
+# compete with ws-load for it. The table also gives each server's CPU time per
+# echoed message (from /proc, over the whole ws-load run), which depends on
+# neither.
 #
 # Writes OUT/compare-ws.json (every result with CPU and load average),
 # OUT/compare-ws.txt (the table) and OUT/compare-ws-CxS.svg (a bar chart per
@@ -52,6 +57,17 @@ servers=(
 )
 cases=("100 20" "10 1024" "10 16384" "200 16384")
 
+server_pin=()
+load_pin=()
+pin=${PIN:-1}
+if [[ $pin != 0 ]]; then
+    server_pin=(taskset -c "${SERVER_CPUS:-0}")
+    load_pin=(taskset -c "${LOAD_CPUS:-1}")
+    pin="server on CPU ${SERVER_CPUS:-0}, ws-load on CPU ${LOAD_CPUS:-1}"
+else
+    pin="not pinned"
+fi
+
 pids=()
 declare -A pid_of
 # CPU time a process has used, user and system, in clock ticks.
@@ -65,7 +81,7 @@ trap stop_servers EXIT
 for server in "${servers[@]}"; do
     IFS='|' read -r name port cmd <<<"$server"
     # shellcheck disable=SC2086 # cmd is a program and its flags
-    $cmd "127.0.0.1:$port" 2>>"$out/servers.log" &
+    "${server_pin[@]}" $cmd "127.0.0.1:$port" 2>>"$out/servers.log" &
     pids+=("$!")
     pid_of[$name]=$!
 done
@@ -91,7 +107,7 @@ for case in "${cases[@]}"; do
         IFS='|' read -r name port _ <<<"$server"
         echo "== $name: $connections connections x $size B" >&2
         ticks=$(cpu_ticks "${pid_of[$name]}")
-        if ! "$bin/ws-load" --url "ws://127.0.0.1:$port/" --connections "$connections" \
+        if ! "${load_pin[@]}" "$bin/ws-load" --url "ws://127.0.0.1:$port/" --connections "$connections" \
             --size "$size" --seconds "$secs" --runs "$runs" --warmup "$warmup" \
             "${threads[@]}" --json >"$out/last.txt"; then
             echo "ws-load failed against $name" >&2
@@ -105,11 +121,11 @@ done
 load_after=$(cut -d' ' -f1-3 /proc/loadavg)
 cpu=$(lscpu | sed -n 's/^Model name: *//p' | head -n 1)
 
-python3 - "$out" "$cpu" "$load_before" "$load_after" "$secs" "$runs" "$(getconf CLK_TCK)" <<'EOF'
+python3 - "$out" "$cpu" "$load_before" "$load_after" "$secs" "$runs" "$(getconf CLK_TCK)" "$pin" <<'EOF'
 import json, sys
 from html import escape
 
-out, cpu, load_before, load_after, secs, runs, hz = sys.argv[1:8]
+out, cpu, load_before, load_after, secs, runs, hz, pin = sys.argv[1:9]
 ours, peers = "ws-echo", ("tokio-tungstenite", "fastwebsockets")
 rows = []
 with open(f"{out}/compare-ws.tsv") as f:
@@ -134,7 +150,7 @@ def label(c, s):
     return f"{c} x {s // 1024} KiB" if s >= 1024 else f"{c} x {s} B"
 
 lines = [f"CPU: {cpu}; load average {load_before} before, {load_after} after; "
-         f"median of {runs} windows of {secs} s each",
+         f"median of {runs} windows of {secs} s each; {pin}",
          "| case | " + " | ".join(names) + "".join(f" | {n} / best peer" for n in mine) + " |",
          "|---" * (len(names) + len(mine) + 1) + "|"]
 cases_out = []
@@ -181,7 +197,7 @@ with open(f"{out}/compare-ws.txt", "w") as f:
     f.write(table + "\n")
 with open(f"{out}/compare-ws.json", "w") as f:
     json.dump({"cpu": cpu, "load_average_before": load_before, "load_average_after": load_after,
-               "seconds": float(secs), "runs": int(runs), "cases": cases_out,
+               "seconds": float(secs), "runs": int(runs), "pinning": pin, "cases": cases_out,
                "results": [dict(r, server=n) for n, r in rows]}, f, indent=1)
 EOF
 echo "results, table and charts in $out" >&2

@@ -1,34 +1,64 @@
 //! The WebSocket echo server behind `ws-echo`, on tokio: one task per
-//! connection around the sans-IO [`Connection`]. A thread per connection
-//! spent most of its time switching threads, two switches per echo; a few
-//! runtime threads serve every ready connection between two waits.
+//! connection around the sans-IO [`Connection`], on a current-thread runtime
+//! per CPU. A thread per connection spent most of its time switching threads,
+//! two switches per echo; a runtime per CPU serves every ready connection
+//! between two waits, and a connection's task never moves between threads.
 
+use std::num::NonZeroUsize;
 use std::time::Instant;
 
 use chatwire_websocket::handshake::{Accept, HandshakeLimits, parse_request};
 use chatwire_websocket::{Config, Connection, DeflateConfig, Event, State};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::TcpStream;
+use tokio::sync::mpsc;
 
-/// Listens on `listen` and echoes every text and binary message back, on a
-/// multi-thread tokio runtime with a task per connection. Runs until accepting
-/// fails. permessage-deflate is negotiated by `deflate`, declined if `None`.
+/// Listens on `listen` and echoes every text and binary message back, with a
+/// task per connection. Runs a current-thread tokio runtime on each CPU this
+/// process may use (`taskset` narrows them) and hands accepted connections to
+/// them in turn. Runs until accepting fails. permessage-deflate is negotiated
+/// by `deflate`, declined if `None`.
 pub fn serve_tokio(listen: &str, deflate: Option<DeflateConfig>) -> std::io::Result<()> {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()?;
-    runtime.block_on(async {
-        let listener = TcpListener::bind(listen).await?;
-        eprintln!("ws-echo listening on {}", listener.local_addr()?);
-        loop {
-            let (stream, _) = listener.accept().await?;
-            tokio::spawn(async move {
-                if let Err(e) = echo(stream, deflate).await {
-                    eprintln!("connection ended: {e}");
-                }
-            });
+    let listener = std::net::TcpListener::bind(listen)?;
+    eprintln!("ws-echo listening on {}", listener.local_addr()?);
+    let cpus = std::thread::available_parallelism().map_or(1, NonZeroUsize::get);
+    let mut workers = Vec::with_capacity(cpus);
+    for i in 0..cpus {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()?;
+        let (tx, rx) = mpsc::unbounded_channel();
+        std::thread::Builder::new()
+            .name(format!("ws-echo-{i}"))
+            .spawn(move || runtime.block_on(serve_connections(rx, deflate)))?;
+        workers.push(tx);
+    }
+    for (stream, worker) in listener.incoming().zip(workers.iter().cycle()) {
+        let stream = stream?;
+        stream.set_nonblocking(true)?;
+        if worker.send(stream).is_err() {
+            return Err(std::io::Error::other("an echo worker stopped"));
         }
-    })
+    }
+    Ok(())
+}
+
+/// One runtime's share: a task for each connection handed to it.
+async fn serve_connections(
+    mut streams: mpsc::UnboundedReceiver<std::net::TcpStream>,
+    deflate: Option<DeflateConfig>,
+) {
+    while let Some(stream) = streams.recv().await {
+        tokio::spawn(async move {
+            let result = match TcpStream::from_std(stream) {
+                Ok(stream) => echo(stream, deflate).await,
+                Err(e) => Err(e),
+            };
+            if let Err(e) = result {
+                eprintln!("connection ended: {e}");
+            }
+        });
+    }
 }
 
 /// One connection: the opening handshake, then echo until it closes.
@@ -79,9 +109,17 @@ async fn echo(mut stream: TcpStream, deflate: Option<DeflateConfig>) -> std::io:
                 _ => Ok(()),
             };
         }
-        out.clear();
-        if conn.poll_transmit(&mut out) > 0 {
-            stream.write_all(&out).await?;
+        // Written from the connection's own buffer: no copy into one of ours.
+        loop {
+            let queued = conn.peek_transmit();
+            if queued.is_empty() {
+                break;
+            }
+            let n = stream.write(queued).await?;
+            if n == 0 {
+                return Err(std::io::ErrorKind::WriteZero.into());
+            }
+            conn.advance_transmit(n);
         }
         if conn.state() == State::Closed {
             return Ok(());

@@ -130,8 +130,10 @@ pub struct Connection {
     /// Set once the peer's close arrived, the connection failed or the close timed out.
     input_done: bool,
 
-    /// Encoded frames waiting for [`Connection::poll_transmit`].
+    /// Encoded frames waiting for [`Connection::poll_transmit`]; the first
+    /// `out_taken` bytes are already written (see [`Connection::advance_transmit`]).
     out: Vec<u8>,
+    out_taken: usize,
     /// Automatic pongs written to `out` since the last `poll_transmit`.
     unsent_pongs: usize,
     /// The most recent ping, answered at the next `poll_transmit`, once too many
@@ -196,6 +198,7 @@ impl Connection {
             events: VecDeque::new(),
             input_done: false,
             out: Vec::new(),
+            out_taken: 0,
             unsent_pongs: 0,
             deferred_pong: None,
             our_close: OurClose::NotSent,
@@ -246,7 +249,11 @@ impl Connection {
             OurClose::Owed(frame) => self.frame_len(frame.as_ref().map_or(0, close_payload_len)),
             OurClose::NotSent | OurClose::Sent => 0,
         };
-        self.out.len().saturating_add(pong).saturating_add(close)
+        self.out
+            .len()
+            .saturating_sub(self.out_taken)
+            .saturating_add(pong)
+            .saturating_add(close)
     }
 
     /// Feeds bytes received from the socket, in pieces of any size.
@@ -329,6 +336,23 @@ impl Connection {
     /// answer to its close, or the one that fails the connection) is written here,
     /// after everything sent before this call.
     pub fn poll_transmit(&mut self, out: &mut Vec<u8>) -> usize {
+        let queued = self.peek_transmit();
+        let n = queued.len();
+        out.extend_from_slice(queued);
+        self.advance_transmit(n);
+        n
+    }
+
+    /// Every queued outgoing byte, borrowed: the same bytes
+    /// [`poll_transmit`](Self::poll_transmit) would append, without copying them
+    /// out. Write them to the socket from here, then call
+    /// [`advance_transmit`](Self::advance_transmit) with how many were written;
+    /// the rest comes first again next time, before anything sent since.
+    ///
+    /// Like `poll_transmit`, this writes an owed close frame and a deferred pong
+    /// first, and the connection is [`State::Closed`] once it has handed out our
+    /// close frame.
+    pub fn peek_transmit(&mut self) -> &[u8] {
         self.write_deferred_pong();
         if let OurClose::Owed(frame) = &self.our_close {
             let frame = frame.clone();
@@ -337,15 +361,23 @@ impl Connection {
             self.state = State::Closed;
             self.close_deadline = None;
         }
-        let n = self.out.len();
-        out.extend_from_slice(&self.out);
         self.unsent_pongs = 0;
+        self.out.get(self.out_taken..).unwrap_or_default()
+    }
+
+    /// Marks the first `n` bytes returned by [`peek_transmit`](Self::peek_transmit)
+    /// as written (more than are queued counts as all of them).
+    pub fn advance_transmit(&mut self, n: usize) {
+        self.out_taken = self.out_taken.saturating_add(n).min(self.out.len());
+        if self.out_taken < self.out.len() {
+            return;
+        }
+        self.out_taken = 0;
         if self.out.capacity() > RETAINED_OUTPUT {
             self.out = Vec::new();
         } else {
             self.out.clear();
         }
-        n
     }
 
     /// Queues a text message in one frame.
@@ -729,6 +761,12 @@ impl Connection {
     }
 
     fn write_frame(&mut self, opcode: OpCode, rsv: u8, payload: &[u8]) {
+        // Bytes already written make room before the buffer grows.
+        if self.out_taken > 0 {
+            let taken = self.out_taken.min(self.out.len());
+            self.out.drain(..taken);
+            self.out_taken = 0;
+        }
         // Grow by doubling, but not past the output limit: a peer that does not read
         // costs at most the limit.
         let needed = self.frame_len(payload.len());
