@@ -194,41 +194,65 @@ impl RosterItem {
         }
     }
 
-    fn parse(r: &mut Reader<'_>, start: &Start<'_>, stanza_ns: &str) -> Result<RosterItem, Error> {
+    /// Reads the item `start` opens and pushes it onto `items`: the item
+    /// is put together once, in the vector, rather than through the
+    /// setters and a returned value, each of which would copy it.
+    fn parse_into(
+        items: &mut Vec<RosterItem>,
+        r: &mut Reader<'_>,
+        start: &Start<'_>,
+        stanza_ns: &str,
+    ) -> Result<(), Error> {
         let mut jid = None;
         let mut name = None;
-        let mut subscription = None;
-        let mut ask = None;
+        let mut subscription = SubscriptionSlot::Absent;
+        let mut ask = AskSlot::Absent;
         let mut approved = false;
+        let mut rare: Option<Box<Rare>> = None;
         start.each_attr(|prefix, local, value| {
             match (prefix, local) {
                 (None, "jid") => jid = Some(Jid::new(&value)?),
                 (None, "name") => name = Some(Box::from(value)),
-                (None, "subscription") => subscription = Some(Subscription::parse(&value)),
-                (None, "ask") => ask = Some(Ask::parse(&value)),
+                (None, "subscription") => {
+                    subscription = SubscriptionSlot::read(&value);
+                    if subscription == SubscriptionSlot::Other {
+                        let other = Subscription::Other(value.into_owned());
+                        rare.get_or_insert_default().subscription = Some(other);
+                    }
+                }
+                (None, "ask") => {
+                    ask = AskSlot::read(&value);
+                    if ask == AskSlot::Other {
+                        rare.get_or_insert_default().ask = Some(Ask::Other(value.into_owned()));
+                    }
+                }
                 (None, "approved") => approved = matches!(&*value, "true" | "1"),
                 _ => {}
             }
             Ok(())
         })?;
         let mut groups = Vec::new();
-        let mut extensions = Vec::new();
         loop {
             match r.next()? {
                 Token::End => break,
                 Token::Text(_) => {}
                 Token::Start(child) if child.is("group", ns::ROSTER) => groups.push(r.text()?),
-                Token::Start(child) => extensions.push(rescope::read_tree(r, child, stanza_ns)?),
+                Token::Start(child) => {
+                    let extension = rescope::read_tree(r, child, stanza_ns)?;
+                    rare.get_or_insert_default().extensions.push(extension);
+                }
             }
         }
-        let mut item = RosterItem::new(jid.ok_or(Error::Missing("item jid"))?);
-        item.name = name;
-        item.approved = approved;
-        item.groups = groups;
-        item.set_subscription(subscription);
-        item.set_ask(ask);
-        item.set_extensions(extensions);
-        Ok(item)
+        items.push(RosterItem {
+            jid: jid.ok_or(Error::Missing("item jid"))?,
+            name,
+            approved,
+            groups,
+            subscription,
+            ask,
+            rare,
+        });
+        Ok(())
     }
 
     fn write(&self, out: &mut Vec<u8>, stanza_ns: &str) -> Result<(), SerializeError> {
@@ -300,6 +324,21 @@ enum SubscriptionSlot {
     Other,
 }
 
+impl SubscriptionSlot {
+    /// The slot of a received value: `Other` when RFC 6121 does not
+    /// define it, and the value then goes into [`Rare::subscription`].
+    fn read(s: &str) -> SubscriptionSlot {
+        match s {
+            "none" => SubscriptionSlot::None,
+            "to" => SubscriptionSlot::To,
+            "from" => SubscriptionSlot::From,
+            "both" => SubscriptionSlot::Both,
+            "remove" => SubscriptionSlot::Remove,
+            _ => SubscriptionSlot::Other,
+        }
+    }
+}
+
 /// Where an item's `ask` is: absent, `subscribe`, or an unknown value in
 /// [`Rare::ask`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -307,6 +346,18 @@ enum AskSlot {
     Absent,
     Subscribe,
     Other,
+}
+
+impl AskSlot {
+    /// The slot of a received value: `Other` for anything but
+    /// `subscribe`, and the value then goes into [`Rare::ask`].
+    fn read(s: &str) -> AskSlot {
+        if s == "subscribe" {
+            AskSlot::Subscribe
+        } else {
+            AskSlot::Other
+        }
+    }
 }
 
 /// The parts of a roster item that few items have.
@@ -351,7 +402,7 @@ impl Roster {
                 Token::End => return Ok(roster),
                 Token::Text(_) => {}
                 Token::Start(child) if child.is("item", ns::ROSTER) => {
-                    roster.items.push(RosterItem::parse(r, &child, stanza_ns)?);
+                    RosterItem::parse_into(&mut roster.items, r, &child, stanza_ns)?;
                 }
                 Token::Start(child) => {
                     roster

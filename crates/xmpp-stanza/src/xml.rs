@@ -405,14 +405,9 @@ impl<'a> Reader<'a> {
         let mut prefixed = false;
         // Duplicates are checked below on the names, without the
         // allocation quick-xml's own check makes per tag.
-        let rest = self.borrowed(raw.attributes_raw())?;
-        // XML 1.0 production [10]: no `<` in an attribute value; outside
-        // one, a `<` would not be a name byte either, so one search over
-        // the whole tag does for every value.
-        if memchr::memchr(b'<', rest.as_bytes()).is_some() {
-            return Err(Error::Xml("'<' in an attribute value".into()));
-        }
-        let mut raw_attrs = RawAttrs { rest };
+        let mut raw_attrs = RawAttrs {
+            rest: self.borrowed(raw.attributes_raw())?,
+        };
         while let Some((key, raw_value)) = raw_attrs.next_attr()? {
             count = count.saturating_add(1);
             if count > self.limits.max_attributes {
@@ -609,10 +604,14 @@ impl<'a> RawAttrs<'a> {
         }
         let bad = || Error::Xml("malformed attribute".into());
         // Whitespace may surround the `=` (production [25]); whitespace or
-        // anything else inside the name fails the name check later.
-        let eq = memchr::memchr(b'=', rest.as_bytes()).ok_or_else(bad)?;
+        // anything else inside the name fails the name check later. Names
+        // and values are short: the word-at-a-time searches, inlined, cost
+        // less than a call into the vectorised ones and store nothing.
+        let eq = memchr::arch::all::memchr::One::new(b'=')
+            .find(rest.as_bytes())
+            .ok_or_else(bad)?;
         let (key, after_key) = rest.split_at_checked(eq).ok_or_else(bad)?;
-        let key = key.trim_end_matches([' ', '\t', '\n', '\r']);
+        let key = trim_space_end(key);
         if key.is_empty() {
             return Err(bad());
         }
@@ -622,7 +621,15 @@ impl<'a> RawAttrs<'a> {
             _ => return Err(bad()),
         };
         let body = after_eq.get(1..).ok_or_else(bad)?;
-        let value_end = memchr::memchr(quote, body.as_bytes()).ok_or_else(bad)?;
+        // XML 1.0 production [10]: no `<` in a value, looked for on the way
+        // to the closing quote. Outside values a `<` is not a name byte, so
+        // the name checks refuse it there.
+        let value_end = memchr::arch::all::memchr::Two::new(quote, b'<')
+            .find(body.as_bytes())
+            .ok_or_else(bad)?;
+        if body.as_bytes().get(value_end) == Some(&b'<') {
+            return Err(Error::Xml("'<' in an attribute value".into()));
+        }
         let value = body.get(..value_end).ok_or_else(bad)?;
         let after = body.get(value_end.saturating_add(1)..).ok_or_else(bad)?;
         // XML 1.0 production [40]: whitespace before every attribute.
@@ -642,6 +649,12 @@ fn is_space(b: u8) -> bool {
 fn skip_space(s: &str) -> &str {
     let n = s.bytes().take_while(|&b| is_space(b)).count();
     s.get(n..).unwrap_or_default()
+}
+
+/// `s` without trailing XML whitespace.
+fn trim_space_end(s: &str) -> &str {
+    let n = s.bytes().rev().take_while(|&b| is_space(b)).count();
+    s.get(..s.len().saturating_sub(n)).unwrap_or_default()
 }
 
 /// Reads `bytes` with `ctx`, handing the top-level start tag to `f`, then
@@ -667,11 +680,27 @@ pub(crate) fn read_root<'a>(bytes: &'a [u8], ctx: &'a Context) -> Option<Start<'
 /// (XML 1.0 section 3.3.3), borrowing the input when there was nothing to
 /// do. `plain` says the whole input has no reference and no whitespace to
 /// normalise (the common case). The caller has refused a `<`.
+/// Inlined, so that the common borrowed value is written straight into the
+/// attribute list rather than returned through memory.
+#[inline]
 fn attr_value(raw: &str, plain: bool) -> Result<Cow<'_, str>, Error> {
-    let special = |b: u8| matches!(b, b'&' | b'\t' | b'\n' | b'\r');
-    if plain || !raw.bytes().any(special) {
+    if plain || !raw.bytes().any(is_special_in_value) {
         return Ok(Cow::Borrowed(raw));
     }
+    normalized_attr_value(raw).map(Cow::Owned)
+}
+
+/// A byte [`attr_value`] has to replace: a reference or whitespace other
+/// than a space.
+fn is_special_in_value(b: u8) -> bool {
+    matches!(b, b'&' | b'\t' | b'\n' | b'\r')
+}
+
+/// [`attr_value`] for a value with references or whitespace to replace.
+#[cold]
+#[inline(never)]
+fn normalized_attr_value(raw: &str) -> Result<String, Error> {
+    let special = is_special_in_value;
     let mut out = String::with_capacity(raw.len());
     let mut rest = raw;
     while let Some(at) = rest.bytes().position(special) {
@@ -699,7 +728,7 @@ fn attr_value(raw: &str, plain: bool) -> Result<Cow<'_, str>, Error> {
         out.push(' ');
     }
     out.push_str(rest);
-    Ok(Cow::Owned(out))
+    Ok(out)
 }
 
 /// Splits `prefix:local`; both parts must be NCNames.
