@@ -3,9 +3,10 @@
 //! offline delivery arrives, and nothing the server acknowledged is lost.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod server;
+
 use std::collections::BTreeSet;
 use std::io::Read as _;
-use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -13,6 +14,7 @@ use std::time::{Duration, Instant};
 use chatwire_examples::chat::sqlite::SqliteStore;
 use chatwire_examples::chat::store::Store;
 use chatwire_xmpp_stanza::Jid;
+use server::free_port;
 
 const CLIENTS: u32 = 20;
 const MESSAGES: u32 = 80;
@@ -37,14 +39,6 @@ impl Drop for Dir {
     fn drop(&mut self) {
         let _ = std::fs::remove_dir_all(&self.0);
     }
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 fn add_users(dir: &Path) {

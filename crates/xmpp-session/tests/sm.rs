@@ -291,17 +291,24 @@ fn stream_management_off() {
     );
 }
 
+/// A ready pair whose server counts a stanza only once it is confirmed
+/// (answers owed at most 10 s); nobody asks for acknowledgements unasked.
+fn confirming_pair(wire: Wire) -> Pair {
+    let (server, client) = configs(wire, Mechanism::ScramSha256);
+    let quiet = SmConfig::default().with_requests(0, None);
+    let confirming = quiet.with_confirm_within(Some(std::time::Duration::from_secs(10)));
+    let mut pair = Pair::new(wire, server.with_sm(confirming), client.with_sm(quiet));
+    pair.run();
+    assert_eq!(pair.client_ready(), Some(&jid()), "{:?}", pair.log);
+    pair
+}
+
 /// A server that confirms stanzas itself (stored or delivered) answers an
 /// `<r/>` only once everything before it is confirmed, in any order.
 #[test]
 fn acknowledgements_wait_for_the_callers_confirmation() {
     for wire in [Wire::Wss, Wire::TcpStartTls] {
-        let (server, client) = configs(wire, Mechanism::ScramSha256);
-        let quiet = SmConfig::default().with_requests(0, None);
-        let confirming = quiet.with_confirm_within(Some(std::time::Duration::from_secs(10)));
-        let mut pair = Pair::new(wire, server.with_sm(confirming), client.with_sm(quiet));
-        pair.run();
-        assert_eq!(pair.client_ready(), Some(&jid()), "{:?}", pair.log);
+        let mut pair = confirming_pair(wire);
         for body in ["1", "2", "3"] {
             pair.client.send(to_romeo(body)).unwrap();
         }
@@ -335,12 +342,7 @@ fn acknowledgements_wait_for_the_callers_confirmation() {
 /// by then, so a client does not take the server for gone.
 #[test]
 fn an_owed_acknowledgement_goes_out_in_time() {
-    let wire = Wire::Wss;
-    let (server, client) = configs(wire, Mechanism::ScramSha256);
-    let quiet = SmConfig::default().with_requests(0, None);
-    let confirming = quiet.with_confirm_within(Some(std::time::Duration::from_secs(10)));
-    let mut pair = Pair::new(wire, server.with_sm(confirming), client.with_sm(quiet));
-    pair.run();
+    let mut pair = confirming_pair(Wire::Wss);
     pair.client.send(to_romeo("1")).unwrap();
     pair.client.send(to_romeo("2")).unwrap();
     pair.client.request_ack().unwrap();
@@ -363,12 +365,7 @@ fn an_owed_acknowledgement_goes_out_in_time() {
 /// later stanzas still wait: a steady stream still gets its answers.
 #[test]
 fn an_answer_does_not_wait_for_later_stanzas() {
-    let wire = Wire::Wss;
-    let (server, client) = configs(wire, Mechanism::ScramSha256);
-    let quiet = SmConfig::default().with_requests(0, None);
-    let confirming = quiet.with_confirm_within(Some(std::time::Duration::from_secs(10)));
-    let mut pair = Pair::new(wire, server.with_sm(confirming), client.with_sm(quiet));
-    pair.run();
+    let mut pair = confirming_pair(Wire::Wss);
     pair.client.send(to_romeo("1")).unwrap();
     pair.client.send(to_romeo("2")).unwrap();
     pair.client.request_ack().unwrap();

@@ -15,7 +15,8 @@ pub fn jid(s: &str) -> Jid {
     Jid::new(s).unwrap()
 }
 
-fn free_port() -> u16 {
+/// A TCP port on 127.0.0.1 that is free now.
+pub fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
