@@ -23,6 +23,14 @@
 # echoed message (from /proc, over the whole ws-load run), which depends on
 # neither.
 #
+# One ws-load core costs about as much per echo as one server core (each echo
+# is a send and a receive on both sides), so a server that is cheap enough
+# leaves its core partly idle and the rate is ws-load's ceiling, not the
+# server's. SERVER_CPU_QUOTA=P (percent of one CPU, needs a writable cgroup
+# cpu controller, v1 or v2) gives each server only P% of its CPU, through a
+# cgroup of its own, so that the server is what runs out: the rate then
+# measures the servers. The table says which limit was in force.
+#
 # Writes OUT/compare-ws.json (every result with CPU and load average),
 # OUT/compare-ws.txt (the table) and OUT/compare-ws-CxS.svg (a bar chart per
 # case). Exits non-zero if any ws-load run fails (an echo that differs, a
@@ -68,13 +76,45 @@ else
     pin="not pinned"
 fi
 
+# Cgroups limiting each server to SERVER_CPU_QUOTA percent of one CPU.
+quota=${SERVER_CPU_QUOTA:-}
+cgroups=()
+limit_cpu() { # pid name
+    local period=10000 group
+    if [[ -w /sys/fs/cgroup/cgroup.subtree_control ]]; then
+        group=/sys/fs/cgroup/compare-ws-$2
+        mkdir -p "$group"
+        echo "$((quota * period / 100)) $period" >"$group/cpu.max"
+    elif [[ -w /sys/fs/cgroup/cpu ]]; then
+        group=/sys/fs/cgroup/cpu/compare-ws-$2
+        mkdir -p "$group"
+        echo "$period" >"$group/cpu.cfs_period_us"
+        echo "$((quota * period / 100))" >"$group/cpu.cfs_quota_us"
+    else
+        echo "SERVER_CPU_QUOTA needs a writable cgroup cpu controller" >&2
+        exit 1
+    fi
+    cgroups+=("$group")
+    echo "$1" >"$group/cgroup.procs"
+}
+if [[ -n $quota ]]; then pin="$pin; each server limited to $quota% of one CPU"; fi
+
 pids=()
 declare -A pid_of
 # CPU time a process has used, user and system, in clock ticks.
 cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
+# CPU seconds, user and system, of every child this shell has waited for
+# (`times` must run in this shell, not in a subshell, to see them).
+children_cpu() {
+    times >"$out/times.txt"
+    awk 'NR == 2 {
+        split($1, u, /[ms]/); split($2, s, /[ms]/)
+        printf "%.3f\n", u[1] * 60 + u[2] + s[1] * 60 + s[2] }' "$out/times.txt"
+}
 stop_servers() {
     for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
     for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
+    for group in "${cgroups[@]}"; do rmdir "$group" 2>/dev/null || true; done
 }
 trap stop_servers EXIT
 
@@ -84,6 +124,7 @@ for server in "${servers[@]}"; do
     "${server_pin[@]}" $cmd "127.0.0.1:$port" 2>>"$out/servers.log" &
     pids+=("$!")
     pid_of[$name]=$!
+    if [[ -n $quota ]]; then limit_cpu "$!" "$name"; fi
 done
 for server in "${servers[@]}"; do
     IFS='|' read -r name port _ <<<"$server"
@@ -107,6 +148,8 @@ for case in "${cases[@]}"; do
         IFS='|' read -r name port _ <<<"$server"
         echo "== $name: $connections connections x $size B" >&2
         ticks=$(cpu_ticks "${pid_of[$name]}")
+        children_cpu >"$out/cpu-before.txt"
+        started=$(date +%s.%N)
         if ! "${load_pin[@]}" "$bin/ws-load" --url "ws://127.0.0.1:$port/" --connections "$connections" \
             --size "$size" --seconds "$secs" --runs "$runs" --warmup "$warmup" \
             "${threads[@]}" --json >"$out/last.txt"; then
@@ -115,7 +158,12 @@ for case in "${cases[@]}"; do
         fi
         cat "$out/last.txt" >&2
         ticks=$(($(cpu_ticks "${pid_of[$name]}") - ticks))
-        printf '%s\t%s\t%s\n' "$name" "$ticks" "$(tail -n 1 "$out/last.txt")" >>"$results"
+        # How busy ws-load kept its CPU: near 100% means the rate is its ceiling.
+        children_cpu >"$out/cpu-after.txt"
+        load_busy=$(awk -v s="$started" -v e="$(date +%s.%N)" \
+            'NR == 1 { a = $1 } NR == 2 { b = $1 } END { printf "%.0f", (b - a) / (e - s) * 100 }' \
+            "$out/cpu-before.txt" "$out/cpu-after.txt")
+        printf '%s\t%s\t%s\t%s\n' "$name" "$ticks" "$load_busy" "$(tail -n 1 "$out/last.txt")" >>"$results"
     done
 done
 load_after=$(cut -d' ' -f1-3 /proc/loadavg)
@@ -130,7 +178,7 @@ ours, peers = "ws-echo", ("tokio-tungstenite", "fastwebsockets")
 rows = []
 with open(f"{out}/compare-ws.tsv") as f:
     for line in f:
-        name, ticks, text = line.rstrip("\n").split("\t", 2)
+        name, ticks, load_busy, text = line.rstrip("\n").split("\t", 3)
         try:
             result = json.loads(text)
         except ValueError:
@@ -139,7 +187,8 @@ with open(f"{out}/compare-ws.tsv") as f:
         # every echo of the run (warm-up included). Unlike the rate, it does
         # not depend on how much of a busy machine the server got.
         if result.get("echoes"):
-            result["server_cpu_us_per_msg"] = round(int(ticks) / int(hz) * 1e6 / result["echoes"], 2)
+            result["server_cpu_us_per_msg"] = round(int(ticks) / int(hz) * 1e6 / result["echoes"], 1)
+        result["load_cpu_percent"] = int(load_busy)
         rows.append((name, result))
 names = list(dict.fromkeys(name for name, _ in rows))
 cases = list(dict.fromkeys((r["connections"], r["size"]) for _, r in rows if "size" in r))
@@ -184,13 +233,21 @@ for c, s in cases:
     with open(f"{out}/compare-ws-{c}x{s}.svg", "w") as f:
         f.write("\n".join(svg) + "\n")
 
-lines += ["", "Server CPU time per echoed message (us, lower is better):", "",
-          "| case | " + " | ".join(names) + " |", "|---" * (len(names) + 1) + "|"]
-for c, s in cases:
-    cells = [next((f"{r['server_cpu_us_per_msg']:.1f}" for n2, r in rows
-                   if n2 == n and r.get("size") == s and r.get("connections") == c
-                   and "server_cpu_us_per_msg" in r), "-") for n in names]
-    lines.append(f"| {label(c, s)} | " + " | ".join(cells) + " |")
+def server_table(title, key):
+    """One row per case, one column per server, of the value each run stored under `key`."""
+    out = ["", title, "", "| case | " + " | ".join(names) + " |", "|---" * (len(names) + 1) + "|"]
+    for c, s in cases:
+        cells = [next((f"{r[key]}" for n2, r in rows
+                       if n2 == n and r.get("size") == s and r.get("connections") == c
+                       and key in r), "-") for n in names]
+        out.append(f"| {label(c, s)} | " + " | ".join(cells) + " |")
+    return out
+
+lines += server_table("Server CPU time per echoed message (us, lower is better):",
+                      "server_cpu_us_per_msg")
+lines += server_table("How busy ws-load kept its CPU while measuring each server (%; near 100 "
+                      "means the rate is ws-load's ceiling rather than the server's):",
+                      "load_cpu_percent")
 table = "\n".join(lines)
 print(table)
 with open(f"{out}/compare-ws.txt", "w") as f:

@@ -4,6 +4,7 @@
 //! two switches per echo; a runtime per CPU serves every ready connection
 //! between two waits, and a connection's task never moves between threads.
 
+use std::io::IoSlice;
 use std::num::NonZeroUsize;
 use std::time::Instant;
 
@@ -102,20 +103,26 @@ async fn echo(mut stream: TcpStream, deflate: Option<DeflateConfig>) -> std::io:
     loop {
         // A protocol error queues the close frame; it is flushed below.
         let _ = conn.handle_input(Instant::now(), input);
+        // The message goes back in the allocation it arrived in.
         while let Some(event) = conn.poll_event() {
             let _ = match event {
-                Event::Text(text) => conn.send_text(text.as_str()),
-                Event::Binary(data) => conn.send_binary(&data),
+                Event::Text(text) => conn.send_text_shared(text),
+                Event::Binary(data) => conn.send_binary_shared(data),
                 _ => Ok(()),
             };
         }
-        // Written from the connection's own buffer: no copy into one of ours.
+        // Frame headers from the connection's buffer, payloads from their own:
+        // one vectored write, nothing copied on the way.
         loop {
-            let queued = conn.peek_transmit();
-            if queued.is_empty() {
+            let mut slices = [IoSlice::new(&[]); 16];
+            let filled = conn.peek_transmit_vectored(&mut slices);
+            if filled == 0 {
                 break;
             }
-            let n = stream.write(queued).await?;
+            let n = match slices.get(..filled).unwrap_or_default() {
+                [one] => stream.write(one).await?,
+                several => stream.write_vectored(several).await?,
+            };
             if n == 0 {
                 return Err(std::io::ErrorKind::WriteZero.into());
             }

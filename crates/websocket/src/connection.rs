@@ -4,6 +4,7 @@
 
 use std::collections::VecDeque;
 use std::fmt;
+use std::io::IoSlice;
 use std::time::Instant;
 
 use bytes::Bytes;
@@ -19,6 +20,7 @@ use crate::encoder::encode_frame_with_rsv;
 use crate::error::{Error, ProtocolError};
 use crate::frame::{FrameHeader, HeaderRules, MAX_CONTROL_PAYLOAD, MAX_HEADER_LEN, OpCode, RSV1};
 use crate::mask::apply_mask;
+use crate::output::Output;
 use crate::reassembly::{MaskAt, Message, Reassembly};
 
 /// Which end of the connection this is: clients mask what they send, servers must not.
@@ -105,7 +107,9 @@ pub type MaskSource = Box<dyn FnMut() -> [u8; 4] + Send>;
 ///
 /// Output is bounded by [`Config::max_queued_output`] (see
 /// [`queued_output`](Self::queued_output)); automatic pongs coalesce, so a peer
-/// cannot grow the output by pinging.
+/// cannot grow the output by pinging. A payload sent shared
+/// ([`send_binary_shared`](Self::send_binary_shared)) is held by reference
+/// until it is written, and let go then.
 pub struct Connection {
     role: Role,
     config: Config,
@@ -130,10 +134,8 @@ pub struct Connection {
     /// Set once the peer's close arrived, the connection failed or the close timed out.
     input_done: bool,
 
-    /// Encoded frames waiting for [`Connection::poll_transmit`]; the first
-    /// `out_taken` bytes are already written (see [`Connection::advance_transmit`]).
-    out: Vec<u8>,
-    out_taken: usize,
+    /// Encoded frames and shared payloads waiting for [`Connection::poll_transmit`].
+    out: Output,
     /// Automatic pongs written to `out` since the last `poll_transmit`.
     unsent_pongs: usize,
     /// The most recent ping, answered at the next `poll_transmit`, once too many
@@ -197,8 +199,7 @@ impl Connection {
             control: ControlPayload::default(),
             events: VecDeque::new(),
             input_done: false,
-            out: Vec::new(),
-            out_taken: 0,
+            out: Output::default(),
             unsent_pongs: 0,
             deferred_pong: None,
             our_close: OurClose::NotSent,
@@ -249,11 +250,7 @@ impl Connection {
             OurClose::Owed(frame) => self.frame_len(frame.as_ref().map_or(0, close_payload_len)),
             OurClose::NotSent | OurClose::Sent => 0,
         };
-        self.out
-            .len()
-            .saturating_sub(self.out_taken)
-            .saturating_add(pong)
-            .saturating_add(close)
+        self.out.len().saturating_add(pong).saturating_add(close)
     }
 
     /// Feeds bytes received from the socket, in pieces of any size.
@@ -336,23 +333,53 @@ impl Connection {
     /// answer to its close, or the one that fails the connection) is written here,
     /// after everything sent before this call.
     pub fn poll_transmit(&mut self, out: &mut Vec<u8>) -> usize {
-        let queued = self.peek_transmit();
-        let n = queued.len();
-        out.extend_from_slice(queued);
-        self.advance_transmit(n);
-        n
+        let mut total = 0;
+        loop {
+            let queued = self.peek_transmit();
+            let n = queued.len();
+            if n == 0 {
+                return total;
+            }
+            out.extend_from_slice(queued);
+            self.advance_transmit(n);
+            total = total.saturating_add(n);
+        }
     }
 
-    /// Every queued outgoing byte, borrowed: the same bytes
-    /// [`poll_transmit`](Self::poll_transmit) would append, without copying them
+    /// The queued outgoing bytes, borrowed: the start of what
+    /// [`poll_transmit`](Self::poll_transmit) would append, without copying it
     /// out. Write them to the socket from here, then call
     /// [`advance_transmit`](Self::advance_transmit) with how many were written;
-    /// the rest comes first again next time, before anything sent since.
+    /// the rest comes first again next time, before anything sent since. Empty
+    /// once nothing is queued.
+    ///
+    /// This is every queued byte unless a payload sent with
+    /// [`send_binary_shared`](Self::send_binary_shared) or
+    /// [`send_text_shared`](Self::send_text_shared) waits in its own memory: then
+    /// it is the bytes up to the next such boundary, and
+    /// [`peek_transmit_vectored`](Self::peek_transmit_vectored) shows them all.
     ///
     /// Like `poll_transmit`, this writes an owed close frame and a deferred pong
     /// first, and the connection is [`State::Closed`] once it has handed out our
     /// close frame.
     pub fn peek_transmit(&mut self) -> &[u8] {
+        self.prepare_transmit();
+        self.out.first()
+    }
+
+    /// The queued outgoing bytes as slices for a vectored write
+    /// (`write_vectored`, `writev`): fills `slices` in order and returns how many
+    /// it filled, 0 once nothing is queued. Call
+    /// [`advance_transmit`](Self::advance_transmit) with how many bytes were
+    /// written. Frames are encoded into one buffer; a shared payload is its own
+    /// slice, so it reaches the socket without being copied.
+    pub fn peek_transmit_vectored<'a>(&'a mut self, slices: &mut [IoSlice<'a>]) -> usize {
+        self.prepare_transmit();
+        self.out.slices(slices)
+    }
+
+    /// Writes what is owed before the queue is shown: a deferred pong, our close.
+    fn prepare_transmit(&mut self) {
         self.write_deferred_pong();
         if let OurClose::Owed(frame) = &self.our_close {
             let frame = frame.clone();
@@ -362,22 +389,12 @@ impl Connection {
             self.close_deadline = None;
         }
         self.unsent_pongs = 0;
-        self.out.get(self.out_taken..).unwrap_or_default()
     }
 
     /// Marks the first `n` bytes returned by [`peek_transmit`](Self::peek_transmit)
     /// as written (more than are queued counts as all of them).
     pub fn advance_transmit(&mut self, n: usize) {
-        self.out_taken = self.out_taken.saturating_add(n).min(self.out.len());
-        if self.out_taken < self.out.len() {
-            return;
-        }
-        self.out_taken = 0;
-        if self.out.capacity() > RETAINED_OUTPUT {
-            self.out = Vec::new();
-        } else {
-            self.out.clear();
-        }
+        self.out.advance(n);
     }
 
     /// Queues a text message in one frame.
@@ -388,6 +405,24 @@ impl Connection {
     /// Queues a binary message in one frame.
     pub fn send_binary(&mut self, data: &[u8]) -> Result<(), Error> {
         self.send(OpCode::Binary, data)
+    }
+
+    /// Queues a text message in one frame, keeping a reference to `text` rather
+    /// than a copy where it can (see [`send_binary_shared`](Self::send_binary_shared)).
+    pub fn send_text_shared(&mut self, text: Utf8Bytes) -> Result<(), Error> {
+        self.send_shared(OpCode::Text, text.into_bytes())
+    }
+
+    /// Queues a binary message in one frame, keeping a reference to `data`
+    /// rather than a copy where it can: a server echoing or forwarding a
+    /// message it received sends the same allocation, and
+    /// [`peek_transmit_vectored`](Self::peek_transmit_vectored) hands it to the
+    /// socket. The connection holds `data` until it is written. Small payloads,
+    /// a client's (masked on the way out) and compressed ones are copied as
+    /// [`send_binary`](Self::send_binary) copies them; the bytes on the wire
+    /// are the same either way.
+    pub fn send_binary_shared(&mut self, data: Bytes) -> Result<(), Error> {
+        self.send_shared(OpCode::Binary, data)
     }
 
     /// Queues a ping (payload at most 125 bytes).
@@ -436,8 +471,40 @@ impl Connection {
         Ok(())
     }
 
-    /// Checks that a frame of `payload` bytes may be sent now, then writes it.
-    fn send(&mut self, opcode: OpCode, payload: &[u8]) -> Result<(), Error> {
+    /// Sends `payload` by reference when the frame carries it as it is, else copies it.
+    fn send_shared(&mut self, opcode: OpCode, payload: Bytes) -> Result<(), Error> {
+        if payload.len() < MIN_SHARED_PAYLOAD || self.role == Role::Client || self.compresses() {
+            return self.send(opcode, &payload);
+        }
+        self.check_open()?;
+        self.check_room(self.frame_len(payload.len()))?;
+        let header = FrameHeader {
+            fin: true,
+            rsv: 0,
+            opcode,
+            mask: None,
+            payload_len: payload.len() as u64,
+        };
+        let buf = self.out.room(MAX_HEADER_LEN, self.config.max_queued_output);
+        header.encode(buf);
+        self.out.hold(payload);
+        Ok(())
+    }
+
+    /// Whether data messages may go out compressed (permessage-deflate).
+    #[cfg(feature = "deflate")]
+    fn compresses(&self) -> bool {
+        self.deflate.is_some()
+    }
+
+    #[cfg(not(feature = "deflate"))]
+    fn compresses(&self) -> bool {
+        false
+    }
+
+    /// Whether a message may be sent at all: not after our close or a failure
+    /// (except answers to events decoded before it).
+    fn check_open(&self) -> Result<(), Error> {
         if let Some(failure) = &self.failure {
             if !failure.replies_open || self.our_close == OurClose::Sent {
                 return Err(Error::Failed(failure.code));
@@ -445,23 +512,36 @@ impl Connection {
         } else if self.our_close == OurClose::Sent {
             return Err(Error::Closed);
         }
-        let compressed = self.compress(opcode, payload);
-        let (payload, rsv) = match &compressed {
-            Some(deflated) => (deflated.as_slice(), RSV1),
-            None => (payload, 0),
-        };
+        Ok(())
+    }
+
+    /// Whether a frame of `needed` bytes fits under the output limit.
+    fn check_room(&self, needed: usize) -> Result<(), Error> {
         let queued = self.queued_output();
-        let needed = self.frame_len(payload.len());
         let limit = self.config.max_queued_output;
         if queued.saturating_add(needed) > limit {
-            if compressed.is_some() {
-                self.forget_compressor();
-            }
             return Err(Error::OutputFull {
                 queued,
                 needed,
                 limit,
             });
+        }
+        Ok(())
+    }
+
+    /// Checks that a frame of `payload` bytes may be sent now, then writes it.
+    fn send(&mut self, opcode: OpCode, payload: &[u8]) -> Result<(), Error> {
+        self.check_open()?;
+        let compressed = self.compress(opcode, payload);
+        let (payload, rsv) = match &compressed {
+            Some(deflated) => (deflated.as_slice(), RSV1),
+            None => (payload, 0),
+        };
+        if let Err(full) = self.check_room(self.frame_len(payload.len())) {
+            if compressed.is_some() {
+                self.forget_compressor();
+            }
+            return Err(full);
         }
         self.write_frame(opcode, rsv, payload);
         Ok(())
@@ -761,24 +841,10 @@ impl Connection {
     }
 
     fn write_frame(&mut self, opcode: OpCode, rsv: u8, payload: &[u8]) {
-        // Bytes already written make room before the buffer grows.
-        if self.out_taken > 0 {
-            let taken = self.out_taken.min(self.out.len());
-            self.out.drain(..taken);
-            self.out_taken = 0;
-        }
-        // Grow by doubling, but not past the output limit: a peer that does not read
-        // costs at most the limit.
         let needed = self.frame_len(payload.len());
-        let len = self.out.len();
-        if self.out.capacity().saturating_sub(len) < needed {
-            let least = len.saturating_add(needed);
-            let doubled = self.out.capacity().saturating_mul(2);
-            let target = doubled.min(self.config.max_queued_output).max(least);
-            self.out.reserve_exact(target.saturating_sub(len));
-        }
+        let buf = self.out.room(needed, self.config.max_queued_output);
         let mask = self.masks.as_mut().map(|next| next());
-        encode_frame_with_rsv(opcode, true, rsv, mask, payload, &mut self.out);
+        encode_frame_with_rsv(opcode, true, rsv, mask, payload, buf);
     }
 
     /// Encoded length of a frame this side sends with `payload_len` bytes.
@@ -801,8 +867,9 @@ const MAX_UNSENT_PONGS: usize = 16;
 /// Event slots kept once the queue empties; a larger queue (after a burst) is freed.
 const RETAINED_EVENTS: usize = 16;
 
-/// Output bytes kept once `poll_transmit` empties the buffer; a larger one is freed.
-const RETAINED_OUTPUT: usize = 1024;
+/// Payloads shorter than this are copied even when sent shared: a slice of its
+/// own costs the socket write more than copying a few hundred bytes.
+const MIN_SHARED_PAYLOAD: usize = 1024;
 
 /// Our side of the closing handshake.
 #[derive(Debug, Clone, PartialEq, Eq)]

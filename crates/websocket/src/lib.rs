@@ -62,6 +62,7 @@ mod error;
 mod frame;
 pub mod handshake;
 mod mask;
+mod output;
 mod reassembly;
 
 pub use chatwire_utf8::{InvalidUtf8, Utf8Builder, Utf8Bytes, Utf8Stream};

@@ -10,11 +10,11 @@
 //! fragmented message grows by doubling, never past the end of its final frame,
 //! so the finished payload never keeps alive more than twice its own size.
 
-use bytes::{Bytes, BytesMut};
+use bytes::Bytes;
 use chatwire_utf8::{Utf8Builder, Utf8Bytes};
 
 use crate::error::ProtocolError;
-use crate::mask::apply_mask;
+use crate::mask::{apply_mask, mask_into};
 
 /// A text or binary message whose frames are arriving.
 #[derive(Debug)]
@@ -33,7 +33,7 @@ pub(crate) enum Message {
 #[derive(Debug)]
 enum Body {
     Text(Utf8Builder),
-    Binary(BytesMut),
+    Binary(Vec<u8>),
 }
 
 /// Where a masked piece sits in its frame: the key and the offset into it.
@@ -49,7 +49,7 @@ impl Reassembly {
         let body = if text {
             Body::Text(Utf8Builder::new())
         } else {
-            Body::Binary(BytesMut::new())
+            Body::Binary(Vec::new())
         };
         Self { body, fragments: 1 }
     }
@@ -94,12 +94,12 @@ impl Reassembly {
             }
             Body::Binary(data) => {
                 if data.capacity().saturating_sub(data.len()) < piece.len() {
-                    reserve_exact(data, growth(data.len(), piece.len(), ceiling));
+                    data.reserve_exact(growth(data.len(), piece.len(), ceiling));
                 }
-                let start = data.len();
-                data.extend_from_slice(piece);
-                if let Some(added) = data.get_mut(start..) {
-                    unmask(added);
+                // Copied and unmasked in one pass.
+                match mask {
+                    Some((key, offset)) => mask_into(data, piece, key, offset),
+                    None => data.extend_from_slice(piece),
                 }
                 Ok(())
             }
@@ -113,7 +113,7 @@ impl Reassembly {
                 .finish()
                 .map(Message::Text)
                 .map_err(|_| ProtocolError::InvalidUtf8),
-            Body::Binary(data) => Ok(Message::Binary(data.freeze())),
+            Body::Binary(data) => Ok(Message::Binary(Bytes::from(data))),
         }
     }
 }
@@ -122,14 +122,6 @@ impl Reassembly {
 /// nearly double (appends stay linear), at least the piece, at most `ceiling`.
 fn growth(held: usize, piece: usize, ceiling: usize) -> usize {
     piece.max(held.saturating_sub(GROWTH_MARGIN).min(ceiling))
-}
-
-/// Makes room for exactly `additional` more bytes (`BytesMut::reserve` would
-/// round up to double).
-fn reserve_exact(data: &mut BytesMut, additional: usize) {
-    let mut grown = BytesMut::with_capacity(data.len().saturating_add(additional));
-    grown.extend_from_slice(data);
-    *data = grown;
 }
 
 #[cfg(test)]
