@@ -3,15 +3,20 @@
 # servers, measured with ws-load (send S bytes, wait for the echo, repeat, on
 # C connections at once).
 #
-#   benches/load/compare-ws.sh                  # 5 s windows, median of 3
-#   SECONDS=2 RUNS=1 benches/load/compare-ws.sh # a quick look
+#   benches/load/compare-ws.sh               # 7 rounds of one 2 s window each
+#   ROUNDS=1 benches/load/compare-ws.sh      # a quick look
 #
-# Environment: SECONDS (window length, default 5), RUNS (windows, default 3),
+# Environment: SECONDS (window length, default 2), RUNS (windows per ws-load
+# run, default 1), ROUNDS (default 7: how many times the servers take turns in
+# each case; a single round on a shared 2-core VM moves by 15% either way; the
+# table gives the median of each server's rounds, and the ratio to the best
+# peer the median of the per-round ratios, so slow drifts in machine load fall
+# on all servers alike),
 # WARMUP (seconds before the first window, default 1), THREADS (ws-load worker
 # threads, default one per CPU it may use), JOBS (cargo build jobs), OUT
 # (output folder, default target/load), PIN (default 1: every server on CPU
 # SERVER_CPUS, default 0, and ws-load on LOAD_CPUS, default 1, with taskset;
-# PIN=0 lets the scheduler place them). Every server listens on 127.0.0.1; all four run at
+# PIN=0 lets the scheduler place them). Every server listens on 127.0.0.1; all three run at
 # once, idle but for the one under load, and the cases take them in turn so
 # that a change in machine load falls on all of them alike.
 #
@@ -39,8 +44,9 @@ set -euo pipefail
 
 # Bash counts SECONDS up from the value it inherits; the environment keeps it.
 secs=$(printenv SECONDS || true)
-secs=${secs:-5}
-runs=${RUNS:-3}
+secs=${secs:-2}
+runs=${RUNS:-1}
+rounds=${ROUNDS:-7}
 warmup=${WARMUP:-1}
 root=$(cd "$(dirname "$0")/../.." && pwd)
 out=${OUT:-$root/target/load}
@@ -144,7 +150,7 @@ if [[ -n ${THREADS:-} ]]; then threads=(--threads "$THREADS"); fi
 failed=0
 for case in "${cases[@]}"; do
     read -r connections size <<<"$case"
-    for server in "${servers[@]}"; do
+    for _ in $(seq "$rounds"); do for server in "${servers[@]}"; do
         IFS='|' read -r name port _ <<<"$server"
         echo "== $name: $connections connections x $size B" >&2
         ticks=$(cpu_ticks "${pid_of[$name]}")
@@ -164,16 +170,17 @@ for case in "${cases[@]}"; do
             'NR == 1 { a = $1 } NR == 2 { b = $1 } END { printf "%.0f", (b - a) / (e - s) * 100 }' \
             "$out/cpu-before.txt" "$out/cpu-after.txt")
         printf '%s\t%s\t%s\t%s\n' "$name" "$ticks" "$load_busy" "$(tail -n 1 "$out/last.txt")" >>"$results"
-    done
+    done; done
 done
 load_after=$(cut -d' ' -f1-3 /proc/loadavg)
 cpu=$(lscpu | sed -n 's/^Model name: *//p' | head -n 1)
 
-python3 - "$out" "$cpu" "$load_before" "$load_after" "$secs" "$runs" "$(getconf CLK_TCK)" "$pin" <<'EOF'
+python3 - "$out" "$cpu" "$load_before" "$load_after" "$secs" "$runs" "$(getconf CLK_TCK)" "$pin" "$rounds" <<'EOF'
 import json, sys
 from html import escape
+from statistics import median
 
-out, cpu, load_before, load_after, secs, runs, hz, pin = sys.argv[1:9]
+out, cpu, load_before, load_after, secs, runs, hz, pin, rounds = sys.argv[1:10]
 ours, peers = "ws-echo", ("tokio-tungstenite", "fastwebsockets")
 rows = []
 with open(f"{out}/compare-ws.tsv") as f:
@@ -186,32 +193,58 @@ with open(f"{out}/compare-ws.tsv") as f:
         # Server CPU per echo: its CPU time over the whole ws-load run over
         # every echo of the run (warm-up included). Unlike the rate, it does
         # not depend on how much of a busy machine the server got.
-        if result.get("echoes"):
-            result["server_cpu_us_per_msg"] = round(int(ticks) / int(hz) * 1e6 / result["echoes"], 1)
+        result["server_cpu_ticks"] = int(ticks)
         result["load_cpu_percent"] = int(load_busy)
         rows.append((name, result))
 names = list(dict.fromkeys(name for name, _ in rows))
 cases = list(dict.fromkeys((r["connections"], r["size"]) for _, r in rows if "size" in r))
 mine = [n for n in names if n.startswith(ours)]
-rate = {(name, r["connections"], r["size"]): r["msgs_per_s"] for name, r in rows if "size" in r}
+# Every round of each server in each case, in the order they ran.
+rounds_of = {}
+for name, r in rows:
+    if "size" in r:
+        rounds_of.setdefault((name, r["connections"], r["size"]), []).append(r)
+rate = {key: median(r["msgs_per_s"] or 0 for r in rs) for key, rs in rounds_of.items()}
+summary = {}
+for key, rs in rounds_of.items():
+    echoes = sum(r.get("echoes") or 0 for r in rs)
+    summary[key] = {"load_cpu_percent": round(median(r["load_cpu_percent"] for r in rs))}
+    if echoes:
+        ticks = sum(r["server_cpu_ticks"] for r in rs)
+        summary[key]["server_cpu_us_per_msg"] = round(ticks / int(hz) * 1e6 / echoes, 1)
+
+def round_ratio(n, c, s):
+    """The median over rounds of n's rate over the best peer's in the same round."""
+    ratios = []
+    for i, r in enumerate(rounds_of.get((n, c, s), [])):
+        best = max((rounds_of[(p, c, s)][i]["msgs_per_s"] or 0)
+                   for p in peers if len(rounds_of.get((p, c, s), [])) > i)
+        if best:
+            ratios.append((r["msgs_per_s"] or 0) / best)
+    return median(ratios) if ratios else 0.0
 
 def label(c, s):
     return f"{c} x {s // 1024} KiB" if s >= 1024 else f"{c} x {s} B"
 
 lines = [f"CPU: {cpu}; load average {load_before} before, {load_after} after; "
-         f"median of {runs} windows of {secs} s each; {pin}",
+         f"median of {runs} windows of {secs} s each"
+         + (f", then the median of {rounds} rounds (servers in turn)" if int(rounds) > 1 else "")
+         + f"; {pin}",
          "| case | " + " | ".join(names) + "".join(f" | {n} / best peer" for n in mine) + " |",
          "|---" * (len(names) + len(mine) + 1) + "|"]
 cases_out = []
 for c, s in cases:
     values = {n: rate.get((n, c, s)) for n in names}
-    best = max((values.get(p) or 0) for p in peers)
-    ratios = {n: (values[n] or 0) / best if best else 0.0 for n in mine}
+    ratios = {n: round_ratio(n, c, s) for n in mine}
     cells = [f"{v:,.0f}" if v else "failed" for v in values.values()]
     cells += [f"{r:.2f}" for r in ratios.values()]
     lines.append(f"| {label(c, s)} | " + " | ".join(cells) + " |")
     cases_out.append({"connections": c, "size": s, "msgs_per_s": values,
-                      "ratio_to_best_peer": ratios})
+                      "ratio_to_best_peer": ratios,
+                      "server_cpu_us_per_msg": {n: summary.get((n, c, s), {}).get(
+                          "server_cpu_us_per_msg") for n in names},
+                      "load_cpu_percent": {n: summary.get((n, c, s), {}).get(
+                          "load_cpu_percent") for n in names}})
 
     # One horizontal bar per server, ours first.
     width, left, bar, gap, top = 640, 190, 26, 10, 40
@@ -237,9 +270,7 @@ def server_table(title, key):
     """One row per case, one column per server, of the value each run stored under `key`."""
     out = ["", title, "", "| case | " + " | ".join(names) + " |", "|---" * (len(names) + 1) + "|"]
     for c, s in cases:
-        cells = [next((f"{r[key]}" for n2, r in rows
-                       if n2 == n and r.get("size") == s and r.get("connections") == c
-                       and key in r), "-") for n in names]
+        cells = [f"{summary.get((n, c, s), {}).get(key, '-')}" for n in names]
         out.append(f"| {label(c, s)} | " + " | ".join(cells) + " |")
     return out
 
@@ -254,7 +285,8 @@ with open(f"{out}/compare-ws.txt", "w") as f:
     f.write(table + "\n")
 with open(f"{out}/compare-ws.json", "w") as f:
     json.dump({"cpu": cpu, "load_average_before": load_before, "load_average_after": load_after,
-               "seconds": float(secs), "runs": int(runs), "pinning": pin, "cases": cases_out,
+               "seconds": float(secs), "runs": int(runs), "rounds": int(rounds),
+               "pinning": pin, "cases": cases_out,
                "results": [dict(r, server=n) for n, r in rows]}, f, indent=1)
 EOF
 echo "results, table and charts in $out" >&2
