@@ -1239,18 +1239,30 @@ fn invalid_char(s: &str, position: usize) -> SerializeError {
 
 /// Refuses a name that is not an XML NCName as the reader checks names
 /// (with rxml, for kept trees): the name characters of XML 1.0 fifth
-/// edition, except U+FDF0..U+FFFD, which rxml does not accept.
+/// edition, except U+FDF0..U+FFFD, which rxml does not accept. The ASCII
+/// check is inlined; any other name is checked out of line.
+#[inline]
 pub(crate) fn check_name(name: &str) -> Result<(), SerializeError> {
-    let valid = is_ascii_ncname(name)
-        || (is_ncname(name) && !name.contains(|c| ('\u{FDF0}'..='\u{FFFD}').contains(&c)));
-    if valid {
+    if is_ascii_ncname(name) {
+        Ok(())
+    } else {
+        check_any_name(name)
+    }
+}
+
+/// [`check_name`] for a name that is not an ASCII NCName.
+#[cold]
+#[inline(never)]
+fn check_any_name(name: &str) -> Result<(), SerializeError> {
+    if is_ncname(name) && !name.contains(|c| ('\u{FDF0}'..='\u{FFFD}').contains(&c)) {
         Ok(())
     } else {
         Err(SerializeError::InvalidName(name.to_owned()))
     }
 }
 
-/// Appends ` name='value'`; `name` is one of this crate's own.
+/// Appends ` name='value'`; `name` is one of this crate's own or one the
+/// caller has checked.
 pub(crate) fn attr(out: &mut Vec<u8>, name: &str, value: &str) -> Result<(), SerializeError> {
     out.push(b' ');
     out.extend_from_slice(name.as_bytes());
@@ -1420,7 +1432,11 @@ fn write_subtree(
         if attr_ns.is_none() && attr_name == "xmlns" {
             return Err(SerializeError::InvalidName(attr_name.to_owned()));
         }
-        qualified_attr(out, attr_ns, attr_name, value, &mut declared)?;
+        // Most attributes of a kept tree have no namespace: written inline.
+        match attr_ns {
+            None => attr(out, attr_name, value)?,
+            Some(_) => qualified_attr(out, attr_ns, attr_name, value, &mut declared)?,
+        }
     }
     let mut nodes = el.nodes().peekable();
     if nodes.peek().is_none() {
