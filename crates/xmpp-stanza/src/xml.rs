@@ -721,7 +721,9 @@ fn trim_space_end(s: &str) -> &str {
 /// Reads `bytes` with `ctx`, handing the top-level start tag to `f`, then
 /// checks that nothing but whitespace follows. An error is handed to
 /// `on_error` here, so that a large value read is not moved once more
-/// to change the error type.
+/// to change the error type. Inlined into the few callers, whose
+/// closures then need no environment in memory.
+#[inline]
 pub(crate) fn parse_with<'a, T, E>(
     bytes: &'a [u8],
     ctx: &'a Context,
