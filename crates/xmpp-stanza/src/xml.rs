@@ -125,8 +125,22 @@ impl<'a> Start<'a> {
     }
 
     /// Calls `f` for every attribute that is not a namespace declaration,
-    /// with its prefix (if any), local name and unescaped value.
+    /// with its prefix (if any), local name and unescaped value. Most child
+    /// elements have none: that is checked inline, the loop is a call.
+    #[inline]
     pub(crate) fn each_attr<'s>(
+        &'s self,
+        f: impl FnMut(Option<&'s str>, &'s str, Cow<'s, str>) -> Result<(), Error>,
+    ) -> Result<(), Error> {
+        if self.attrs.is_empty() {
+            return Ok(());
+        }
+        self.each_attr_of_many(f)
+    }
+
+    /// [`Start::each_attr`] for a tag with attributes.
+    #[inline(never)]
+    fn each_attr_of_many<'s>(
         &'s self,
         mut f: impl FnMut(Option<&'s str>, &'s str, Cow<'s, str>) -> Result<(), Error>,
     ) -> Result<(), Error> {
