@@ -62,7 +62,23 @@ pub(crate) fn push(list: &mut Vec<ExtraAttr>, attr: ExtraAttr) -> Result<(), Err
 
 /// Writes `attrs` on an open start tag. `typed` lists the unprefixed
 /// attributes the element writes itself; `lang` says it writes `xml:lang`.
+/// Inlined, so that the common empty list costs a comparison, not a call.
+#[inline]
 pub(crate) fn write(
+    out: &mut Vec<u8>,
+    attrs: &[ExtraAttr],
+    typed: &[&str],
+    lang: bool,
+) -> Result<(), SerializeError> {
+    if attrs.is_empty() {
+        return Ok(());
+    }
+    write_all(out, attrs, typed, lang)
+}
+
+/// [`write`] for a list that is not empty.
+#[inline(never)]
+fn write_all(
     out: &mut Vec<u8>,
     attrs: &[ExtraAttr],
     typed: &[&str],

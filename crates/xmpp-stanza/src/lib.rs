@@ -382,51 +382,67 @@ pub enum Element {
     Unknown(minidom::Element),
 }
 
+/// The element `start` opens. Every arm hands back its own result, so that
+/// a large stanza is not moved once more to be wrapped after a `?`.
+#[inline]
+fn read_element<'a>(
+    r: &mut xml::Reader<'a>,
+    start: xml::Start<'a>,
+    ctx: &Context,
+) -> Result<Element, Error> {
+    let stanza_ns = ctx.namespace.as_str();
+    match (start.ns(), start.local()) {
+        (ns, "message") if ns == stanza_ns => Message::parse(r, &start).map(Element::Message),
+        (ns, "presence") if ns == stanza_ns => Presence::parse(r, &start).map(Element::Presence),
+        (ns, "iq") if ns == stanza_ns => Iq::parse(r, &start).map(Element::Iq),
+        (ns @ (ns::CLIENT | ns::SERVER), _) if ns != stanza_ns => {
+            Err(Error::InvalidNamespace(error::excerpt(start.ns())))
+        }
+        (ns::STREAM, "features") => Features::parse(r, &start, stanza_ns).map(Element::Features),
+        (ns::STREAM, "error") => {
+            StreamError::parse_content(r, &start, stanza_ns).map(Element::StreamError)
+        }
+        (ns::SASL, _) => Sasl::parse(r, &start).map(Element::Sasl),
+        (ns::TLS, name) if Tls::from_name(name).is_some() => {
+            r.skip()?;
+            Tls::from_name(name)
+                .map(Element::Tls)
+                .ok_or(Error::Invalid("STARTTLS"))
+        }
+        (ns::SM, name) if Sm::is_typed(name) => Sm::parse(r, start, stanza_ns).map(Element::Sm),
+        (ns::CSI, name) if Csi::from_name(name).is_some() => {
+            r.skip()?;
+            Csi::from_name(name)
+                .map(Element::Csi)
+                .ok_or(Error::Invalid("CSI"))
+        }
+        _ => rescope::read_tree(r, start, stanza_ns).map(Element::Unknown),
+    }
+}
+
+/// The [`ParseError`] for `e`, met reading `bytes`. Errors are rare: the
+/// header is read again from the start tag only then, rather than kept
+/// aside for every stanza.
+#[cold]
+#[inline(never)]
+fn parse_error(e: Error, bytes: &[u8], ctx: &Context) -> ParseError {
+    let start = xml::read_root(bytes, ctx);
+    let header = start
+        .as_ref()
+        .and_then(|s| error::HeaderRef::capture(s, ctx));
+    ParseError::new(e, header, ctx)
+}
+
 impl Element {
     /// Parses one complete top-level element. An error carries the
     /// stanza's header when it was read, and says how to answer it.
     pub fn parse(bytes: &[u8], ctx: &Context) -> Result<Element, ParseError> {
-        xml::parse_with(bytes, ctx, |r, start| {
-            let stanza_ns = ctx.namespace.as_str();
-            Ok(match (start.ns(), start.local()) {
-                (ns, "message") if ns == stanza_ns => Element::Message(Message::parse(r, &start)?),
-                (ns, "presence") if ns == stanza_ns => {
-                    Element::Presence(Presence::parse(r, &start)?)
-                }
-                (ns, "iq") if ns == stanza_ns => Element::Iq(Iq::parse(r, &start)?),
-                (ns @ (ns::CLIENT | ns::SERVER), _) if ns != stanza_ns => {
-                    return Err(Error::InvalidNamespace(error::excerpt(start.ns())));
-                }
-                (ns::STREAM, "features") => {
-                    Element::Features(Features::parse(r, &start, stanza_ns)?)
-                }
-                (ns::STREAM, "error") => {
-                    Element::StreamError(StreamError::parse_content(r, &start, stanza_ns)?)
-                }
-                (ns::SASL, _) => Element::Sasl(Sasl::parse(r, &start)?),
-                (ns::TLS, name) if Tls::from_name(name).is_some() => {
-                    r.skip()?;
-                    Element::Tls(Tls::from_name(name).ok_or(Error::Invalid("STARTTLS"))?)
-                }
-                (ns::SM, name) if Sm::is_typed(name) => {
-                    Element::Sm(Sm::parse(r, start, stanza_ns)?)
-                }
-                (ns::CSI, name) if Csi::from_name(name).is_some() => {
-                    r.skip()?;
-                    Element::Csi(Csi::from_name(name).ok_or(Error::Invalid("CSI"))?)
-                }
-                _ => Element::Unknown(rescope::read_tree(r, start, stanza_ns)?),
-            })
-        })
-        .map_err(|e| {
-            // Errors are rare: the header is read again from the start tag
-            // only then, rather than kept aside for every stanza.
-            let start = xml::read_root(bytes, ctx);
-            let header = start
-                .as_ref()
-                .and_then(|s| error::HeaderRef::capture(s, ctx));
-            ParseError::new(e, header, ctx)
-        })
+        xml::parse_with(
+            bytes,
+            ctx,
+            |r, start| read_element(r, start, ctx),
+            |e| parse_error(e, bytes, ctx),
+        )
     }
 
     /// Appends the serialised element to `out`; leaves `out` as it was on

@@ -33,7 +33,9 @@ pub enum Payload {
 
 impl Payload {
     /// Reads a child that is not in the stanza's own namespace,
-    /// `stanza_ns`.
+    /// `stanza_ns`. Inlined, so that a kept tree is built in place in the
+    /// caller's payload list rather than moved there through this call.
+    #[inline]
     pub(crate) fn parse<'a>(
         r: &mut Reader<'a>,
         start: Start<'a>,

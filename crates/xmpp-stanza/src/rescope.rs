@@ -17,22 +17,38 @@ use crate::ns;
 use crate::xml::{Reader, Start};
 
 /// Reads the element `start` opens as a tree, every element in a content
-/// namespace moved into `content_ns`.
+/// namespace moved into `content_ns`. Inlined: the common case is a call
+/// to [`Reader::tree`] and a comparison.
+#[inline(always)]
 pub(crate) fn read_tree<'a>(
     r: &mut Reader<'a>,
     start: Start<'a>,
     content_ns: &str,
 ) -> Result<minidom::Element, Error> {
+    let before = r.content_ns_elements();
     let tree = r.tree(start)?;
+    // Most trees hold no element in a content namespace: the reader
+    // counted them, so only a tree with one is walked again.
+    if r.content_ns_elements() == before {
+        return Ok(tree);
+    }
+    Ok(rescoped(tree, content_ns))
+}
+
+/// `tree` with every element in the other content namespace moved into
+/// `content_ns`.
+#[cold]
+#[inline(never)]
+fn rescoped(tree: minidom::Element, content_ns: &str) -> minidom::Element {
     let other = match content_ns {
         ns::CLIENT => ns::SERVER,
         ns::SERVER => ns::CLIENT,
-        _ => return Ok(tree),
+        _ => return tree,
     };
     if !mentions(&tree, other) {
-        return Ok(tree);
+        return tree;
     }
-    Ok(moved(tree, other, content_ns))
+    moved(tree, other, content_ns)
 }
 
 /// Whether the elements below `el` keep their namespaces as they are: `el`

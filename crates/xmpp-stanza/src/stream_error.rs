@@ -165,12 +165,17 @@ impl StreamError {
 
     /// Parses one `<stream:error/>` from `bytes`.
     pub fn parse(bytes: &[u8], ctx: &Context) -> Result<StreamError, Error> {
-        xml::parse_with(bytes, ctx, |r, start| {
-            if !start.is("error", ns::STREAM) {
-                return Err(Error::Unexpected(excerpt(start.local())));
-            }
-            StreamError::parse_content(r, &start, ctx.namespace.as_str())
-        })
+        xml::parse_with(
+            bytes,
+            ctx,
+            |r, start| {
+                if !start.is("error", ns::STREAM) {
+                    return Err(Error::Unexpected(excerpt(start.local())));
+                }
+                StreamError::parse_content(r, &start, ctx.namespace.as_str())
+            },
+            |e| e,
+        )
     }
 
     /// Reads the content of `<stream:error>` on a stream whose content

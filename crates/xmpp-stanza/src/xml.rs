@@ -69,6 +69,9 @@ impl Deref for NsName<'_> {
 }
 
 impl<'a> From<Cow<'a, str>> for NsName<'a> {
+    /// Inlined, so that the common borrowed name is written straight into
+    /// its binding rather than returned through memory.
+    #[inline]
     fn from(s: Cow<'a, str>) -> Self {
         match s {
             Cow::Borrowed(s) => NsName::Borrowed(s),
@@ -88,14 +91,12 @@ struct Binding<'a> {
     depth: usize,
 }
 
-/// An attribute that is not a namespace declaration.
+/// An attribute that is not a namespace declaration. A prefix is looked
+/// up again where its namespace is needed (duplicate checks and kept
+/// trees, both rare), which keeps the common attribute small.
 struct Attr<'a> {
     prefix: Option<&'a str>,
     local: &'a str,
-    /// The namespace the prefix is bound to; empty without a prefix.
-    ns: NsName<'a>,
-    /// The binding's `ns_id`; meaningless without a prefix.
-    ns_id: usize,
     value: Cow<'a, str>,
 }
 
@@ -124,8 +125,22 @@ impl<'a> Start<'a> {
     }
 
     /// Calls `f` for every attribute that is not a namespace declaration,
-    /// with its prefix (if any), local name and unescaped value.
+    /// with its prefix (if any), local name and unescaped value. Most child
+    /// elements have none: that is checked inline, the loop is a call.
+    #[inline]
     pub(crate) fn each_attr<'s>(
+        &'s self,
+        f: impl FnMut(Option<&'s str>, &'s str, Cow<'s, str>) -> Result<(), Error>,
+    ) -> Result<(), Error> {
+        if self.attrs.is_empty() {
+            return Ok(());
+        }
+        self.each_attr_of_many(f)
+    }
+
+    /// [`Start::each_attr`] for a tag with attributes.
+    #[inline(never)]
+    fn each_attr_of_many<'s>(
         &'s self,
         mut f: impl FnMut(Option<&'s str>, &'s str, Cow<'s, str>) -> Result<(), Error>,
     ) -> Result<(), Error> {
@@ -168,6 +183,8 @@ pub(crate) struct Reader<'a> {
     /// No `&`, tab, newline or carriage return anywhere in the input, so
     /// no attribute value needs unescaping or normalising.
     plain: bool,
+    /// Some `]` in the input, so character data may hold `]]>`.
+    brackets: bool,
     /// Elements, attributes and text nodes read so far, weighted as
     /// [`Limits::max_nodes`] describes.
     nodes: usize,
@@ -176,54 +193,64 @@ pub(crate) struct Reader<'a> {
     in_text: bool,
     /// Namespace names already copied for prefixed attributes of trees.
     attr_namespaces: Vec<minidom::rxml::Namespace<'static>>,
+    /// Elements read into trees so far that are in `jabber:client` or
+    /// `jabber:server`: a tree that added none needs no re-scoping.
+    content_ns_elements: usize,
 }
 
 impl<'a> Reader<'a> {
     /// Checks the whole input once (size, UTF-8, legal characters) and
-    /// binds the context's namespaces.
+    /// binds the context's namespaces. Inlined, so that the reader is built
+    /// where its caller keeps it rather than moved there.
+    #[inline(always)]
     pub(crate) fn new(input: &'a [u8], ctx: &'a Context) -> Result<Self, Error> {
-        if input.len() > ctx.limits.max_bytes {
-            return Err(Error::Limit("element size"));
-        }
-        let text = simdutf8::basic::from_utf8(input).map_err(|_| Error::Utf8)?;
-        // quick-xml skips a byte order mark at the start of a document; in
-        // front of an element inside a stream it is character data.
-        if text.starts_with('\u{FEFF}') {
-            return Err(Error::Xml("text outside the element".into()));
-        }
-        let plain = check_chars(text)?;
-        let mut xml = quick_xml::Reader::from_str(text);
-        let config = xml.config_mut();
-        config.expand_empty_elements = true;
-        config.check_end_names = true;
-        config.trim_text(false);
+        let (text, Scan { plain, brackets }) = check_input(input, ctx)?;
         let mut bindings: Vec<Binding<'a>> = Vec::with_capacity(8);
+        // The two defaults are written out: a content namespace is never
+        // the stream namespace, so each is the first binding to its name.
+        bindings.push(Binding {
+            prefix: None,
+            ns: NsName::Borrowed(ctx.namespace.as_str()),
+            ns_id: 0,
+            depth: 0,
+        });
+        bindings.push(Binding {
+            prefix: Some("stream"),
+            ns: NsName::Borrowed(ns::STREAM),
+            ns_id: 1,
+            depth: 0,
+        });
         // The context's prefixes are declared after the two defaults, so
         // they win over them when they rebind.
-        let defaults = [(None, ctx.namespace.as_str()), (Some("stream"), ns::STREAM)];
-        for (prefix, ns) in defaults
-            .into_iter()
-            .chain(ctx.prefixes().map(|(p, n)| (Some(p), n)))
-        {
+        for (prefix, ns) in ctx.prefixes() {
             bindings.push(Binding {
-                prefix,
+                prefix: Some(prefix),
                 ns: NsName::Borrowed(ns),
                 ns_id: ns_id(&bindings, ns),
                 depth: 0,
             });
         }
-        Ok(Self {
+        let mut reader = Self {
             input: text,
-            xml,
+            xml: quick_xml::Reader::from_str(text),
             context_bindings: bindings.len(),
             bindings,
             depth: 0,
             limits: ctx.limits,
             plain,
+            brackets,
             nodes: 0,
             in_text: false,
             attr_namespaces: Vec::new(),
-        })
+            content_ns_elements: 0,
+        };
+        // Configured in place, so that quick-xml's reader is not built
+        // once on its own and then copied into this one.
+        let config = reader.xml.config_mut();
+        config.expand_empty_elements = true;
+        config.check_end_names = true;
+        config.trim_text(false);
+        Ok(reader)
     }
 
     /// Reads up to the top-level start tag, skipping leading whitespace.
@@ -272,8 +299,9 @@ impl<'a> Reader<'a> {
                 Ok(Token::End)
             }
             Event::Text(t) => {
-                // XML 1.0 production [14]: character data never has `]]>`.
-                if t[..].contains("]]>") {
+                // XML 1.0 production [14]: character data never has `]]>`,
+                // looked for only when the input has a `]` at all.
+                if self.brackets && t[..].contains("]]>") {
                     return Err(Error::Xml("']]>' in character data".into()));
                 }
                 Ok(Token::Text(t.xml10_content()))
@@ -324,32 +352,20 @@ impl<'a> Reader<'a> {
     /// Reads the element `start` and its content into a minidom tree, so an
     /// unknown extension survives a round trip.
     pub(crate) fn tree(&mut self, start: Start<'a>) -> Result<minidom::Element, Error> {
+        let Start { local, ns, attrs } = start;
         // `start` and its attributes were counted once when read.
         self.charge(
             (TREE_ELEMENT_NODES - 1)
-                .saturating_add(start.ns.len() / NAMESPACE_BYTES_PER_NODE)
-                .saturating_add(attr_map_nodes(&start.attrs)),
+                .saturating_add(ns.len() / NAMESPACE_BYTES_PER_NODE)
+                .saturating_add(attr_map_nodes(&attrs)),
         )?;
-        let name = rxml_name(start.local)?;
-        let mut el = minidom::Element::bare(name.as_str(), &*start.ns);
-        for Attr {
-            prefix,
-            local,
-            ns,
-            value,
-            ..
-        } in start.attrs
-        {
-            let ns = match prefix {
-                None => minidom::rxml::Namespace::NONE,
-                Some(_) => {
-                    // minidom compares the namespace name on every insert.
-                    self.charge(ns.len() / NAMESPACE_BYTES_PER_NODE)?;
-                    self.attr_namespace(&ns)
-                }
-            };
-            // Duplicates were refused when the tag was read.
-            el.set_attr(ns, rxml_name(local)?, value.into_owned());
+        let name = rxml_name(local)?;
+        if is_content_ns(&ns) {
+            self.content_ns_elements = self.content_ns_elements.saturating_add(1);
+        }
+        let mut el = minidom::Element::bare(name.as_str(), &*ns);
+        if !attrs.is_empty() {
+            self.tree_attrs(&mut el, attrs)?;
         }
         loop {
             match self.next()? {
@@ -365,6 +381,37 @@ impl<'a> Reader<'a> {
                 Token::End => return Ok(el),
             }
         }
+    }
+
+    /// Copies the attributes of a tree element into `el`.
+    fn tree_attrs(&mut self, el: &mut minidom::Element, attrs: Vec<Attr<'a>>) -> Result<(), Error> {
+        for Attr {
+            prefix,
+            local,
+            value,
+            ..
+        } in attrs
+        {
+            let ns = match prefix {
+                None => minidom::rxml::Namespace::NONE,
+                Some(_) => {
+                    // The element's bindings are still in scope.
+                    let (ns, _) = self.lookup(prefix)?;
+                    // minidom compares the namespace name on every insert.
+                    self.charge(ns.len() / NAMESPACE_BYTES_PER_NODE)?;
+                    self.attr_namespace(&ns)
+                }
+            };
+            // Duplicates were refused when the tag was read.
+            el.set_attr(ns, rxml_name(local)?, value.into_owned());
+        }
+        Ok(())
+    }
+
+    /// How many elements read into trees so far were in a content
+    /// namespace (`jabber:client` or `jabber:server`).
+    pub(crate) fn content_ns_elements(&self) -> usize {
+        self.content_ns_elements
     }
 
     /// A namespace name for a prefixed attribute of a tree, shared with the
@@ -413,12 +460,13 @@ impl<'a> Reader<'a> {
             if count > self.limits.max_attributes {
                 return Err(Error::Limit("attributes per element"));
             }
-            if key == "xmlns" {
-                self.declare(None, raw_value)?;
-                continue;
-            }
-            if let Some(p) = key.strip_prefix("xmlns:") {
-                self.declare(Some(p), raw_value)?;
+            let declared = match key.strip_prefix("xmlns") {
+                Some("") => Some(None),
+                Some(rest) => rest.strip_prefix(':').map(Some),
+                None => None,
+            };
+            if let Some(prefix) = declared {
+                self.declare(prefix, raw_value)?;
                 continue;
             }
             self.charge(1)?;
@@ -426,14 +474,7 @@ impl<'a> Reader<'a> {
             // Unprefixed names, and those in `xml:` (the one prefix nothing
             // can rebind), are compared here; other prefixed ones once
             // their prefixes are resolved, since declarations may follow.
-            let (ns, ns_id) = match prefix {
-                None => (NsName::Borrowed(""), 0),
-                Some("xml") => (NsName::Borrowed(ns::XML), usize::MAX),
-                Some(_) => {
-                    prefixed = true;
-                    (NsName::Borrowed(""), 0)
-                }
-            };
+            prefixed |= prefix.is_some_and(|p| p != "xml");
             if (prefix.is_none() || prefix == Some("xml"))
                 && attrs.iter().any(|a| a.prefix == prefix && a.local == local)
             {
@@ -445,13 +486,11 @@ impl<'a> Reader<'a> {
             attrs.push(Attr {
                 prefix,
                 local,
-                ns,
-                ns_id,
                 value: attr_value(raw_value, self.plain)?,
             });
         }
         if prefixed {
-            self.resolve_attrs(&mut attrs)?;
+            self.check_prefixed_attrs(&attrs)?;
         }
         let (prefix, local) = split_qname(self.borrowed(raw.name().0)?)?;
         // The `xml` prefix is bound without a declaration, and no element
@@ -480,32 +519,33 @@ impl<'a> Reader<'a> {
         if declared >= self.limits.max_namespaces {
             return Err(Error::Limit("namespace declarations in scope"));
         }
+        // This element's bindings are the last ones; a plain loop, which
+        // the compiler inlines where an iterator chain was a call.
         let depth = self.depth;
-        if self
-            .bindings
-            .iter()
-            .rev()
-            .take_while(|b| b.depth == depth)
-            .any(|b| b.prefix == prefix)
-        {
-            return Err(Error::Xml("duplicate namespace declaration".into()));
+        for b in self.bindings.iter().rev() {
+            if b.depth != depth {
+                break;
+            }
+            if b.prefix == prefix {
+                return Err(Error::Xml("duplicate namespace declaration".into()));
+            }
         }
-        let ns = attr_value(raw_value, self.plain)?;
+        let ns = NsName::from(attr_value(raw_value, self.plain)?);
         if prefix.is_some() && ns.is_empty() {
             return Err(Error::Xml("empty prefix binding".into()));
         }
         // `xml` may be declared, bound to its own namespace; nothing else
         // may be bound to that one or to the `xmlns` namespace.
-        if prefix == Some("xml") && ns != ns::XML {
+        if prefix == Some("xml") && *ns != *ns::XML {
             return Err(Error::Restricted("reserved prefix"));
         }
-        if (ns == ns::XML && prefix != Some("xml")) || ns == XMLNS_NAMESPACE {
+        if (*ns == *ns::XML && prefix != Some("xml")) || *ns == *XMLNS_NAMESPACE {
             return Err(Error::Restricted("reserved namespace"));
         }
         let ns_id = ns_id(&self.bindings, &ns);
         self.bindings.push(Binding {
             prefix,
-            ns: NsName::from(ns),
+            ns,
             ns_id,
             depth,
         });
@@ -514,19 +554,21 @@ impl<'a> Reader<'a> {
 
     /// Resolves the prefixes of attributes once the whole tag is read and
     /// refuses two with the same namespace and local name (Namespaces in
-    /// XML 1.0 section 6.3).
-    fn resolve_attrs(&self, attrs: &mut [Attr<'a>]) -> Result<(), Error> {
-        for attr in attrs.iter_mut() {
-            if attr.prefix.is_some() {
-                (attr.ns, attr.ns_id) = self.lookup(attr.prefix)?;
-            }
-        }
-        for (i, a) in attrs.iter().enumerate() {
-            let later = attrs.get(i.saturating_add(1)..).unwrap_or_default();
+    /// XML 1.0 section 6.3). Each prefix is looked up once, into a list
+    /// made only for the rare tag with a prefix other than `xml`.
+    fn check_prefixed_attrs(&self, attrs: &[Attr<'a>]) -> Result<(), Error> {
+        let ns_ids = attrs
+            .iter()
+            .map(|a| match a.prefix {
+                Some(_) => self.lookup(a.prefix).map(|(_, ns_id)| ns_id),
+                None => Ok(0),
+            })
+            .collect::<Result<Vec<usize>, Error>>()?;
+        let with_ids = || attrs.iter().zip(&ns_ids);
+        for (i, (a, a_id)) in with_ids().enumerate() {
+            let mut later = with_ids().skip(i.saturating_add(1));
             if a.prefix.is_some()
-                && later
-                    .iter()
-                    .any(|b| b.prefix.is_some() && b.local == a.local && b.ns_id == a.ns_id)
+                && later.any(|(b, b_id)| b.prefix.is_some() && b.local == a.local && b_id == a_id)
             {
                 return Err(Error::Xml("duplicate attribute".into()));
             }
@@ -535,6 +577,7 @@ impl<'a> Reader<'a> {
     }
 
     /// A name from the tag, with the input's lifetime.
+    #[inline]
     fn borrowed(&self, part: &str) -> Result<&'a str, Error> {
         self.in_input(part)
             .ok_or_else(|| Error::Xml("name outside the input".into()))
@@ -556,6 +599,7 @@ impl<'a> Reader<'a> {
 
     /// `part` as a slice of the input with the input's lifetime, when it
     /// is one (quick-xml hands out attributes borrowed from the tag only).
+    #[inline]
     fn in_input(&self, part: &str) -> Option<&'a str> {
         let start = (part.as_ptr() as usize).checked_sub(self.input.as_ptr() as usize)?;
         self.input.get(start..start.checked_add(part.len())?)
@@ -624,9 +668,7 @@ impl<'a> RawAttrs<'a> {
         // XML 1.0 production [10]: no `<` in a value, looked for on the way
         // to the closing quote. Outside values a `<` is not a name byte, so
         // the name checks refuse it there.
-        let value_end = memchr::arch::all::memchr::Two::new(quote, b'<')
-            .find(body.as_bytes())
-            .ok_or_else(bad)?;
+        let value_end = find_either(body.as_bytes(), quote, b'<').ok_or_else(bad)?;
         if body.as_bytes().get(value_end) == Some(&b'<') {
             return Err(Error::Xml("'<' in an attribute value".into()));
         }
@@ -639,6 +681,39 @@ impl<'a> RawAttrs<'a> {
         self.rest = after;
         Ok(Some((key, value)))
     }
+}
+
+/// The position of the first `a` or `b` in `bytes`, looked for eight bytes
+/// at a time in a word. Inlined where attribute values are split: values
+/// are short, and a call (or a searcher built on the stack) would cost
+/// more than the search.
+#[inline(always)]
+fn find_either(bytes: &[u8], a: u8, b: u8) -> Option<usize> {
+    const ONES: u64 = u64::from_le_bytes([0x01; 8]);
+    const HIGHS: u64 = u64::from_le_bytes([0x80; 8]);
+    let (splat_a, splat_b) = (
+        ONES.wrapping_mul(u64::from(a)),
+        ONES.wrapping_mul(u64::from(b)),
+    );
+    let mut chunks = bytes.chunks_exact(8);
+    let mut offset = 0usize;
+    for chunk in &mut chunks {
+        let Ok(word) = <[u8; 8]>::try_from(chunk).map(u64::from_le_bytes) else {
+            break;
+        };
+        // A byte equal to the needle is zero after the xor; the lowest
+        // flagged byte of `x - ONES & !x` is always a real zero byte (only
+        // bytes above one can be flagged falsely), and the bytes were read
+        // little-endian, so it is the first match.
+        let (xa, xb) = (word ^ splat_a, word ^ splat_b);
+        let zero = ((xa.wrapping_sub(ONES) & !xa) | (xb.wrapping_sub(ONES) & !xb)) & HIGHS;
+        if zero != 0 {
+            return Some(offset.saturating_add(zero.trailing_zeros() as usize / 8));
+        }
+        offset = offset.saturating_add(8);
+    }
+    let tail = chunks.remainder().iter().position(|&c| c == a || c == b)?;
+    Some(offset.saturating_add(tail))
 }
 
 fn is_space(b: u8) -> bool {
@@ -658,17 +733,43 @@ fn trim_space_end(s: &str) -> &str {
 }
 
 /// Reads `bytes` with `ctx`, handing the top-level start tag to `f`, then
-/// checks that nothing but whitespace follows.
-pub(crate) fn parse_with<'a, T>(
+/// checks that nothing but whitespace follows. An error is handed to
+/// `on_error` here, so that a large value read is not moved once more
+/// to change the error type. Inlined into the few callers, whose
+/// closures then need no environment in memory.
+#[inline]
+pub(crate) fn parse_with<'a, T, E>(
     bytes: &'a [u8],
     ctx: &'a Context,
     f: impl FnOnce(&mut Reader<'a>, Start<'a>) -> Result<T, Error>,
-) -> Result<T, Error> {
-    let mut r = Reader::new(bytes, ctx)?;
-    let start = r.root()?;
-    let value = f(&mut r, start)?;
-    r.finish()?;
-    Ok(value)
+    on_error: impl Fn(Error) -> E,
+) -> Result<T, E> {
+    let mut r = Reader::new(bytes, ctx).map_err(&on_error)?;
+    let start = r.root().map_err(&on_error)?;
+    // The value is kept where it is returned: checking what follows it
+    // does not move it again.
+    let value = f(&mut r, start).map_err(&on_error);
+    if value.is_ok() {
+        r.finish().map_err(&on_error)?;
+    }
+    value
+}
+
+/// The checks [`Reader::new`] makes on the whole input (size, UTF-8,
+/// legal characters), out of line: the input as text and what the
+/// character scan found.
+#[inline(never)]
+fn check_input<'a>(input: &'a [u8], ctx: &Context) -> Result<(&'a str, Scan), Error> {
+    if input.len() > ctx.limits.max_bytes {
+        return Err(Error::Limit("element size"));
+    }
+    let text = simdutf8::basic::from_utf8(input).map_err(|_| Error::Utf8)?;
+    // quick-xml skips a byte order mark at the start of a document; in
+    // front of an element inside a stream it is character data.
+    if text.starts_with('\u{FEFF}') {
+        return Err(Error::Xml("text outside the element".into()));
+    }
+    Ok((text, check_chars(text)?))
 }
 
 /// The top-level start tag alone, or `None` if it cannot be read.
@@ -793,6 +894,8 @@ const fn name_bytes() -> [NameByte; 256] {
 
 /// [`split_qname`] for the names nearly every stanza uses: ASCII, at most
 /// one colon. `None` hands anything else, valid or not, to the general path.
+/// Inlined, so that the two names come back in registers.
+#[inline(always)]
 fn split_ascii_qname(qname: &str) -> Option<(Option<&str>, &str)> {
     let (&first, rest) = qname.as_bytes().split_first()?;
     if name_byte(first) != NameByte::Start {
@@ -873,6 +976,7 @@ fn is_name_char(c: char) -> bool {
     is_name_start_char(c) || matches!(c, '\u{B7}' | '\u{300}'..='\u{36F}' | '\u{203F}'..='\u{2040}')
 }
 
+#[inline]
 fn rxml_name(s: &str) -> Result<minidom::rxml::NcName, Error> {
     minidom::rxml::NcName::try_from(s)
         .map_err(|_| Error::Xml(format!("invalid name {:?}", excerpt(s))))
@@ -933,17 +1037,26 @@ fn is_xml_char(c: char) -> bool {
     matches!(c, '\t' | '\n' | '\r' | '\u{20}'..='\u{D7FF}' | '\u{E000}'..='\u{FFFD}' | '\u{10000}'..)
 }
 
-/// Rejects characters XML 1.0 does not allow (controls, U+FFFE, U+FFFF);
-/// true when there is no `&`, tab, newline or carriage return either.
-fn check_chars(s: &str) -> Result<bool, Error> {
+/// What [`check_chars`] found out about an input it accepted.
+struct Scan {
+    /// No `&`, tab, newline or carriage return.
+    plain: bool,
+    /// Some `]`, which `]]>` needs.
+    brackets: bool,
+}
+
+/// Rejects characters XML 1.0 does not allow (controls, U+FFFE, U+FFFF)
+/// and says which rarer bytes the reader has to look for later.
+fn check_chars(s: &str) -> Result<Scan, Error> {
     // One branch-free pass the compiler can vectorise; U+FFFE and U+FFFF
     // both start with the byte 0xEF, and a byte below 0x20 may still be
     // allowed whitespace, so both are looked at closer only when they occur.
-    let (mut low, mut amp, mut ef) = (false, false, false);
+    let (mut low, mut amp, mut ef, mut bracket) = (false, false, false, false);
     for &b in s.as_bytes() {
         low |= b < 0x20;
         amp |= b == b'&';
         ef |= b == 0xEF;
+        bracket |= b == b']';
     }
     let control = low
         && s.bytes()
@@ -951,7 +1064,10 @@ fn check_chars(s: &str) -> Result<bool, Error> {
     if control || (ef && s.contains(['\u{FFFE}', '\u{FFFF}'])) {
         return Err(Error::Xml("character not allowed in XML".into()));
     }
-    Ok(!low && !amp)
+    Ok(Scan {
+        plain: !low && !amp,
+        brackets: bracket,
+    })
 }
 
 impl Reader<'_> {
@@ -1139,18 +1255,30 @@ fn invalid_char(s: &str, position: usize) -> SerializeError {
 
 /// Refuses a name that is not an XML NCName as the reader checks names
 /// (with rxml, for kept trees): the name characters of XML 1.0 fifth
-/// edition, except U+FDF0..U+FFFD, which rxml does not accept.
+/// edition, except U+FDF0..U+FFFD, which rxml does not accept. The ASCII
+/// check is inlined; any other name is checked out of line.
+#[inline]
 pub(crate) fn check_name(name: &str) -> Result<(), SerializeError> {
-    let valid = is_ascii_ncname(name)
-        || (is_ncname(name) && !name.contains(|c| ('\u{FDF0}'..='\u{FFFD}').contains(&c)));
-    if valid {
+    if is_ascii_ncname(name) {
+        Ok(())
+    } else {
+        check_any_name(name)
+    }
+}
+
+/// [`check_name`] for a name that is not an ASCII NCName.
+#[cold]
+#[inline(never)]
+fn check_any_name(name: &str) -> Result<(), SerializeError> {
+    if is_ncname(name) && !name.contains(|c| ('\u{FDF0}'..='\u{FFFD}').contains(&c)) {
         Ok(())
     } else {
         Err(SerializeError::InvalidName(name.to_owned()))
     }
 }
 
-/// Appends ` name='value'`; `name` is one of this crate's own.
+/// Appends ` name='value'`; `name` is one of this crate's own or one the
+/// caller has checked.
 pub(crate) fn attr(out: &mut Vec<u8>, name: &str, value: &str) -> Result<(), SerializeError> {
     out.push(b' ');
     out.extend_from_slice(name.as_bytes());
@@ -1320,7 +1448,11 @@ fn write_subtree(
         if attr_ns.is_none() && attr_name == "xmlns" {
             return Err(SerializeError::InvalidName(attr_name.to_owned()));
         }
-        qualified_attr(out, attr_ns, attr_name, value, &mut declared)?;
+        // Most attributes of a kept tree have no namespace: written inline.
+        match attr_ns {
+            None => attr(out, attr_name, value)?,
+            Some(_) => qualified_attr(out, attr_ns, attr_name, value, &mut declared)?,
+        }
     }
     let mut nodes = el.nodes().peekable();
     if nodes.peek().is_none() {
@@ -1378,8 +1510,38 @@ mod tests {
         }
     }
 
+    #[test]
+    fn find_either_agrees_with_a_byte_search() {
+        // Every position of each needle, alone and together, in haystacks
+        // around the word size, so that matches fall in every byte of a
+        // word, in the tail and across words.
+        for len in 0..=24 {
+            for i in 0..=len {
+                for j in 0..=len {
+                    let mut hay = vec![b'a'; len];
+                    if let Some(b) = hay.get_mut(i) {
+                        *b = b'\'';
+                    }
+                    if let Some(b) = hay.get_mut(j) {
+                        *b = b'<';
+                    }
+                    let naive = hay.iter().position(|&b| b == b'\'' || b == b'<');
+                    assert_eq!(find_either(&hay, b'\'', b'<'), naive, "{hay:?}");
+                }
+            }
+        }
+        // Bytes next to the needles' values must not match.
+        let hay = [b'&', b'(', b';', b'=', 0x80, 0xA7, 0xBC, b'\''];
+        assert_eq!(find_either(&hay, b'\'', b'<'), Some(7));
+    }
+
     fn read_tree(input: &str) -> Result<minidom::Element, Error> {
-        parse_with(input.as_bytes(), &Context::client_tcp(), |r, s| r.tree(s))
+        parse_with(
+            input.as_bytes(),
+            &Context::client_tcp(),
+            |r, s| r.tree(s),
+            |e| e,
+        )
     }
 
     #[test]
@@ -1459,16 +1621,16 @@ mod tests {
     fn limits_apply() {
         let mut ctx = Context::client_tcp();
         ctx.limits.max_depth = 3;
-        let ok = parse_with(b"<a><b><c/></b></a>", &ctx, |r, s| r.tree(s));
+        let ok = parse_with(b"<a><b><c/></b></a>", &ctx, |r, s| r.tree(s), |e| e);
         assert!(ok.is_ok());
-        let deep = parse_with(b"<a><b><c><d/></c></b></a>", &ctx, |r, s| r.tree(s));
+        let deep = parse_with(b"<a><b><c><d/></c></b></a>", &ctx, |r, s| r.tree(s), |e| e);
         assert!(matches!(deep, Err(Error::Limit(_))));
         ctx.limits.max_attributes = 2;
-        let many = parse_with(b"<a x='1' y='2' z='3'/>", &ctx, |r, s| r.tree(s));
+        let many = parse_with(b"<a x='1' y='2' z='3'/>", &ctx, |r, s| r.tree(s), |e| e);
         assert!(matches!(many, Err(Error::Limit(_))));
         ctx.limits.max_bytes = 4;
         assert!(matches!(
-            parse_with(b"<abc/>", &ctx, |r, s| r.tree(s)),
+            parse_with(b"<abc/>", &ctx, |r, s| r.tree(s), |e| e),
             Err(Error::Limit(_))
         ));
     }
