@@ -1144,13 +1144,13 @@ pub fn replace_disallowed_chars(s: &str) -> Cow<'_, str> {
 }
 
 /// Appends `s` escaped for character data.
-pub(crate) fn escape_text(out: &mut Vec<u8>, s: &str) -> Result<(), SerializeError> {
+pub(crate) fn escape_text(out: &mut Vec<u8>, s: &str) -> Result<(), BadChar> {
     escape::<false>(out, s)
 }
 
 /// Appends `s` escaped for a single-quoted attribute value; whitespace
 /// other than space is written as references so normalisation keeps it.
-pub(crate) fn escape_attr(out: &mut Vec<u8>, s: &str) -> Result<(), SerializeError> {
+pub(crate) fn escape_attr(out: &mut Vec<u8>, s: &str) -> Result<(), BadChar> {
     escape::<true>(out, s)
 }
 
@@ -1162,7 +1162,7 @@ pub(crate) fn escape_attr(out: &mut Vec<u8>, s: &str) -> Result<(), SerializeErr
 /// that is not whitespace and the lead byte 0xEF of U+FFFE/U+FFFF are
 /// looked at closer only when they occur.
 #[inline]
-fn escape<const ATTR: bool>(out: &mut Vec<u8>, s: &str) -> Result<(), SerializeError> {
+fn escape<const ATTR: bool>(out: &mut Vec<u8>, s: &str) -> Result<(), BadChar> {
     let bytes = s.as_bytes();
     let flagged = if bytes.len() <= SHORT_STRING {
         // Short strings (names, ids, most addresses): a table look-up per
@@ -1245,12 +1245,32 @@ fn is_fffe_or_ffff(bytes: &[u8], i: usize) -> bool {
     next(1) == Some(0xBF) && matches!(next(2), Some(0xBE | 0xBF))
 }
 
-fn invalid_char(s: &str, position: usize) -> SerializeError {
+#[cold]
+fn invalid_char(s: &str, position: usize) -> BadChar {
     let ch = s
         .get(position..)
         .and_then(|rest| rest.chars().next())
         .unwrap_or('\u{FFFD}');
-    SerializeError::InvalidChar { ch, position }
+    BadChar { ch, position }
+}
+
+/// A character XML does not allow, met while escaping: the escapes run
+/// for every attribute and text node, and an error this small comes back
+/// in registers, where a [`SerializeError`] would be written to memory
+/// and read back after every call.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct BadChar {
+    ch: char,
+    position: usize,
+}
+
+impl From<BadChar> for SerializeError {
+    fn from(bad: BadChar) -> Self {
+        SerializeError::InvalidChar {
+            ch: bad.ch,
+            position: bad.position,
+        }
+    }
 }
 
 /// Refuses a name that is not an XML NCName as the reader checks names
@@ -1279,7 +1299,7 @@ fn check_any_name(name: &str) -> Result<(), SerializeError> {
 
 /// Appends ` name='value'`; `name` is one of this crate's own or one the
 /// caller has checked.
-pub(crate) fn attr(out: &mut Vec<u8>, name: &str, value: &str) -> Result<(), SerializeError> {
+pub(crate) fn attr(out: &mut Vec<u8>, name: &str, value: &str) -> Result<(), BadChar> {
     out.push(b' ');
     out.extend_from_slice(name.as_bytes());
     out.extend_from_slice(b"='");
@@ -1289,11 +1309,7 @@ pub(crate) fn attr(out: &mut Vec<u8>, name: &str, value: &str) -> Result<(), Ser
 }
 
 /// Appends ` name='value'` when there is a value.
-pub(crate) fn opt_attr(
-    out: &mut Vec<u8>,
-    name: &str,
-    value: Option<&str>,
-) -> Result<(), SerializeError> {
+pub(crate) fn opt_attr(out: &mut Vec<u8>, name: &str, value: Option<&str>) -> Result<(), BadChar> {
     match value {
         Some(v) => attr(out, name, v),
         None => Ok(()),
